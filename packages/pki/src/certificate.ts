@@ -1,0 +1,140 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { PkiError, check, guard } from './errors.ts';
+import { toDer } from './pem.ts';
+import { describePublicKey, publicKeyFromSpki, spkiOf, type PublicKeyDescription } from './keys.ts';
+import { fromAsnName, formatDn, toAsnName, type DistinguishedName } from './names.ts';
+import type { San } from './sans.ts';
+import { signBytes, signatureSchemeFor, verifyBytes } from './algorithms.ts';
+import { integerToSerialHex, serialToInteger } from './serial.ts';
+import { buildExtensions, readCertificateExtensions } from './certificate-extensions.ts';
+import type { KeyUsage, RawExtension } from './extensions.ts';
+import { issuerContext, type Signer } from './issuer.ts';
+
+/** X.509 v3 certificates (RFC 5280 section 4.1): signing from a template and parsing. */
+
+export interface CertificateTemplate {
+  /** Positive, big-endian; a 0x00 is prepended when the high bit is set. */
+  serialNumber: Uint8Array;
+  subject: DistinguishedName;
+  spkiDer: Uint8Array;
+  sans?: San[];
+  /** UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 section 4.1.2.5); milliseconds dropped. */
+  notBefore: Date;
+  notAfter: Date;
+  keyUsages?: KeyUsage[];
+  extendedKeyUsages?: string[];
+  /** basicConstraints cA=TRUE (critical); absent means cA=FALSE (critical). */
+  ca?: { pathLength?: number };
+  aia?: { caIssuers?: string[]; ocsp?: string[] };
+  crlDistributionPoints?: string[];
+  extraExtensions?: RawExtension[];
+}
+
+/**
+ * Signs a certificate synchronously. The TBSCertificate is built with @peculiar/asn1-x509
+ * classes and signed with node:crypto (see algorithms.ts for why not WebCrypto). Always
+ * writes subjectKeyIdentifier (SHA-1 of the key, RFC 5280 section 4.2.1.2) and
+ * authorityKeyIdentifier (the issuer's SKI; our own for self-signed).
+ */
+export function signCertificate(tpl: CertificateTemplate, issuer: Signer | { selfSigned: KeyObject }): Uint8Array {
+  if (!(tpl.notBefore instanceof Date) || !(tpl.notAfter instanceof Date) || Number.isNaN(tpl.notBefore.getTime()) || Number.isNaN(tpl.notAfter.getTime())) {
+    throw new PkiError('MALFORMED', 'notBefore/notAfter must be valid Dates');
+  }
+  if (tpl.notAfter.getTime() <= tpl.notBefore.getTime()) throw new PkiError('MALFORMED', 'notAfter must be after notBefore');
+  const spki = guard('template SubjectPublicKeyInfo', () => AsnConvert.parse(tpl.spkiDer, SubjectPublicKeyInfo));
+  const subject = toAsnName(tpl.subject);
+  let issuerName: Name;
+  let issuerKeyId: Uint8Array | undefined;
+  let key: KeyObject;
+  if ('selfSigned' in issuer) {
+    key = issuer.selfSigned;
+    if (Buffer.compare(spkiOf(key), publicKeyFromSpki(tpl.spkiDer).export({ format: 'der', type: 'spki' })) !== 0) {
+      throw new PkiError('MALFORMED', 'self-signed: the private key does not match spkiDer');
+    }
+    issuerName = subject;
+  } else {
+    const ctx = issuerContext(issuer);
+    key = issuer.privateKey;
+    issuerName = ctx.name;
+    issuerKeyId = ctx.keyId;
+  }
+  const scheme = signatureSchemeFor(key);
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: serialToInteger(tpl.serialNumber).buffer as ArrayBuffer,
+    signature: scheme.algorithm,
+    issuer: issuerName,
+    validity: new Validity({ notBefore: tpl.notBefore, notAfter: tpl.notAfter }),
+    subject,
+    subjectPublicKeyInfo: spki,
+    extensions: new Extensions(buildExtensions(tpl, spki, issuerKeyId)),
+  });
+  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+  const signature = signBytes(scheme, key, tbsDer);
+  const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: scheme.algorithm, signatureValue: signature.slice().buffer });
+  return new Uint8Array(AsnConvert.serialize(cert));
+}
+
+export interface CertificateInfo {
+  der: Uint8Array;
+  serialHex: string;
+  subject: DistinguishedName;
+  subjectText: string;
+  issuer: DistinguishedName;
+  issuerText: string;
+  notBefore: Date;
+  notAfter: Date;
+  sans: San[];
+  spkiDer: Uint8Array;
+  publicKey: PublicKeyDescription;
+  isCa: boolean;
+  pathLength?: number;
+  keyUsages: KeyUsage[];
+  extendedKeyUsages: string[];
+  fingerprintSha256: string;
+  subjectKeyIdentifier?: string;
+  authorityKeyIdentifier?: string;
+  signatureAlgorithmOid: string;
+  extensions: RawExtension[];
+}
+
+/** Parses a certificate into the decoded fields (asn1 structure) and its DER. */
+export function decodeCertificate(input: string | Uint8Array): { der: Uint8Array; cert: Certificate } {
+  const der = toDer(input, ['CERTIFICATE', 'X509 CERTIFICATE'], 'certificate');
+  const cert = guard('certificate', () => AsnConvert.parse(der, Certificate));
+  check(cert.tbsCertificateRaw, 'certificate: missing tbsCertificate');
+  return { der, cert };
+}
+
+/** Parses an X.509 certificate (PEM, bare base64 or DER). Hex fields are lowercase. */
+export function parseCertificate(input: string | Uint8Array): CertificateInfo {
+  const { der, cert } = decodeCertificate(input);
+  const tbs = cert.tbsCertificate;
+  const spkiDer = new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+  const subject = guard('certificate subject', () => fromAsnName(tbs.subject));
+  const issuer = guard('certificate issuer', () => fromAsnName(tbs.issuer));
+  const ext = readCertificateExtensions(tbs.extensions ?? []);
+  return {
+    der, serialHex: integerToSerialHex(tbs.serialNumber), subject, subjectText: formatDn(subject), issuer, issuerText: formatDn(issuer),
+    notBefore: tbs.validity.notBefore.getTime(), notAfter: tbs.validity.notAfter.getTime(), sans: ext.sans, spkiDer,
+    publicKey: describePublicKey(spkiDer), isCa: ext.isCa, pathLength: ext.pathLength, keyUsages: ext.keyUsages,
+    extendedKeyUsages: ext.extendedKeyUsages, fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+    subjectKeyIdentifier: ext.subjectKeyIdentifier, authorityKeyIdentifier: ext.authorityKeyIdentifier,
+    signatureAlgorithmOid: cert.signatureAlgorithm.algorithm, extensions: ext.raw,
+  };
+}
+
+/** True when `issuerSpkiDer`'s key signed `cert` (signature only; no validity or chain checks). */
+export function verifyCertificateSignature(cert: Uint8Array, issuerSpkiDer: Uint8Array): boolean {
+  const { cert: c } = decodeCertificate(cert);
+  return verifyBytes(c.signatureAlgorithm, publicKeyFromSpki(issuerSpkiDer), new Uint8Array(c.tbsCertificateRaw as ArrayBuffer), new Uint8Array(c.signatureValue));
+}
+
+/** True when `key` (private or public) is the key certified by `certDer`. */
+export function keyMatchesCertificate(key: KeyObject, certDer: Uint8Array): boolean {
+  const { cert } = decodeCertificate(certDer);
+  const certSpki = publicKeyFromSpki(new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)));
+  return Buffer.compare(spkiOf(key), certSpki.export({ format: 'der', type: 'spki' })) === 0;
+}
