@@ -1,0 +1,57 @@
+/**
+ * The NTLMv2 client against a real NTLM server nobody here wrote (Apache + mod_auth_gssapi +
+ * gss-ntlmssp), over TLS on 127.0.0.1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Transport } from '../src/http/transport.ts';
+import { ntlmAuth } from '../src/auth/ntlm/http-ntlm.ts';
+import { AdcsError } from '../src/errors.ts';
+import { apacheAvailable, startApacheNtlm, type ApacheNtlm } from './helpers/apache-ntlm.ts';
+import { createTestPki, type TestPki } from './helpers/pki.ts';
+
+describe.skipIf(!apacheAvailable())('NTLM against Apache mod_auth_gssapi + gss-ntlmssp', () => {
+  let pki: TestPki;
+  let apache: ApacheNtlm;
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    const server = await pki.issue({ ips: ['127.0.0.1'] });
+    apache = await startApacheNtlm({ server, users: ['CORP:alice:Passw0rd!'] });
+  });
+  afterAll(async () => { if (process.env.DEBUG_APACHE) console.log(await apache?.errorLog()); await apache?.stop(); });
+
+  function transport(password: string): Transport {
+    return new Transport({
+      baseUrl: new URL(apache.url),
+      ca: pki.root.certPem,
+      rejectUnauthorized: true,
+      timeoutMs: 10_000,
+      auth: ntlmAuth({ username: 'alice', password, domain: 'CORP' }, { host: '127.0.0.1' }),
+    });
+  }
+
+  it('ok/right-password-200', async () => {
+    const t = transport('Passw0rd!');
+    try {
+      const res = await t.request({ method: 'GET', path: '/certsrv/' });
+      expect(res.status).toBe(200);
+    } finally { t.close(); }
+  });
+
+  it('ok/one-handshake-serves-many-requests', async () => {
+    const t = transport('Passw0rd!');
+    try {
+      for (let i = 0; i < 5; i++) await t.request({ method: 'GET', path: '/certsrv/' });
+      expect(t.stats.handshakes).toBe(1);
+    } finally { t.close(); }
+  });
+
+  it('fail/wrong-password-401', async () => {
+    const t = transport('wrong');
+    try {
+      const err = await t.request({ method: 'GET', path: '/certsrv/' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AdcsError);
+      expect({ code: (err as AdcsError).code, status: (err as AdcsError).httpStatus }).toEqual({ code: 'ADCS_AUTH_FAILED', status: 401 });
+    } finally { t.close(); }
+  });
+});
