@@ -55,7 +55,7 @@ export function parseDlFields(html: string): DlFields {
   for (const m of html.matchAll(PAIR_RE)) {
     const key = keyFor(m[1] ?? '', m[2] ?? '');
     if (!key) continue;
-    const value = htmlToText(m[3] ?? '');
+    const value = htmlToText(m[3] ?? '', true);
     if (value.length > 0) fields[key] = value;
   }
   const disposition = /^(\d+)\b/.exec(fields.dispositionText ?? '');

@@ -20,13 +20,18 @@ export function decodeEntities(text: string): string {
   });
 }
 
-/** Removes comments, scripts, styles and tags; collapses whitespace. */
-export function htmlToText(html: string): string {
+/**
+ * Removes comments, scripts, styles and tags and collapses whitespace. With `keepSpaces`, runs
+ * of plain spaces inside a line survive: Windows disposition messages carry meaningful double
+ * spaces ("Denied by Policy Module  0x80094012"), and callers compare them verbatim.
+ */
+export function htmlToText(html: string, keepSpaces = false): string {
   const withoutBlocks = html
     .replace(/<!--[\s\S]*?-->/g, ' ')
     .replace(/<script\b[\s\S]*?<\/script>/gi, ' ')
     .replace(/<style\b[\s\S]*?<\/style>/gi, ' ');
-  return decodeEntities(withoutBlocks.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
+  const text = decodeEntities(withoutBlocks.replace(/<[^>]*>/g, keepSpaces ? '' : ' '));
+  return (keepSpaces ? text.replace(/[ ]*[\r\n\t\f\v][\s]*/g, ' ') : text.replace(/\s+/g, ' ')).trim();
 }
 
 /** A short human-readable excerpt of a response body for error reports and logs. */
