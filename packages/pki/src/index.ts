@@ -19,3 +19,10 @@ export {
   signCertificate, parseCertificate, verifyCertificateSignature, keyMatchesCertificate,
   type CertificateTemplate, type CertificateInfo,
 } from './certificate.ts';
+export { REVOCATION_REASON_CODES, signCrl, parseCrl, type RevocationReason, type ParsedCrl, type SignCrlOptions } from './crl.ts';
+export {
+  parseOcspRequest, issuerHashes, signOcspResponse, ocspErrorResponse,
+  type OcspCertId, type OcspCertStatus, type OcspSingleResponse, type SignOcspResponseOptions,
+} from './ocsp.ts';
+export { buildPkcs12, type BuildPkcs12Options } from './pkcs12.ts';
+export { buildCertsOnlyPkcs7, parseCertsOnlyPkcs7 } from './pkcs7.ts';
