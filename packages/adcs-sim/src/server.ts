@@ -1,0 +1,219 @@
+/**
+ * Composition root of one emulator instance: configuration → state file → CA → TLS → auth →
+ * certsrv pages and /sim/ admin API → HTTPS listener. Several instances can run side by side
+ * (each on its own port and state file) for failover tests.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { createHash } from 'node:crypto';
+import { parseConfig, type CaFlags, type SimConfig, type SimConfigInput, type TemplateConfig } from './config.ts';
+import { createAuthority, loadAuthority, certificatePem, type Authority } from './ca/authority.ts';
+import { createTlsMaterial, type TlsMaterial, type TlsVariant } from './ca/tls.ts';
+import { RequestTable } from './state/requests.ts';
+import { readState, StateWriter, type SimState } from './state/state-file.ts';
+import { CaService } from './enroll/ca-service.ts';
+import { AuthGate, type NtlmAcceptor, type NegotiateAcceptor } from './auth/gate.ts';
+import { FaultInjector, delay } from './faults.ts';
+import { handleAdmin, type AdminDeps } from './admin/api.ts';
+import { handleCertsrv, type CertsrvDeps } from './web/certsrv.ts';
+import { AspSession, sendIis } from './web/iis.ts';
+import { UNAUTHORIZED_BODY, NOT_FOUND_BODY, SERVER_ERROR_BODY, SERVICE_UNAVAILABLE_BODY } from './web/pages/unauthorized.ts';
+
+/** Optional acceptors plugged in by startAdcsSim (NTLM, Kerberos). */
+export interface Acceptors {
+  ntlm?: NtlmAcceptor;
+  negotiate?: NegotiateAcceptor;
+}
+
+export interface SimRuntime {
+  config: SimConfig;
+  authority: Authority;
+  service: CaService;
+  faults: FaultInjector;
+  server: Server;
+  port: number;
+  tls: () => TlsMaterial;
+  applyFaults: () => Promise<void>;
+  caFlags: () => CaFlags;
+  setCaFlags: (f: CaFlags) => void;
+  templates: () => TemplateConfig[];
+  setTemplates: (t: TemplateConfig[]) => void;
+  flush: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+/** RFC 5929 4.1: hash the certificate with its signature's hash (SHA-256 for MD5/SHA-1/SHA-256). */
+export function tlsServerEndPoint(certDer: Buffer): Buffer {
+  return createHash('sha256').update(certDer).digest();
+}
+
+export async function createRuntime(input: SimConfigInput, makeAcceptors: (config: SimConfig) => Promise<Acceptors>): Promise<SimRuntime> {
+  const config = parseConfig(input);
+  const saved: SimState | undefined = config.stateFile ? await readState(config.stateFile) : undefined;
+  const authority = saved
+    ? await loadAuthority(saved.ca)
+    : await createAuthority({ rootName: config.rootCaName, issuingName: config.caName, dnsDomain: config.dnsDomain });
+  let caFlags = saved?.overrides?.caFlags ?? config.caFlags;
+  let templates = saved?.overrides?.templates ?? config.templates;
+  let overridden = saved?.overrides !== undefined;
+  const writer: StateWriter = new StateWriter(config.stateFile, () => ({
+    version: 1,
+    ca: authority.stored,
+    requests: table.snapshot(),
+    overrides: overridden ? { caFlags, templates } : undefined,
+  }));
+  const table: RequestTable = new RequestTable(saved?.requests, () => void writer.schedule());
+  await writer.schedule();
+
+  const service = new CaService({
+    authority,
+    table,
+    domain: config.domain,
+    dnsDomain: config.dnsDomain,
+    caManager: config.caManager,
+    templates: () => templates,
+    caFlags: () => caFlags,
+  });
+  const faults = new FaultInjector();
+  const tlsCache = new Map<TlsVariant, TlsMaterial>();
+  const material = async (v: TlsVariant): Promise<TlsMaterial> => {
+    const m = tlsCache.get(v) ?? (await createTlsMaterial(authority, config.host, v));
+    tlsCache.set(v, m);
+    return m;
+  };
+  let current = await material('valid');
+  const servedCert = new WeakMap<Socket, Buffer>();
+
+  const acceptors = await makeAcceptors(config);
+  const gate = new AuthGate({
+    auth: () => config.auth,
+    directory: { domain: config.domain, dnsDomain: config.dnsDomain, users: config.users },
+    host: config.host,
+    channelBindingHash: (s) => tlsServerEndPoint(servedCert.get(s) ?? current.certDer),
+    ...acceptors,
+  });
+  const session = new AspSession();
+  const certsrvDeps: CertsrvDeps = {
+    caName: config.caName,
+    domain: config.domain,
+    authority,
+    service,
+    templates: () => templates,
+    maxBodyBytes: config.maxBodyBytes,
+  };
+
+  const server = createServer({ key: current.key, cert: current.cert, keepAliveTimeout: 120_000 });
+  server.on('secureConnection', (s: TLSSocket) => servedCert.set(s, current.certDer));
+  const applyFaults = async (): Promise<void> => {
+    const next = await material(faults.current.tls);
+    if (next !== current) {
+      current = next;
+      server.setSecureContext({ key: current.key, cert: current.cert });
+    }
+  };
+  const adminDeps: AdminDeps = {
+    token: config.adminToken,
+    service,
+    users: config.users,
+    faults,
+    getCaFlags: () => caFlags,
+    setCaFlags: (f) => {
+      caFlags = f;
+      overridden = true;
+      void writer.schedule();
+    },
+    getTemplates: () => templates,
+    setTemplates: (t) => {
+      templates = t;
+      overridden = true;
+      void writer.schedule();
+    },
+    onFaults: applyFaults,
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `https://${config.host}`);
+    if (url.pathname.startsWith('/sim/')) {
+      const r = await handleAdmin(adminDeps, req, url);
+      const body = JSON.stringify(r.body);
+      const type = r.status >= 400 ? 'application/problem+json' : 'application/json';
+      res.writeHead(r.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    await delay(faults.current.latencyMs);
+    const action = faults.next();
+    if (action.kind === 'reset') {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    if (action.kind === 'status') {
+      const body = action.status === 503 ? SERVICE_UNAVAILABLE_BODY : SERVER_ERROR_BODY;
+      sendIis(req, res, session, { status: action.status, contentType: 'text/html', body });
+      return;
+    }
+    if (url.pathname.toLowerCase() === '/certsrv') {
+      // IIS redirects a directory request without the trailing slash.
+      sendIis(req, res, session, { status: 301, contentType: 'text/html', body: '', headers: [['Location', `https://${config.host}:${port}/certsrv/`]] });
+      return;
+    }
+    if (!url.pathname.toLowerCase().startsWith('/certsrv/')) {
+      sendIis(req, res, session, { status: 404, contentType: 'text/html', body: NOT_FOUND_BODY });
+      return;
+    }
+    const auth = await gate.check(req);
+    if (auth.kind === 'challenge') {
+      req.resume();
+      sendIis(req, res, session, { status: 401, contentType: 'text/html', body: UNAUTHORIZED_BODY, headers: auth.headers });
+      return;
+    }
+    const page = await handleCertsrv(certsrvDeps, req, url, auth.user);
+    sendIis(req, res, session, { ...page, headers: [...(page.headers ?? []), ...auth.headers] });
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch(() => {
+      if (!res.headersSent) sendIis(req, res, session, { status: 500, contentType: 'text/html', body: SERVER_ERROR_BODY });
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('tlsClientError', () => undefined);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.listen, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+
+  return {
+    config,
+    authority,
+    service,
+    faults,
+    server,
+    port,
+    tls: () => current,
+    applyFaults,
+    caFlags: () => caFlags,
+    setCaFlags: adminDeps.setCaFlags,
+    templates: () => templates,
+    setTemplates: adminDeps.setTemplates,
+    flush: () => writer.flush(),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await writer.flush();
+    },
+  };
+}
+
+export { certificatePem };

@@ -1,0 +1,57 @@
+/**
+ * Persistence of the emulator's state (CA keys, request table, run-time overrides) in one JSON
+ * file, written atomically (temp file + rename) so a crash never leaves half a file.
+ */
+import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { StoredCa } from '../ca/authority.ts';
+import type { RequestSnapshot } from './requests.ts';
+import type { CaFlags, TemplateConfig } from '../config.ts';
+
+export interface SimState {
+  version: 1;
+  ca: StoredCa;
+  requests: RequestSnapshot;
+  /** Run-time changes made through /sim/ (they survive a restart). */
+  overrides?: { caFlags?: CaFlags; templates?: TemplateConfig[] };
+}
+
+/** Reads the state file; `undefined` when it does not exist yet. A corrupt file is an error. */
+export async function readState(path: string): Promise<SimState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { version?: unknown }).version !== 1) {
+    throw new Error(`${path}: not an adcs-sim state file (version 1)`);
+  }
+  return parsed as SimState;
+}
+
+/** Serialises writes so concurrent changes never interleave on disk. */
+export class StateWriter {
+  private pending: Promise<void> = Promise.resolve();
+  private seq = 0;
+
+  constructor(private readonly path: string | undefined, private readonly build: () => SimState) {}
+
+  schedule(): Promise<void> {
+    if (!this.path) return Promise.resolve();
+    const path = this.path;
+    this.pending = this.pending.then(async () => {
+      const tmp = `${path}.${process.pid}.${this.seq++}.tmp`;
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(tmp, JSON.stringify(this.build(), null, 2), { mode: 0o600 });
+      await rename(tmp, path);
+    });
+    return this.pending;
+  }
+
+  flush(): Promise<void> {
+    return this.pending;
+  }
+}
