@@ -5,7 +5,7 @@ import { Attributes, CertificationRequest, CertificationRequestInfo } from '@pec
 import { PkiError, check, guard } from './errors.ts';
 import { toDer } from './pem.ts';
 import { describePublicKey, publicKeyFromSpki, spkiOf, type PublicKeyDescription } from './keys.ts';
-import { fromAsnName, toAsnName, type DistinguishedName } from './names.ts';
+import { formatDn, fromAsnName, toAsnName, type DistinguishedName } from './names.ts';
 import { type San } from './sans.ts';
 import { signBytes, signatureSchemeFor, verifyBytes } from './algorithms.ts';
 import {
@@ -24,6 +24,8 @@ const OID_MS_EXTENSION_REQUEST = '1.3.6.1.4.1.311.2.1.14';
 export interface ParsedCsr {
   der: Uint8Array;
   subject: DistinguishedName;
+  /** `formatDn(subject)`, e.g. "CN=a, O=b". */
+  subjectText: string;
   sans: San[];
   /** Requested GeneralNames Certbridge does not model (e.g. "directoryName"); policies should refuse them. */
   otherSans: string[];
@@ -56,8 +58,9 @@ export function parseCsr(input: string | Uint8Array): ParsedCsr {
   const { der, req } = decodeCsr(input);
   const info = req.certificationRequestInfo;
   const spkiDer = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
+  const subject = guard('CSR subject', () => fromAsnName(info.subject));
   const parsed: ParsedCsr = {
-    der, subject: guard('CSR subject', () => fromAsnName(info.subject)), sans: [], otherSans: [], spkiDer,
+    der, subject, subjectText: formatDn(subject), sans: [], otherSans: [], spkiDer,
     publicKey: describePublicKey(spkiDer), signatureAlgorithmOid: req.signatureAlgorithm.algorithm,
     keyUsages: [], extendedKeyUsages: [], extensions: [],
   };
