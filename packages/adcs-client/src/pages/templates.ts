@@ -4,8 +4,10 @@
  * The page lists only the templates the caller may enroll in, as
  * `<select name=lbCertTemplate id=lbCertTemplateID>` options whose value is
  * `<kind>;<template CN>;<more ;-separated fields>` and whose text is the display name.
- * `E` marks an enterprise template (schema v2+, [MS-CRTD]) and `O` an old-style v1 template;
- * only the CN is sent back in `CertificateTemplate:<CN>` ([MS-WCCE] 3.2.1.4.2.1.4 attributes).
+ * `kind` is `E` or `O`; no public document says what the letter means (it is not the schema
+ * version alone, and the emulator reads it as "subject built from AD" vs "supplied in the
+ * request"), so it is returned as seen and never used to decide anything. Only the CN is sent
+ * back in `CertificateTemplate:<CN>` ([MS-WCCE] 3.2.1.4.2.1.4 attributes).
  */
 import { decodeEntities, htmlToText } from './html.ts';
 
