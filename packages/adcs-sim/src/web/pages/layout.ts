@@ -29,8 +29,8 @@ export function pageTop(caName: string, bodyAttrs = ''): string {
 `;
 }
 
-/** Closing rules, end-of-text marker and optional scripts. */
-export function pageBottom(scripts = '<!-- no scripts -->'): string {
+/** Closing rules, end-of-text marker and optional scripts (the capture has a tab after "no scripts"). */
+export function pageBottom(scripts = '<!-- no scripts -->\t'): string {
   return `
 ${GREEN_HR}
 ${WHITE_HR}
