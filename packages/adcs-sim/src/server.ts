@@ -44,6 +44,20 @@ export interface SimRuntime {
   close: () => Promise<void>;
 }
 
+/**
+ * Sends a TCP RST. A TLS socket's handle is not a TCP handle, so the reset goes to the
+ * underlying TCP socket (Node keeps it as `_parent`); plain destroy() is the fallback.
+ */
+function resetConnection(socket: Socket): void {
+  const parent = (socket as Socket & { _parent?: Socket })._parent;
+  const target = parent ?? socket;
+  try {
+    target.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+}
+
 /** RFC 5929 4.1: hash the certificate with its signature's hash (SHA-256 for MD5/SHA-1/SHA-256). */
 export function tlsServerEndPoint(certDer: Buffer): Buffer {
   return createHash('sha256').update(certDer).digest();
@@ -146,7 +160,7 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     await delay(faults.current.latencyMs);
     const action = faults.next();
     if (action.kind === 'reset') {
-      req.socket.resetAndDestroy();
+      resetConnection(req.socket);
       return;
     }
     if (action.kind === 'status') {
