@@ -7,7 +7,7 @@ import {
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { PkiError, guard } from './errors.ts';
-import { pemLabel } from './pem.ts';
+import { pemDecode } from './pem.ts';
 
 /** The key algorithms Certbridge issues and generates (issue 2 item 7). */
 export type KeyAlgorithm = 'EC-P256' | 'EC-P384' | 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
@@ -109,12 +109,16 @@ const PEM_KEY_LABELS = ['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY'];
  */
 export function importPrivateKey(pemOrDer: string | Uint8Array): KeyObject {
   if (typeof pemOrDer === 'string') {
-    const label = pemLabel(pemOrDer);
+    // The first key block: OpenSSL output often puts certificates first.
+    const label = [...pemOrDer.matchAll(/-----BEGIN ([A-Z ]+)-----/g)].map((m) => m[1] ?? '')
+      .find((l) => l === 'ENCRYPTED PRIVATE KEY' || PEM_KEY_LABELS.includes(l));
     if (label === 'ENCRYPTED PRIVATE KEY') throw new PkiError('UNSUPPORTED', 'encrypted private keys are not supported');
     if (!label || !PEM_KEY_LABELS.includes(label)) {
       throw new PkiError('MALFORMED', 'no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY PEM block');
     }
-    return guard(`private key (${label})`, () => createPrivateKey({ key: pemOrDer, format: 'pem' }));
+    const der = pemDecode(pemOrDer, label);
+    const type = label === 'PRIVATE KEY' ? 'pkcs8' : label === 'RSA PRIVATE KEY' ? 'pkcs1' : 'sec1';
+    return guard(`private key (${label})`, () => createPrivateKey({ key: Buffer.from(der), format: 'der', type }));
   }
   const buf = Buffer.from(pemOrDer.buffer, pemOrDer.byteOffset, pemOrDer.byteLength);
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {

@@ -49,11 +49,6 @@ export function pemDecode(text: string, label?: string): Uint8Array {
   return first;
 }
 
-/** The label of the first PEM block in `text`, or undefined. */
-export function pemLabel(text: string): string | undefined {
-  return /-----BEGIN ([A-Z0-9 #-]+)-----/.exec(text)?.[1];
-}
-
 /**
  * Normalises what users paste into DER: PEM text with any of `labels`, bare base64 (no
  * armour, as EST and some UIs send it), or DER bytes. A Uint8Array that is actually PEM
