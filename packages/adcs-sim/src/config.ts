@@ -50,7 +50,10 @@ const auth = z.object({
   epa: z.enum(['off', 'accept', 'required']).default('off'),
   /** Kerberos keytab for the HTTP/<host> service principal (Negotiate). */
   keytab: z.string().optional(),
+  /** GSS host-based service name; default `HTTP@<host>` (principal HTTP/<host>@REALM). */
   servicePrincipal: z.string().optional(),
+  /** Kerberos realm whose principals map to the configured users; default upper-case dnsDomain. */
+  realm: z.string().optional(),
 });
 
 export const simConfigSchema = z.object({
