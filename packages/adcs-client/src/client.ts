@@ -127,7 +127,7 @@ export class AdcsClient {
   async close(): Promise<void> {
     const pending = this.transport;
     this.transport = undefined;
-    if (pending) (await pending.catch(() => undefined))?.close();
+    if (pending) await (await pending.catch(() => undefined))?.close();
   }
 
   private async post(page: string, body: Buffer, what: string): Promise<LaneResponse> {

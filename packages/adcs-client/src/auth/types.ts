@@ -28,6 +28,8 @@ export interface AuthMechanism {
   staticHeader?(): string;
   /** Starts a connection-bound handshake. */
   startHandshake?(): AuthHandshake;
+  /** Releases resources (a private Kerberos credential cache). */
+  close?(): Promise<void>;
 }
 
 /** Extracts the base64 token following `scheme` in WWW-Authenticate values (first match). */

@@ -48,8 +48,9 @@ export class Transport {
     }
   }
 
-  close(): void {
+  close(): Promise<void> {
     for (const lane of this.lanes) lane.destroy();
+    return this.options.auth.close?.() ?? Promise.resolve();
   }
 
   private async authenticate(lane: Lane, request: LaneRequest): Promise<LaneResponse> {
