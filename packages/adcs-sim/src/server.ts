@@ -118,7 +118,9 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     maxBodyBytes: config.maxBodyBytes,
   };
 
-  const server = createServer({ key: current.key, cert: current.cert, keepAliveTimeout: 120_000 });
+  const server = createServer({ key: current.key, cert: current.cert });
+  // IIS keeps idle connections 120 s (connectionTimeout); NTLM identities live on them.
+  server.keepAliveTimeout = 120_000;
   server.on('secureConnection', (s: TLSSocket) => servedCert.set(s, current.certDer));
   const applyFaults = async (): Promise<void> => {
     const next = await material(faults.current.tls);
