@@ -78,6 +78,13 @@ describe('submit', () => {
   });
 });
 
+describe('retrieve', () => {
+  it('fail/unknown-request-id-is-denied-0x80092004', async () => {
+    const result = await client().retrieve(987_654);
+    expect(result).toEqual({ status: 'denied', requestId: 987_654, dispositionMessage: 'Cannot find object or property. 0x80092004 (-2146885628 CRYPT_E_NOT_FOUND)', hresult: '0x80092004' });
+  });
+});
+
 describe('CA and templates', () => {
   it('ok/templates-of-alice', async () => {
     const templates = await client().templates();

@@ -58,7 +58,7 @@ describe.skipIf(!apacheAvailable())('NTLM against Apache mod_auth_gssapi + gss-n
     try {
       const res = await t.request({ method: 'GET', path: '/certsrv/' });
       expect(res.status).toBe(200);
-    } finally { t.close(); }
+    } finally { await t.close(); }
   });
 
   it('ok/one-handshake-serves-many-requests', async () => {
@@ -66,7 +66,7 @@ describe.skipIf(!apacheAvailable())('NTLM against Apache mod_auth_gssapi + gss-n
     try {
       for (let i = 0; i < 5; i++) await t.request({ method: 'GET', path: '/certsrv/' });
       expect(t.stats.handshakes).toBe(1);
-    } finally { t.close(); }
+    } finally { await t.close(); }
   });
 
   it('fail/wrong-password-401', async () => {
@@ -75,7 +75,7 @@ describe.skipIf(!apacheAvailable())('NTLM against Apache mod_auth_gssapi + gss-n
       const err = await t.request({ method: 'GET', path: '/certsrv/' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AdcsError);
       expect({ code: (err as AdcsError).code, status: (err as AdcsError).httpStatus }).toEqual({ code: 'ADCS_AUTH_FAILED', status: 401 });
-    } finally { t.close(); }
+    } finally { await t.close(); }
   });
 
   it('fail/tampered-mic-401', async () => {
@@ -83,6 +83,6 @@ describe.skipIf(!apacheAvailable())('NTLM against Apache mod_auth_gssapi + gss-n
     try {
       const err = await t.request({ method: 'GET', path: '/certsrv/' }).catch((e: unknown) => e);
       expect((err as AdcsError).httpStatus).toBe(401);
-    } finally { t.close(); }
+    } finally { await t.close(); }
   });
 });

@@ -57,12 +57,16 @@ export class Transport {
     const mech = this.options.auth;
     let handshake: { h: AuthHandshake; socket: TLSSocket } | undefined;
     let challenges: string[] | undefined;
+    let moved = 0;
     for (let leg = 0; leg < MAX_LEGS; leg++) {
       this.stats.requests += 1;
       const res = await lane.send(request, async (socket) => {
         if (mech.staticHeader) return mech.staticHeader();
         if (!mech.startHandshake) return undefined;
         if (handshake === undefined && this.authenticated.has(socket)) return undefined;
+        if (handshake !== undefined && handshake.socket !== socket && ++moved >= 2) {
+          throw new AdcsError('ADCS_AUTH_FAILED', `the server closed the connection during the ${mech.scheme} handshake; connection-bound authentication needs HTTP keep-alive end to end (check proxies and load balancers)`);
+        }
         if (handshake === undefined || handshake.socket !== socket) {
           // New connection, or the server closed the previous one between legs: start over.
           handshake = { h: mech.startHandshake(), socket };

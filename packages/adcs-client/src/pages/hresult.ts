@@ -14,9 +14,11 @@ export interface HresultInfo {
   win32?: number;
   /** Symbolic Win32 name printed after the number, e.g. `ERROR_ACCESS_DENIED`. */
   win32Name?: string;
+  /** Symbolic name from the `(-2146885628 CRYPT_E_NOT_FOUND)` form. */
+  name?: string;
 }
 
-const HRESULT_RE = /\b0x([0-9a-f]{1,8})\b(?:\s*\((WIN32|ASN):\s*(-?\d+)(?:\s+([A-Z_][A-Z0-9_]*))?\))?/i;
+const HRESULT_RE = /\b0x([0-9a-f]{1,8})\b(?:\s*\((?:(WIN32|ASN):\s*(-?\d+)(?:\s+([A-Z_][A-Z0-9_]*))?|-?\d+\s+([A-Z_][A-Z0-9_]*))\))?/i;
 
 /** First HRESULT in `text`, preferring a failure code (high bit set) over `0x0`. */
 export function findHresult(text: string): HresultInfo | undefined {
@@ -35,6 +37,7 @@ export function findAllHresults(text: string): HresultInfo[] {
       info.win32 = Number(m[3]);
       if (m[4]) info.win32Name = m[4];
     }
+    if (m[5]) info.name = m[5];
     out.push(info);
   }
   return out;
@@ -54,6 +57,7 @@ export const KNOWN_HRESULTS: Record<string, string> = {
   '0x80094800': 'CERTSRV_E_UNSUPPORTED_CERT_TYPE: the template is not offered by this CA',
   '0x80094014': 'CERTSRV_E_ADMIN_DENIED_REQUEST: a CA manager denied the request',
   '0x80094004': 'CERTSRV_E_PROPERTY_EMPTY: no such request or property',
+  '0x80092004': 'CRYPT_E_NOT_FOUND: the CA has no request with this id',
   '0x8009310b': 'CRYPT_E_ASN1_BADTAG: the request could not be parsed',
   '0x80094001': 'CERTSRV_E_BAD_REQUESTSUBJECT: the request subject is invalid',
   '0x80094801': 'CERTSRV_E_NO_CERT_TYPE: the request names no certificate template',

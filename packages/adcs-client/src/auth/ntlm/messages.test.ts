@@ -1,27 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AvId, encodeAvPairs, parseAvPairs, MSV_AV_FLAG_MIC_PRESENT } from './av-pairs.ts';
+import { AvId, parseAvPairs, MSV_AV_FLAG_MIC_PRESENT } from './av-pairs.ts';
+import { challengeMessage } from '../../../test/helpers/ntlm-challenge.ts';
 import { NtlmContext, splitUser } from './context.ts';
-import { CLIENT_FLAGS, MIC_OFFSET, NTLMSSP, decodeChallenge, encodeNegotiate } from './messages.ts';
+import { MIC_OFFSET, NTLMSSP, decodeChallenge, encodeNegotiate } from './messages.ts';
 import { computeMic, hmacMd5, ntowfv2 } from './ntlmv2.ts';
 
-/** Builds a CHALLENGE_MESSAGE the way a server lays it out ([MS-NLMP] 2.2.1.2). */
-function challenge(opts: { flags?: number; targetInfo?: Buffer; serverChallenge?: Buffer } = {}): Buffer {
-  const targetName = Buffer.from('CORP', 'utf16le');
-  const info = opts.targetInfo ?? encodeAvPairs([
-    { id: AvId.MsvAvNbDomainName, value: Buffer.from('CORP', 'utf16le') },
-    { id: AvId.MsvAvNbComputerName, value: Buffer.from('CA1', 'utf16le') },
-    { id: AvId.MsvAvTimestamp, value: Buffer.from('0080d3f2c1d5d901', 'hex') },
-  ]);
-  const head = Buffer.alloc(56);
-  head.write('NTLMSSP\0', 0, 'latin1');
-  head.writeUInt32LE(2, 8);
-  head.writeUInt16LE(targetName.length, 12); head.writeUInt16LE(targetName.length, 14); head.writeUInt32LE(56, 16);
-  head.writeUInt32LE((opts.flags ?? (CLIENT_FLAGS | NTLMSSP.NEGOTIATE_TARGET_INFO)) >>> 0, 20);
-  (opts.serverChallenge ?? Buffer.from('0123456789abcdef', 'hex')).copy(head, 24);
-  head.writeUInt16LE(info.length, 40); head.writeUInt16LE(info.length, 42); head.writeUInt32LE(56 + targetName.length, 44);
-  return Buffer.concat([head, targetName, info]);
-}
+const challenge = challengeMessage;
 
 function thrown(fn: () => unknown): string {
   try { fn(); } catch (e) { return (e as Error).message; }
