@@ -78,6 +78,24 @@ describe('submit', () => {
   });
 });
 
+describe('request attributes', () => {
+  it('ok/san-attribute-honoured-with-editf-attributesubjectaltname2', async () => {
+    sim.setCaFlags({ attributeEndDate: true, attributeSubjectAltName2: true });
+    try {
+      const r = await client().submit({ csrPem: csr, template: 'WebServer', sans: ['alt1.corp.example.test', { type: 'ip', value: '10.1.2.3' }] });
+      expect(r.status === 'issued' ? new X509Certificate(r.certificatePem).subjectAltName : r).toBe('DNS:alt1.corp.example.test, IP Address:10.1.2.3');
+    } finally {
+      sim.setCaFlags({ attributeEndDate: true, attributeSubjectAltName2: false });
+    }
+  });
+
+  it('ok/expiration-date-honoured-with-editf-attributeenddate', async () => {
+    const notAfter = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 15, 12, 0, 0));
+    const r = await client().submit({ csrPem: csr, template: 'WebServer', validity: { notAfter } });
+    expect(r.status === 'issued' ? new Date(new X509Certificate(r.certificatePem).validTo).toISOString() : r).toBe(notAfter.toISOString());
+  });
+});
+
 describe('retrieve', () => {
   it('fail/unknown-request-id-is-denied-0x80092004', async () => {
     const result = await client().retrieve(987_654);
