@@ -1,0 +1,62 @@
+import type { DistinguishedName, KeyUsage, RevocationReason, San } from '@certbridge/pki';
+import type { CaRow } from '../db/schema.ts';
+
+/** What the issuance core asks a CA to sign, after the policy has approved it. */
+export interface IssueRequest {
+  orderId: string;
+  csrDer: Uint8Array | null;
+  spkiDer: Uint8Array;
+  subject: DistinguishedName;
+  sans: San[];
+  notBefore: Date;
+  notAfter: Date;
+  keyUsages: KeyUsage[];
+  extendedKeyUsages: string[];
+  /** ADCS certificate template (external CAs only). */
+  template?: string;
+}
+
+/** A serialisable handle on a request the CA has not decided yet (e.g. the ADCS Request ID). */
+export interface PendingTicket {
+  requestId: string;
+  server?: string;
+}
+
+/**
+ * The three outcomes every enrollment protocol must be able to show. A thrown error means the CA
+ * could not be asked at all (network, authentication, TLS, bug), never a decision.
+ */
+export type IssueResult =
+  | { status: 'issued'; certificateDer: Uint8Array; chainDer: Uint8Array[]; requestId?: string; server?: string }
+  | { status: 'pending'; ticket: PendingTicket; retryAfterSeconds: number; disposition?: string }
+  | { status: 'rejected'; reason: string; disposition?: string; hresult?: string; requestId?: string };
+
+export interface RevokeRequest {
+  serialHex: string;
+  reason: RevocationReason;
+  certificateDer: Uint8Array;
+}
+
+/**
+ * One interface for every CA backend (internal, adcs, connector), in the spirit of step-ca's
+ * `cas/apiv1`: issue, renew, revoke, get the chain, poll a pending ticket.
+ */
+export interface CaBackend {
+  issue(request: IssueRequest): Promise<IssueResult>;
+  renew(request: IssueRequest): Promise<IssueResult>;
+  revoke(request: RevokeRequest): Promise<void>;
+  /** The CA's certificate first, then its issuers up to the root. */
+  chain(): Promise<Uint8Array[]>;
+  poll(ticket: PendingTicket): Promise<IssueResult>;
+}
+
+export type CaType = 'internal';
+
+export class NotSupportedError extends Error {
+  constructor(operation: string, caType: string) {
+    super(`${caType} CAs do not support ${operation}`);
+    this.name = 'NotSupportedError';
+  }
+}
+
+export type CaBackendFactory<Deps> = (ca: CaRow, deps: Deps) => CaBackend;

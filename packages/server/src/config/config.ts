@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Environment variables of SPEC "Configuration", parsed once at start. */
+const envSchema = z.object({
+  CERTBRIDGE_DATA_DIR: z.string().min(1).default('./.certbridge'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  CERTBRIDGE_LISTEN: z.string().min(1).default('127.0.0.1'),
+  CERTBRIDGE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  CERTBRIDGE_HTTPS_PORT: z.coerce.number().int().min(0).max(65535).default(8443),
+  CERTBRIDGE_PUBLIC_URL: z.string().url().default('https://localhost:8443'),
+  CERTBRIDGE_PKI_URL: z.string().url().optional(),
+  CERTBRIDGE_MASTER_KEY: z.string().optional(),
+  CERTBRIDGE_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CERTBRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  listen: string;
+  httpPort: number;
+  httpsPort: number;
+  publicUrl: string;
+  /** Base URL written into AIA, CDP and OCSP extensions (RFC 5280 relying parties). */
+  pkiUrl: string;
+  masterKey: string | undefined;
+  bootstrapToken: string | undefined;
+  logLevel: z.infer<typeof envSchema>['CERTBRIDGE_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const publicUrl = e.CERTBRIDGE_PUBLIC_URL.replace(/\/+$/, '');
+  return {
+    dataDir: path.resolve(e.CERTBRIDGE_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    listen: e.CERTBRIDGE_LISTEN,
+    httpPort: e.CERTBRIDGE_HTTP_PORT,
+    httpsPort: e.CERTBRIDGE_HTTPS_PORT,
+    publicUrl,
+    pkiUrl: (e.CERTBRIDGE_PKI_URL ?? publicUrl).replace(/\/+$/, ''),
+    masterKey: e.CERTBRIDGE_MASTER_KEY,
+    bootstrapToken: e.CERTBRIDGE_BOOTSTRAP_TOKEN,
+    logLevel: e.CERTBRIDGE_LOG_LEVEL,
+  };
+}

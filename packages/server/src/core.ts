@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import { createApplicationAccess } from './auth/application-access.ts';
+import { createAuthService } from './auth/auth-service.ts';
+import type { BackendDeps } from './ca-backends/registry.ts';
+import { createCaKeyStore } from './cas/ca-keys.ts';
+import { createCaService } from './cas/ca-service.ts';
+import { createCertificateService } from './certificates/certificate-service.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Sealer } from './crypto/sealer.ts';
+import type { Database } from './db/schema.ts';
+import { createCatalogService } from './issuance/catalog-service.ts';
+import { createIssuanceService } from './issuance/issuance-service.ts';
+import { createCasRepository } from './repositories/cas-repository.ts';
+import { createCatalogRepository } from './repositories/catalog-repository.ts';
+import { createCertificatesRepository } from './repositories/certificates-repository.ts';
+import { createOrdersRepository } from './repositories/orders-repository.ts';
+import { createUsersRepository } from './repositories/users-repository.ts';
+import { createCrlService } from './revocation/crl-service.ts';
+import { createOcspService } from './revocation/ocsp-service.ts';
+
+export interface CoreOptions {
+  db: Kysely<Database>;
+  sealer: Sealer;
+  pkiUrl: string;
+  clock?: Clock;
+}
+
+/**
+ * The composition of repositories and services, shared by the HTTP server, the CLI and the
+ * background jobs. Explicit wiring: each service receives only what it uses.
+ */
+export function createCore({ db, sealer, pkiUrl, clock = systemClock }: CoreOptions) {
+  const repos = {
+    users: createUsersRepository(db),
+    cas: createCasRepository(db),
+    catalog: createCatalogRepository(db),
+    orders: createOrdersRepository(db),
+    certificates: createCertificatesRepository(db),
+  };
+  const keys = createCaKeyStore(sealer);
+  const backends: BackendDeps = { keys, pkiUrl };
+  const access = createApplicationAccess(repos.catalog);
+  const auth = createAuthService({ db, users: repos.users, clock });
+  const cas = createCaService({ db, cas: repos.cas, keys, clock, pkiUrl });
+  const catalog = createCatalogService({ db, catalog: repos.catalog, cas: repos.cas, users: repos.users, access, clock });
+  const issuance = createIssuanceService({ db, ...repos, sealer, backends, clock });
+  const crl = createCrlService({ db, cas: repos.cas, certificates: repos.certificates, keys, clock });
+  const ocsp = createOcspService({ cas: repos.cas, certificates: repos.certificates, keys, clock });
+  const certificates = createCertificateService({
+    db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
+    hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) },
+  });
+  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates };
+}
+
+export type Core = ReturnType<typeof createCore>;

@@ -1,0 +1,80 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrations } from './migrations/index.ts';
+import { PgliteDialect, SessionLock } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+/** The pg-boss `db` adapter shape (pg-boss 10 `constructor({ db })`). */
+export interface BossDbAdapter {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: 'pglite' | 'postgres';
+  /** What pg-boss should connect with: its own pool on PostgreSQL, the shared session on PGlite. */
+  boss: { connectionString: string } | { db: BossDbAdapter };
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+
+/** Opens PostgreSQL (`url`) or the embedded PGlite (on disk under `dataDir`, or in memory for tests). */
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  if ('url' in target) {
+    const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', boss: { connectionString: target.url }, close: () => db.destroy() };
+  }
+  let pglite: PGlite;
+  if ('dataDir' in target) {
+    const dir = path.join(target.dataDir, 'pgdata');
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    pglite = await PGlite.create(dir);
+  } else {
+    pglite = await PGlite.create();
+  }
+  const lock = new SessionLock();
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });
+  const adapter: BossDbAdapter = {
+    // pg-boss sends multi-statement scripts without parameters (migrations, schema creation):
+    // those need PGlite's simple-query `exec`; everything parameterised goes through `query`.
+    executeSql: (text, values) =>
+      lock.run(async () => {
+        if (values && values.length > 0) return pglite.query(text, values);
+        const results = await pglite.exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      }),
+  };
+  return {
+    db,
+    engine: 'pglite',
+    boss: { db: adapter },
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+/** Applies pending migrations; safe to run concurrently from two processes on PostgreSQL. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'certbridge_migrations',
+    migrationLockTableName: 'certbridge_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when the database answers and every known migration is applied (`/readyz`). */
+export async function isReady(db: Kysely<Database>): Promise<boolean> {
+  const applied = await sql<{ n: number }>`select count(*)::int as n from certbridge_migrations`.execute(db);
+  return applied.rows[0]?.n === Object.keys(migrations).length;
+}

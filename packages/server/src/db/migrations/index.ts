@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as initial from './0001-initial.ts';
+
+/** Versioned migrations, applied in key order at start (names must sort in order). */
+export const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};

@@ -1,0 +1,218 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Columns the database fills in (defaults); optional on insert. */
+type Default<T> = ColumnType<T, T | undefined, T>;
+/** jsonb: written as a JSON string (pg would turn JS arrays into SQL arrays), read as the value. */
+type Json<T> = ColumnType<T, string, string>;
+type Bytes = Uint8Array;
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'operator' | 'requester' | 'auditor';
+  disabled: Default<boolean>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  expires_at: Date | null;
+  revoked_at: Default<Date | null>;
+  last_used_at: Default<Date | null>;
+  created_at: Default<Date>;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  csrf_token: string;
+  expires_at: Date;
+  created_at: Default<Date>;
+}
+
+export interface LoginFailuresTable {
+  id: Generated<string>;
+  throttle_key: string;
+  failed_at: Default<Date>;
+}
+
+export interface CasTable {
+  id: string;
+  name: string;
+  type: string;
+  status: Default<'active' | 'disabled'>;
+  parent_id: string | null;
+  subject: string | null;
+  serial_hex: string | null;
+  key_algorithm: string | null;
+  certificate_der: Bytes | null;
+  /** Issuer chain above this CA, base64 DER, nearest first. */
+  chain: ColumnType<string[], string | undefined, string>;
+  private_key_sealed: string | null;
+  not_before: Date | null;
+  not_after: Date | null;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface CrlsTable {
+  ca_id: string;
+  crl_number: ColumnType<string, string | bigint, string | bigint>;
+  der: Bytes;
+  this_update: Date;
+  next_update: Date;
+}
+
+export interface PoliciesTable {
+  id: string;
+  name: string;
+  description: Default<string>;
+  rules: Json<unknown>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface ProfilesTable {
+  id: string;
+  slug: string;
+  name: string;
+  ca_id: string;
+  policy_id: string;
+  defaults: Json<unknown>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  name: string;
+  description: Default<string>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface ApplicationProfilesTable {
+  application_id: string;
+  profile_id: string;
+}
+
+export type ApplicationRole = 'owner' | 'requester' | 'viewer';
+
+export interface ApplicationMembersTable {
+  application_id: string;
+  user_id: string;
+  role: ApplicationRole;
+}
+
+export type OrderStatus = 'pending' | 'issued' | 'denied' | 'failed' | 'cancelled';
+
+export interface OrdersTable {
+  id: string;
+  application_id: string;
+  profile_id: string;
+  ca_id: string;
+  requester_id: string | null;
+  protocol: string;
+  status: OrderStatus;
+  csr_der: Bytes | null;
+  subject: string;
+  sans: Json<{ type: string; value: string }[]>;
+  key_algorithm: string | null;
+  server_key_sealed: string | null;
+  ca_request_id: string | null;
+  ca_server: string | null;
+  template: string | null;
+  disposition: string | null;
+  hresult: string | null;
+  error: Json<Record<string, unknown>> | null;
+  attempts: Default<number>;
+  next_poll_at: Date | null;
+  certificate_id: string | null;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface CertificatesTable {
+  id: string;
+  ca_id: string;
+  order_id: string | null;
+  application_id: string | null;
+  profile_id: string | null;
+  requester_id: string | null;
+  serial_hex: string;
+  subject: string;
+  sans: Json<{ type: string; value: string }[]>;
+  search_text: string;
+  key_algorithm: string | null;
+  fingerprint_sha256: string;
+  not_before: Date;
+  not_after: Date;
+  status: Default<'active' | 'revoked'>;
+  revoked_at: Date | null;
+  revocation_reason: string | null;
+  der: Bytes;
+  chain: ColumnType<string[], string | undefined, string>;
+  private_key_sealed: string | null;
+  renewed_from_id: string | null;
+  created_at: Default<Date>;
+}
+
+export interface AuditLogTable {
+  seq: Generated<string>;
+  id: string;
+  occurred_at: Date;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  outcome: 'success' | 'failure';
+  details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Server-wide values (e.g. the server's TLS certificate); `sealed` holds the secret part. */
+export interface SettingsTable {
+  key: string;
+  value: Json<Record<string, unknown>>;
+  sealed: string | null;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  login_failures: LoginFailuresTable;
+  cas: CasTable;
+  crls: CrlsTable;
+  policies: PoliciesTable;
+  profiles: ProfilesTable;
+  applications: ApplicationsTable;
+  application_profiles: ApplicationProfilesTable;
+  application_members: ApplicationMembersTable;
+  orders: OrdersTable;
+  certificates: CertificatesTable;
+  audit_log: AuditLogTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type CaRow = Selectable<CasTable>;
+export type PolicyRow = Selectable<PoliciesTable>;
+export type ProfileRow = Selectable<ProfilesTable>;
+export type ApplicationRow = Selectable<ApplicationsTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type CertificateRow = Selectable<CertificatesTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+export type NewCertificate = Insertable<CertificatesTable>;
+export type NewOrder = Insertable<OrdersTable>;

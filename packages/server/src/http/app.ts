@@ -1,0 +1,67 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Core } from '../core.ts';
+import { installAuthentication } from './authenticate.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { registerAuditRoutes } from './routes/audit-routes.ts';
+import { registerAuthRoutes } from './routes/auth-routes.ts';
+import { registerCaRoutes } from './routes/ca-routes.ts';
+import { registerCatalogRoutes } from './routes/catalog-routes.ts';
+import { registerCertificateRoutes } from './routes/certificate-routes.ts';
+import { registerSystemRoutes } from './routes/system-routes.ts';
+
+export interface AppOptions {
+  publicUrl: string;
+  /** A pino logger to use; none means no request logging (tests). */
+  logger?: FastifyBaseLogger;
+  https?: { key: string; cert: string };
+  /** Secure cookies: on for HTTPS and for any public URL on https. */
+  secureCookies?: boolean;
+}
+
+/** Default request body limit; endpoints that take bigger bodies say so themselves. */
+export const BODY_LIMIT = 256 * 1024;
+/** Binary protocol bodies the server reads as raw bytes. */
+const BINARY_TYPES = ['application/ocsp-request', 'application/pkcs10', 'application/octet-stream'];
+
+/** Log redaction: credentials in headers and any secret-looking body field never reach the logs. */
+export const REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]', '*.password', '*.privateKey', '*.token'];
+
+/** Builds the HTTP app without listening (tests use `inject`). */
+export async function buildApp(core: Core, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: false,
+    ...(options.https ? { https: options.https } : {}),
+  }) as unknown as FastifyInstance;
+  await app.register(cookie);
+  app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  installErrorHandlers(app);
+  installAuthentication(app, core.auth);
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const requests = new Counter({ name: 'certbridge_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [metrics] });
+  const latency = new Histogram({ name: 'certbridge_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], registers: [metrics], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
+  app.addHook('onResponse', async (request, reply) => {
+    const routeUrl = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route: routeUrl, status: String(reply.statusCode) });
+    latency.observe({ method: request.method, route: routeUrl }, reply.elapsedTime / 1000);
+  });
+
+  registerSystemRoutes(app, { db: core.db, metrics, publicUrl: options.publicUrl });
+  registerAuthRoutes(app, { auth: core.auth, secureCookies: options.secureCookies ?? Boolean(options.https) });
+  registerCaRoutes(app, { cas: core.cas, crl: core.crl, ocsp: core.ocsp });
+  registerCatalogRoutes(app, { catalog: core.catalog });
+  registerCertificateRoutes(app, { certificates: core.certificates, issuance: core.issuance, catalog: core.catalog, access: core.access, orders: core.repos.orders });
+  registerAuditRoutes(app, { db: core.db });
+
+  await app.register(swagger, { mode: 'static', specification: { document: buildOpenApiDocument(options.publicUrl) as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  return app;
+}

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import {
+  describePublicKey, exportPrivateKeyPkcs8Der, formatDn, generateKeyPair, parseCertificate, parseCsr, PkiError,
+  verifyCsrSignature, type DistinguishedName, type KeyAlgorithm, type San,
+} from '@certbridge/pki';
+import { appendAudit } from '../audit/audit-log.ts';
+import type { Principal } from '../auth/principal.ts';
+import { backendFor, type BackendDeps } from '../ca-backends/registry.ts';
+import type { IssueRequest, IssueResult } from '../ca-backends/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Sealer } from '../crypto/sealer.ts';
+import type { ApplicationRow, CaRow, CertificateRow, Database, OrderRow, PolicyRow, ProfileRow } from '../db/schema.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { CasRepository } from '../repositories/cas-repository.ts';
+import type { CatalogRepository } from '../repositories/catalog-repository.ts';
+import type { CertificatesRepository } from '../repositories/certificates-repository.ts';
+import type { OrdersRepository } from '../repositories/orders-repository.ts';
+import { parsePolicyRules, parseProfileDefaults } from './catalog-service.ts';
+import { ekuOid, evaluatePolicy } from './policy.ts';
+import { searchText } from './request-facts.ts';
+
+export type Protocol = 'api' | 'cli' | 'acme' | 'est' | 'scep';
+
+export interface IssueContext {
+  actor: Principal | null;
+  protocol: Protocol;
+  application: ApplicationRow;
+  profile: ProfileRow;
+}
+
+export type IssueInput =
+  | { kind: 'csr'; csr: string | Uint8Array; validityDays?: number; renewedFromId?: string }
+  | { kind: 'keygen'; subject: DistinguishedName; sans: San[]; keyAlgorithm?: KeyAlgorithm; validityDays?: number; renewedFromId?: string };
+
+export type IssueOutcome =
+  | { status: 'issued'; order: OrderRow; certificate: CertificateRow }
+  | { status: 'pending'; order: OrderRow; retryAfterSeconds: number }
+  | { status: 'denied'; order: OrderRow };
+
+const DAY_MS = 86_400_000;
+/** The context binding a server-generated key to its order (crypto/sealer.ts). */
+export const serverKeyContext = (orderId: string): string => `server-key:${orderId}`;
+
+export interface IssuanceDeps {
+  db: Kysely<Database>;
+  cas: CasRepository;
+  catalog: CatalogRepository;
+  orders: OrdersRepository;
+  certificates: CertificatesRepository;
+  sealer: Sealer;
+  backends: BackendDeps;
+  clock: Clock;
+}
+
+/**
+ * The one issuance path every enrollment protocol goes through: decode and verify the request,
+ * apply profile defaults, check the policy (all violations at once), record an order BEFORE the
+ * CA is asked, ask the CA backend, then store the outcome with its audit row in one transaction.
+ */
+export function createIssuanceService(deps: IssuanceDeps) {
+  const { db, cas, catalog, orders, certificates, sealer, clock } = deps;
+
+  async function loadCa(profile: ProfileRow): Promise<CaRow> {
+    const ca = await cas.find(profile.ca_id);
+    if (!ca) throw notFound('CA', profile.ca_id);
+    if (ca.status !== 'active') throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} is disabled`);
+    return ca;
+  }
+
+  async function loadPolicy(profile: ProfileRow): Promise<PolicyRow> {
+    const policy = await catalog.findPolicy(profile.policy_id);
+    if (!policy) throw notFound('policy', profile.policy_id);
+    return policy;
+  }
+
+  function decodeCsr(csr: string | Uint8Array) {
+    let parsed;
+    try {
+      parsed = parseCsr(csr);
+    } catch (err) {
+      if (err instanceof PkiError) throw new AppError('MALFORMED_CSR', `the CSR cannot be read: ${err.message}`, undefined, { cause: err });
+      throw err;
+    }
+    if (!verifyCsrSignature(parsed)) throw new AppError('BAD_CSR_SIGNATURE', 'the CSR signature does not verify (the request was altered or signed with another key)');
+    return parsed;
+  }
+
+  async function finalize(order: OrderRow, ctx: Omit<IssueContext, 'application' | 'profile'> & { applicationId: string; profileId: string }, result: IssueResult): Promise<IssueOutcome> {
+    const now = clock.now();
+    if (result.status === 'issued') {
+      const info = parseCertificate(result.certificateDer);
+      return db.transaction().execute(async (trx) => {
+        const certificate = await certificates.insert(trx, {
+          id: randomUUID(), ca_id: order.ca_id, order_id: order.id, application_id: ctx.applicationId, profile_id: ctx.profileId,
+          requester_id: order.requester_id, serial_hex: info.serialHex, subject: info.subjectText, sans: JSON.stringify(info.sans),
+          search_text: searchText(info.subjectText, info.sans), key_algorithm: info.publicKey.algorithm, fingerprint_sha256: info.fingerprintSha256,
+          not_before: info.notBefore, not_after: info.notAfter, der: info.der, revoked_at: null, revocation_reason: null,
+          chain: JSON.stringify(result.chainDer.map((c) => Buffer.from(c).toString('base64'))),
+          private_key_sealed: order.server_key_sealed, renewed_from_id: null,
+          // Milliseconds, as the keyset cursor carries them (Postgres would keep microseconds).
+          created_at: now,
+        });
+        const updated = await orders.update(trx, order.id, {
+          status: 'issued', certificate_id: certificate.id, server_key_sealed: null, attempts: order.attempts + 1, next_poll_at: null,
+          ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server,
+        });
+        await appendAudit(trx, { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } }, clock);
+        return { status: 'issued' as const, order: updated, certificate };
+      });
+    }
+    if (result.status === 'pending') {
+      const updated = await db.transaction().execute(async (trx) => {
+        const row = await orders.update(trx, order.id, {
+          ca_request_id: result.ticket.requestId, ca_server: result.ticket.server ?? null, disposition: result.disposition ?? null,
+          attempts: order.attempts + 1, next_poll_at: new Date(now.getTime() + result.retryAfterSeconds * 1000),
+        });
+        await appendAudit(trx, { actor: ctx.actor, action: 'order.pending', resourceType: 'order', resourceId: order.id, outcome: 'success', details: { requestId: result.ticket.requestId } }, clock);
+        return row;
+      });
+      return { status: 'pending', order: updated, retryAfterSeconds: result.retryAfterSeconds };
+    }
+    const denied = await db.transaction().execute(async (trx) => {
+      const row = await orders.update(trx, order.id, {
+        status: 'denied', disposition: result.disposition ?? result.reason, hresult: result.hresult ?? null, server_key_sealed: null,
+        ca_request_id: result.requestId ?? order.ca_request_id, attempts: order.attempts + 1, next_poll_at: null,
+      });
+      await appendAudit(trx, { actor: ctx.actor, action: 'order.denied', resourceType: 'order', resourceId: order.id, outcome: 'failure', details: { reason: result.reason, hresult: result.hresult } }, clock);
+      return row;
+    });
+    return { status: 'denied', order: denied };
+  }
+
+  async function markFailed(order: OrderRow, actor: Principal | null, err: unknown): Promise<never> {
+    const message = err instanceof Error ? err.message : String(err);
+    await db.transaction().execute(async (trx) => {
+      await orders.update(trx, order.id, { status: 'failed', error: JSON.stringify({ message }), server_key_sealed: null, next_poll_at: null });
+      await appendAudit(trx, { actor, action: 'order.failed', resourceType: 'order', resourceId: order.id, outcome: 'failure', details: { message } }, clock);
+    });
+    if (err instanceof AppError) throw err;
+    throw new AppError('CA_UNAVAILABLE', `the CA could not be asked: ${message}`, { orderId: order.id }, { cause: err });
+  }
+
+  return {
+    async issue(ctx: IssueContext, input: IssueInput): Promise<IssueOutcome> {
+      const { application, profile } = ctx;
+      if (!(await catalog.hasApplicationProfile(application.id, profile.id))) {
+        throw new AppError('VALIDATION_FAILED', `profile ${profile.slug} is not attached to application ${application.name}`);
+      }
+      const [ca, policy] = await Promise.all([loadCa(profile), loadPolicy(profile)]);
+      const defaults = parseProfileDefaults(profile.defaults);
+      const rules = parsePolicyRules(policy.rules);
+
+      let subject: DistinguishedName, sans: San[], spkiDer: Uint8Array, csrDer: Uint8Array | null = null;
+      let keyPair: ReturnType<typeof generateKeyPair> | null = null;
+      if (input.kind === 'csr') {
+        const csr = decodeCsr(input.csr);
+        ({ subject, sans, spkiDer } = csr);
+        csrDer = csr.der;
+      } else {
+        ({ subject, sans } = input);
+        keyPair = generateKeyPair(input.keyAlgorithm ?? defaults.keyAlgorithm);
+        spkiDer = new Uint8Array(keyPair.publicKey.export({ type: 'spki', format: 'der' }));
+      }
+      const key = describePublicKey(spkiDer);
+      const validityDays = input.validityDays ?? Math.min(defaults.validityDays, rules.maxValidityDays);
+      const violations = evaluatePolicy(rules, {
+        subject, sans, keyAlgorithm: key.algorithm, keyDescription: key.algorithm ?? `${key.family}-${key.bits}`,
+        keyUsages: defaults.keyUsages, extendedKeyUsages: defaults.extendedKeyUsages, validityDays,
+      });
+      if (violations.length > 0) {
+        throw new AppError('POLICY_VIOLATION', `the request breaks policy ${policy.name} (${violations.length} problem${violations.length > 1 ? 's' : ''})`, { violations });
+      }
+
+      const now = clock.now();
+      const orderId = randomUUID();
+      const order = await orders.insert({
+        id: orderId, application_id: application.id, profile_id: profile.id, ca_id: ca.id, requester_id: ctx.actor?.userId ?? null,
+        protocol: ctx.protocol, status: 'pending', csr_der: csrDer, subject: formatDn(subject), sans: JSON.stringify(sans),
+        key_algorithm: key.algorithm, template: null, ca_request_id: null, ca_server: null, disposition: null, hresult: null,
+        error: null, next_poll_at: null, certificate_id: null, created_at: now,
+        server_key_sealed: keyPair ? sealer.seal(exportPrivateKeyPkcs8Der(keyPair.privateKey), serverKeyContext(orderId)) : null,
+      });
+      const request: IssueRequest = {
+        orderId, csrDer, spkiDer, subject, sans,
+        notBefore: new Date(now.getTime() - 60_000), // one minute of grace for relying parties' clock skew
+        notAfter: new Date(now.getTime() + validityDays * DAY_MS),
+        keyUsages: defaults.keyUsages, extendedKeyUsages: defaults.extendedKeyUsages.map(ekuOid),
+      };
+      const backend = backendFor(ca, deps.backends);
+      let result: IssueResult;
+      try {
+        result = await (input.renewedFromId ? backend.renew(request) : backend.issue(request));
+      } catch (err) {
+        return markFailed(order, ctx.actor, err);
+      }
+      const outcome = await finalize(order, { actor: ctx.actor, protocol: ctx.protocol, applicationId: application.id, profileId: profile.id }, result);
+      if (outcome.status === 'issued' && input.renewedFromId) {
+        await db.updateTable('certificates').set({ renewed_from_id: input.renewedFromId }).where('id', '=', outcome.certificate.id).execute();
+        outcome.certificate.renewed_from_id = input.renewedFromId;
+      }
+      return outcome;
+    },
+
+    /** Asks the CA again about a pending order (background polling and explicit refresh). */
+    async poll(orderId: string, actor: Principal | null): Promise<IssueOutcome> {
+      const order = await orders.find(orderId);
+      if (!order) throw notFound('order', orderId);
+      if (order.status !== 'pending' || !order.ca_request_id) throw new AppError('CONFLICT', `order ${orderId} is ${order.status}, not waiting for the CA`);
+      const ca = await cas.find(order.ca_id);
+      if (!ca) throw notFound('CA', order.ca_id);
+      const result = await backendFor(ca, deps.backends).poll({ requestId: order.ca_request_id, ...(order.ca_server ? { server: order.ca_server } : {}) });
+      return finalize(order, { actor, protocol: order.protocol as Protocol, applicationId: order.application_id, profileId: order.profile_id }, result);
+    },
+
+    /** Orders stranded by a crash between "order recorded" and "CA asked" become visibly failed. */
+    async failStrandedOrders(olderThanMs: number): Promise<number> {
+      const stranded = await orders.stranded(new Date(clock.now().getTime() - olderThanMs));
+      for (const order of stranded) {
+        await db.transaction().execute(async (trx) => {
+          await orders.update(trx, order.id, { status: 'failed', error: JSON.stringify({ message: 'the server stopped before the CA answered; submit again' }), server_key_sealed: null });
+          await appendAudit(trx, { actor: null, action: 'order.failed', resourceType: 'order', resourceId: order.id, outcome: 'failure', details: { reason: 'stranded' } }, clock);
+        });
+      }
+      return stranded.length;
+    },
+  };
+}
+
+export type IssuanceService = ReturnType<typeof createIssuanceService>;

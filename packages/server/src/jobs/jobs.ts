@@ -1,0 +1,41 @@
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Core } from '../core.ts';
+import type { DatabaseHandle } from '../db/database.ts';
+
+/** Orders still without a CA answer after this long were stranded by a crash. */
+export const STRANDED_ORDER_MS = 10 * 60_000;
+
+/** Recurring work, each with its cron schedule; pg-boss runs each schedule once across instances. */
+const SCHEDULES = {
+  'crl-refresh': '*/10 * * * *',
+  'orders-stranded': '*/5 * * * *',
+} as const;
+
+type JobName = keyof typeof SCHEDULES;
+
+/**
+ * Background jobs on pg-boss, in both database modes (PGlite through the shared-session adapter).
+ * Job locks live in the database, so a second server instance never runs the same job twice.
+ */
+export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger): Promise<PgBoss> {
+  const boss = new PgBoss({ ...handle.boss, schema: 'pgboss', supervise: true, schedule: true });
+  boss.on('error', (err) => log.error({ err }, 'background job system error'));
+  await boss.start();
+  const handlers: Record<JobName, () => Promise<void>> = {
+    'crl-refresh': async () => {
+      const n = await core.crl.refreshDue();
+      if (n) log.info({ cas: n }, 'CRLs regenerated');
+    },
+    'orders-stranded': async () => {
+      const n = await core.issuance.failStrandedOrders(STRANDED_ORDER_MS);
+      if (n) log.warn({ orders: n }, 'stranded orders marked failed');
+    },
+  };
+  for (const [name, cron] of Object.entries(SCHEDULES) as [JobName, string][]) {
+    await boss.createQueue(name);
+    await boss.schedule(name, cron);
+    await boss.work(name, async () => handlers[name]());
+  }
+  return boss;
+}

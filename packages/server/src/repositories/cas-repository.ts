@@ -1,0 +1,19 @@
+import type { Insertable, Kysely } from 'kysely';
+import type { CasTable, Database } from '../db/schema.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+export function createCasRepository(db: Kysely<Database>) {
+  return {
+    /** By UUID or by unique name (SPEC: path segments accept either). */
+    find: (idOrName: string) =>
+      db.selectFrom('cas').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
+    list: () => db.selectFrom('cas').selectAll().orderBy('created_at').execute(),
+    insert: (trx: Kysely<Database>, row: Insertable<CasTable>) => trx.insertInto('cas').values(row).returningAll().executeTakeFirstOrThrow(),
+    setStatus: (trx: Kysely<Database>, id: string, status: 'active' | 'disabled') =>
+      trx.updateTable('cas').set({ status, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst(),
+  };
+}
+
+export type CasRepository = ReturnType<typeof createCasRepository>;

@@ -1,0 +1,55 @@
+import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { ApplicationRole, ApplicationsTable, Database, PoliciesTable, ProfilesTable } from '../db/schema.ts';
+import { isUuid } from './cas-repository.ts';
+
+/** Policies, profiles, applications and their members: the issuance catalogue. */
+export function createCatalogRepository(db: Kysely<Database>) {
+  return {
+    findPolicy: (idOrName: string) => db.selectFrom('policies').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
+    listPolicies: () => db.selectFrom('policies').selectAll().orderBy('name').execute(),
+    insertPolicy: (trx: Kysely<Database>, row: Insertable<PoliciesTable>) => trx.insertInto('policies').values(row).returningAll().executeTakeFirstOrThrow(),
+    updatePolicy: (trx: Kysely<Database>, id: string, patch: Updateable<PoliciesTable>) =>
+      trx.updateTable('policies').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+
+    findProfile: (idOrSlug: string) => db.selectFrom('profiles').selectAll().where(isUuid(idOrSlug) ? 'id' : 'slug', '=', idOrSlug).executeTakeFirst(),
+    listProfiles: () => db.selectFrom('profiles').selectAll().orderBy('slug').execute(),
+    insertProfile: (trx: Kysely<Database>, row: Insertable<ProfilesTable>) => trx.insertInto('profiles').values(row).returningAll().executeTakeFirstOrThrow(),
+    updateProfile: (trx: Kysely<Database>, id: string, patch: Updateable<ProfilesTable>) =>
+      trx.updateTable('profiles').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+
+    findApplication: (idOrName: string) => db.selectFrom('applications').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
+    listApplications: (memberUserId?: string) => {
+      let q = db.selectFrom('applications').selectAll('applications').orderBy('applications.name');
+      if (memberUserId) q = q.innerJoin('application_members as m', 'm.application_id', 'applications.id').where('m.user_id', '=', memberUserId);
+      return q.execute();
+    },
+    insertApplication: (trx: Kysely<Database>, row: Insertable<ApplicationsTable>) => trx.insertInto('applications').values(row).returningAll().executeTakeFirstOrThrow(),
+    updateApplication: (trx: Kysely<Database>, id: string, patch: Updateable<ApplicationsTable>) =>
+      trx.updateTable('applications').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+
+    applicationProfiles: (applicationId: string) =>
+      db.selectFrom('application_profiles').innerJoin('profiles', 'profiles.id', 'application_profiles.profile_id')
+        .selectAll('profiles').where('application_profiles.application_id', '=', applicationId).orderBy('profiles.slug').execute(),
+    setApplicationProfiles: async (trx: Kysely<Database>, applicationId: string, profileIds: string[]) => {
+      await trx.deleteFrom('application_profiles').where('application_id', '=', applicationId).execute();
+      if (profileIds.length) await trx.insertInto('application_profiles').values(profileIds.map((profile_id) => ({ application_id: applicationId, profile_id }))).execute();
+    },
+    hasApplicationProfile: async (applicationId: string, profileId: string) =>
+      Boolean(await db.selectFrom('application_profiles').select('profile_id').where('application_id', '=', applicationId).where('profile_id', '=', profileId).executeTakeFirst()),
+
+    members: (applicationId: string) =>
+      db.selectFrom('application_members').innerJoin('users', 'users.id', 'application_members.user_id')
+        .select(['users.id as userId', 'users.username', 'application_members.role']).where('application_id', '=', applicationId).orderBy('users.username').execute(),
+    memberRole: async (applicationId: string, userId: string): Promise<ApplicationRole | undefined> =>
+      (await db.selectFrom('application_members').select('role').where('application_id', '=', applicationId).where('user_id', '=', userId).executeTakeFirst())?.role,
+    memberApplicationIds: async (userId: string) =>
+      (await db.selectFrom('application_members').select('application_id').where('user_id', '=', userId).execute()).map((r) => r.application_id),
+    upsertMember: (trx: Kysely<Database>, applicationId: string, userId: string, role: ApplicationRole) =>
+      trx.insertInto('application_members').values({ application_id: applicationId, user_id: userId, role })
+        .onConflict((oc) => oc.columns(['application_id', 'user_id']).doUpdateSet({ role })).execute(),
+    removeMember: (trx: Kysely<Database>, applicationId: string, userId: string) =>
+      trx.deleteFrom('application_members').where('application_id', '=', applicationId).where('user_id', '=', userId).executeTakeFirst(),
+  };
+}
+
+export type CatalogRepository = ReturnType<typeof createCatalogRepository>;

@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import type PgBoss from 'pg-boss';
+import { bootstrap, serverTlsCertificate, type BootstrapResult } from './bootstrap.ts';
+import type { Config } from './config/config.ts';
+import { createCore, type Core } from './core.ts';
+import { createSealer, loadMasterKey } from './crypto/sealer.ts';
+import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
+import { REDACT_PATHS, buildApp } from './http/app.ts';
+import { startJobs } from './jobs/jobs.ts';
+
+export interface RunningServer {
+  httpUrl: string;
+  httpsUrl: string;
+  core: Core;
+  bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+/** Opens the database named by the configuration, migrated, with the sealer ready. */
+export async function openCore(config: Config, log?: Logger): Promise<{ handle: DatabaseHandle; core: Core }> {
+  const handle = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const applied = await migrateToLatest(handle.db);
+  if (applied.length) log?.info({ migrations: applied }, 'migrations applied');
+  const sealer = createSealer(await loadMasterKey(config.masterKey, config.dataDir));
+  return { handle, core: createCore({ db: handle.db, sealer, pkiUrl: config.pkiUrl }) };
+}
+
+/**
+ * Composition root for `certbridge serve`: configuration → database → services → bootstrap →
+ * HTTP and HTTPS listeners → background jobs.
+ */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const log = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  const { handle, core } = await openCore(config, log);
+  const boot = await bootstrap(core, { engine: handle.engine, dataDir: config.dataDir, bootstrapToken: config.bootstrapToken, pkiUrl: config.pkiUrl });
+  const tls = await serverTlsCertificate(core, config.publicUrl);
+  const http = await buildApp(core, { publicUrl: config.publicUrl, logger: log.child({ listener: 'http' }), secureCookies: config.publicUrl.startsWith('https:') });
+  const https = await buildApp(core, { publicUrl: config.publicUrl, logger: log.child({ listener: 'https' }), https: tls });
+  const listen = async (app: FastifyInstance, port: number) => {
+    await app.listen({ host: config.listen, port });
+    const address = app.server.address();
+    return typeof address === 'object' && address ? address.port : port;
+  };
+  const httpPort = await listen(http, config.httpPort);
+  const httpsPort = await listen(https, config.httpsPort);
+  let boss: PgBoss | undefined;
+  try {
+    boss = await startJobs(handle, core, log);
+  } catch (err) {
+    await Promise.all([http.close(), https.close()]);
+    throw err;
+  }
+  const host = config.listen.includes(':') ? `[${config.listen}]` : config.listen;
+  return {
+    httpUrl: `http://${host}:${httpPort}`,
+    httpsUrl: `https://${host}:${httpsPort}`,
+    core,
+    bootstrap: boot,
+    close: async () => {
+      await boss?.stop({ graceful: false, wait: true });
+      await Promise.all([http.close(), https.close()]);
+      await handle.close();
+    },
+  };
+}
