@@ -36,7 +36,10 @@ const HASH_OIDS: Record<string, string> = {
   '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512',
 };
 
-export interface SignatureScheme { algorithm: AlgorithmIdentifier; hash: string | null }
+export interface SignatureScheme { algorithm: AlgorithmIdentifier; algorithmDer: Uint8Array; hash: string | null }
+
+/** Schemes per signing key: describing a KeyObject and encoding the AlgorithmIdentifier once, not per certificate. */
+const schemes = new WeakMap<KeyObject, SignatureScheme>();
 
 /**
  * The signature algorithm a CA key signs with: ECDSA with the curve-matched hash (P-256 ->
@@ -44,6 +47,16 @@ export interface SignatureScheme { algorithm: AlgorithmIdentifier; hash: string 
  * (parameters NULL, RFC 4055 section 5), Ed25519 (RFC 8410, no parameters).
  */
 export function signatureSchemeFor(key: KeyObject): SignatureScheme {
+  let scheme = schemes.get(key);
+  if (!scheme) {
+    const { algorithm, hash } = chooseScheme(key);
+    scheme = { algorithm, hash, algorithmDer: new Uint8Array(AsnConvert.serialize(algorithm)) };
+    schemes.set(key, scheme);
+  }
+  return scheme;
+}
+
+function chooseScheme(key: KeyObject): { algorithm: AlgorithmIdentifier; hash: string | null } {
   const d = describeKeyObject(key);
   if (d.family === 'RSA' && key.asymmetricKeyType === 'rsa') {
     return { algorithm: new AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.11', parameters: RSA_NULL }), hash: 'sha256' };

@@ -79,7 +79,7 @@ describe('signCertificate', () => {
     ['fail/duplicate extension', () => [{ ...base(), extraExtensions: [{ oid: '2.5.29.19', critical: true, valueDer: new Uint8Array([0x30, 0]) }] }, root], new PkiError('MALFORMED', 'extension 2.5.29.19 appears twice')],
     ['fail/issuer key does not match issuer certificate', () => [base(), { certificateDer: root.certificateDer, privateKey: generateKeyPair('EC-P256').privateKey }], new PkiError('MALFORMED', 'signer private key does not match the signer certificate')],
     ['fail/self-signed key does not match spki', () => [base(), { selfSigned: generateKeyPair('EC-P256').privateKey }], new PkiError('MALFORMED', 'self-signed: the private key does not match spkiDer')],
-    ['fail/garbage spki', () => [{ ...base(), spkiDer: new Uint8Array([1, 2, 3]) }, root], new PkiError('MALFORMED', 'template SubjectPublicKeyInfo: End of input reached before message was fully decoded (inconsistent offset and length values)')],
+    ['fail/garbage spki', () => [{ ...base(), spkiDer: new Uint8Array([1, 2, 3]) }, root], new PkiError('MALFORMED', 'template SubjectPublicKeyInfo: truncated value')],
   ])('%s', (_n, args, error) => {
     expect(() => signCertificate(...args())).toThrow(error);
   });

@@ -1,14 +1,16 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { Certificate } from '@peculiar/asn1-x509';
+import * as der from './der.ts';
+import { extensionsDer, nameDer, tbsCertificateDer } from './certificate-der.ts';
 import { PkiError, check, guard } from './errors.ts';
 import { toDer } from './pem.ts';
 import { describePublicKey, publicKeyFromSpki, spkiOf, type PublicKeyDescription } from './keys.ts';
-import { fromAsnName, formatDn, toAsnName, type DistinguishedName } from './names.ts';
+import { fromAsnName, formatDn, type DistinguishedName } from './names.ts';
 import type { San } from './sans.ts';
 import { signBytes, signatureSchemeFor, verifyBytes } from './algorithms.ts';
 import { integerToSerialHex, serialToInteger } from './serial.ts';
-import { buildExtensions, readCertificateExtensions } from './certificate-extensions.ts';
+import { readCertificateExtensions } from './certificate-extensions.ts';
 import type { KeyUsage, RawExtension } from './extensions.ts';
 import { issuerContext, type Signer } from './issuer.ts';
 
@@ -33,8 +35,9 @@ export interface CertificateTemplate {
 }
 
 /**
- * Signs a certificate synchronously. The TBSCertificate is built with @peculiar/asn1-x509
- * classes and signed with node:crypto (see algorithms.ts for why not WebCrypto). Always
+ * Signs a certificate synchronously. The TBSCertificate is encoded by certificate-der.ts (checked
+ * byte for byte against @peculiar/asn1-x509 in the tests; der.ts says why) and signed with
+ * node:crypto (algorithms.ts says why not WebCrypto). Always
  * writes subjectKeyIdentifier (SHA-1 of the key, RFC 5280 section 4.2.1.2) and
  * authorityKeyIdentifier (the issuer's SKI; our own for self-signed).
  */
@@ -43,38 +46,50 @@ export function signCertificate(tpl: CertificateTemplate, issuer: Signer | { sel
     throw new PkiError('MALFORMED', 'notBefore/notAfter must be valid Dates');
   }
   if (tpl.notAfter.getTime() <= tpl.notBefore.getTime()) throw new PkiError('MALFORMED', 'notAfter must be after notBefore');
-  const spki = guard('template SubjectPublicKeyInfo', () => AsnConvert.parse(tpl.spkiDer, SubjectPublicKeyInfo));
-  const subject = toAsnName(tpl.subject);
-  let issuerName: Name;
-  let issuerKeyId: Uint8Array | undefined;
+  const ski = spkiKeyIdentifier(tpl.spkiDer);
+  const subjectNameDer = nameDer(tpl.subject);
+  let issuerNameDer: Uint8Array;
+  let issuerKeyId: Uint8Array;
   let key: KeyObject;
   if ('selfSigned' in issuer) {
     key = issuer.selfSigned;
     if (Buffer.compare(spkiOf(key), publicKeyFromSpki(tpl.spkiDer).export({ format: 'der', type: 'spki' })) !== 0) {
       throw new PkiError('MALFORMED', 'self-signed: the private key does not match spkiDer');
     }
-    issuerName = subject;
+    issuerNameDer = subjectNameDer;
+    issuerKeyId = ski;
   } else {
     const ctx = issuerContext(issuer);
     key = issuer.privateKey;
-    issuerName = ctx.name;
+    issuerNameDer = ctx.nameDer;
     issuerKeyId = ctx.keyId;
   }
   const scheme = signatureSchemeFor(key);
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: serialToInteger(tpl.serialNumber).buffer as ArrayBuffer,
-    signature: scheme.algorithm,
-    issuer: issuerName,
-    validity: new Validity({ notBefore: tpl.notBefore, notAfter: tpl.notAfter }),
-    subject,
-    subjectPublicKeyInfo: spki,
-    extensions: new Extensions(buildExtensions(tpl, spki, issuerKeyId)),
+  const tbsDer = tbsCertificateDer({
+    serialContent: serialToInteger(tpl.serialNumber), algorithmDer: scheme.algorithmDer, issuerNameDer,
+    notBefore: tpl.notBefore, notAfter: tpl.notAfter, subjectNameDer, spkiDer: tpl.spkiDer,
+    extensions: extensionsDer(tpl, ski, issuerKeyId),
   });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = signBytes(scheme, key, tbsDer);
-  const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: scheme.algorithm, signatureValue: signature.slice().buffer });
-  return new Uint8Array(AsnConvert.serialize(cert));
+  return der.seq(tbsDer, scheme.algorithmDer, der.bitString(signature));
+}
+
+/**
+ * Checks that `spkiDer` is one SubjectPublicKeyInfo SEQUENCE and returns its key identifier
+ * (method 1 of RFC 5280 section 4.2.1.2: SHA-1 of the subjectPublicKey bits).
+ */
+function spkiKeyIdentifier(spkiDer: Uint8Array): Uint8Array {
+  try {
+    const outer = der.readTlv(spkiDer, 0);
+    if (outer.end !== spkiDer.length || outer.tag !== 0x30) throw new der.DerError('not one SEQUENCE');
+    const [alg, bits, extra] = der.children(spkiDer, outer);
+    der.expect(alg, 0x30);
+    const key = der.bytes(spkiDer, der.expect(bits, 0x03));
+    if (extra || key[0] !== 0) throw new der.DerError('trailing data or unused bits');
+    return new Uint8Array(createHash('sha1').update(key.subarray(1)).digest());
+  } catch (err) {
+    throw new PkiError('MALFORMED', `template SubjectPublicKeyInfo: ${(err as Error).message}`);
+  }
 }
 
 export interface CertificateInfo {

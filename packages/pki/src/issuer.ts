@@ -2,6 +2,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Name } from '@peculiar/asn1-x509';
 import { PkiError, guard } from './errors.ts';
+import * as d from './der.ts';
 import { keyIdentifier, readKeyIdentifier } from './extensions.ts';
 import { publicKeyFromSpki, spkiOf } from './keys.ts';
 import { OID_EXT } from './oids.ts';
@@ -12,6 +13,8 @@ export interface Signer { certificateDer: Uint8Array; privateKey: KeyObject }
 export interface IssuerContext {
   /** The issuer certificate's subject, reused as-is so child issuer names match byte for byte (RFC 5280 section 7.1). */
   name: Name;
+  /** The same subject, as its exact DER bytes. */
+  nameDer: Uint8Array;
   /** The issuer's subjectKeyIdentifier, or the method (1) hash when the certificate has none. */
   keyId: Uint8Array;
   spkiDer: Uint8Array;
@@ -54,5 +57,16 @@ function decodeIssuer(der: Uint8Array): IssuerContext {
   const keyId = skiExt ? readKeyIdentifier(skiExt.extnValue.buffer, false) : keyIdentifier(tbs.subjectPublicKeyInfo);
   // Re-export through node so the comparison with spkiOf(privateKey) is canonical.
   const spkiDer = new Uint8Array(publicKeyFromSpki(new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo))).export({ format: 'der', type: 'spki' }));
-  return { name: tbs.subject, keyId: keyId ?? keyIdentifier(tbs.subjectPublicKeyInfo), spkiDer };
+  return { name: tbs.subject, nameDer: rawSubject(der), keyId: keyId ?? keyIdentifier(tbs.subjectPublicKeyInfo), spkiDer };
+}
+
+/** The subject Name exactly as encoded in the certificate (re-encoding could change string types of non-DER input). */
+function rawSubject(certDer: Uint8Array): Uint8Array {
+  return guard('issuer certificate subject', () => {
+    const tbs = d.expect(d.children(certDer, d.readTlv(certDer, 0))[0], 0x30);
+    const fields = d.children(certDer, tbs);
+    const skip = fields[0]?.tag === 0xa0 ? 1 : 0;
+    // version?, serialNumber, signature, issuer, validity, subject
+    return d.raw(certDer, d.expect(fields[skip + 4], 0x30)).slice();
+  });
 }
