@@ -167,22 +167,22 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     }
     if (action.kind === 'status') {
       const body = action.status === 503 ? SERVICE_UNAVAILABLE_BODY : SERVER_ERROR_BODY;
-      sendIis(req, res, session, { status: action.status, contentType: 'text/html', body });
+      sendIis(req, res, session, { status: action.status, contentType: 'text/html', body, fromIis: true });
       return;
     }
     if (url.pathname.toLowerCase() === '/certsrv') {
       // IIS redirects a directory request without the trailing slash.
-      sendIis(req, res, session, { status: 301, contentType: 'text/html', body: '', headers: [['Location', `https://${config.host}:${port}/certsrv/`]] });
+      sendIis(req, res, session, { status: 301, contentType: 'text/html', body: '', fromIis: true, headers: [['Location', `https://${config.host}:${port}/certsrv/`]] });
       return;
     }
     if (!url.pathname.toLowerCase().startsWith('/certsrv/')) {
-      sendIis(req, res, session, { status: 404, contentType: 'text/html', body: NOT_FOUND_BODY });
+      sendIis(req, res, session, { status: 404, contentType: 'text/html', body: NOT_FOUND_BODY, fromIis: true });
       return;
     }
     const auth = await gate.check(req);
     if (auth.kind === 'challenge') {
       req.resume();
-      sendIis(req, res, session, { status: 401, contentType: 'text/html', body: UNAUTHORIZED_BODY, headers: auth.headers });
+      sendIis(req, res, session, { status: 401, contentType: 'text/html', body: UNAUTHORIZED_BODY, headers: auth.headers, fromIis: true });
       return;
     }
     const page = await handleCertsrv(certsrvDeps, req, url, auth.user);
@@ -191,7 +191,7 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch(() => {
-      if (!res.headersSent) sendIis(req, res, session, { status: 500, contentType: 'text/html', body: SERVER_ERROR_BODY });
+      if (!res.headersSent) sendIis(req, res, session, { status: 500, contentType: 'text/html', body: SERVER_ERROR_BODY, fromIis: true });
       else res.destroy();
     });
   });

@@ -131,6 +131,20 @@ describe('IIS shape', () => {
     ]);
   });
 
+  it('ok/IIS header order on an ASP page and no Connection/Keep-Alive header', async () => {
+    const r = await https(sim.url, { ca: sim.tlsCaPem, user: 'CORP\\alice' });
+    expect([r.rawHeaderNames, r.headers.connection, r.headers['keep-alive']]).toEqual([
+      ['Cache-Control', 'Content-Length', 'Content-Type', 'Server', 'Set-Cookie', 'X-Powered-By', 'Date'],
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('fail/401 is produced by IIS: no ASP session cookie', async () => {
+    const r = await https(sim.url, { ca: sim.tlsCaPem });
+    expect([r.status, r.headers['set-cookie']]).toEqual([401, undefined]);
+  });
+
   it('fail/wrong password → 401, never a page', async () => {
     const r = await https(sim.url, { ca: sim.tlsCaPem, headers: { authorization: `Basic ${Buffer.from('CORP\\alice:wrong').toString('base64')}` } });
     expect(r.status).toBe(401);

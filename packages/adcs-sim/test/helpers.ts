@@ -54,6 +54,8 @@ export async function makeCsr(cn: string, dns: string[] = [cn], bits = 2048): Pr
 export interface HttpResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** Header names in wire order. */
+  rawHeaderNames: string[];
   body: Buffer;
   text: string;
 }
@@ -75,7 +77,8 @@ export function https(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
+        const rawHeaderNames = res.rawHeaders.filter((_h, i) => i % 2 === 0);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaderNames, body, text: body.toString('utf8') });
       });
     });
     req.on('error', reject);

@@ -153,6 +153,6 @@ export async function handleCertsrv(deps: CertsrvDeps, req: IncomingMessage, url
       return html(renderCertCkPn(deps.caName, mine));
     }
     default:
-      return { status: 404, contentType: 'text/html', body: NOT_FOUND_BODY };
+      return { status: 404, contentType: 'text/html', body: NOT_FOUND_BODY, fromIis: true };
   }
 }

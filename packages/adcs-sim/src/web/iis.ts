@@ -39,6 +39,11 @@ export interface IisResponse {
   contentType: string;
   body: Buffer | string;
   headers?: Array<[string, string]>;
+  /**
+   * Produced by IIS itself (401/404/500/503 custom errors) rather than by an ASP page: no
+   * session cookie and no Cache-Control, Content-Length last.
+   */
+  fromIis?: boolean;
 }
 
 const reason: Record<number, string> = {
@@ -52,18 +57,27 @@ const reason: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Writes a response with IIS's header set and order. */
+/**
+ * Writes a response with IIS's header set and order. ASP pages: Cache-Control, Content-Length,
+ * Content-Type, Server, Set-Cookie, X-Powered-By, Date; IIS errors: Content-Type, Server,
+ * WWW-Authenticate…, X-Powered-By, Date, Content-Length. No Connection/Keep-Alive header
+ * (IIS sends none on HTTP/1.1 keep-alive).
+ */
 export function sendIis(req: IncomingMessage, res: ServerResponse, session: AspSession, r: IisResponse): void {
   const body = typeof r.body === 'string' ? Buffer.from(r.body, 'utf8') : r.body;
+  const asp = !r.fromIis;
   const headers: Array<[string, string]> = [];
-  if (r.contentType.startsWith('text/html')) headers.push(['Cache-Control', 'private']);
+  if (asp) headers.push(['Cache-Control', 'private'], ['Content-Length', String(body.length)]);
   headers.push(['Content-Type', r.contentType]);
-  for (const h of r.headers ?? []) headers.push(h);
   headers.push(['Server', 'Microsoft-IIS/10.0']);
-  const cookie = r.contentType.startsWith('text/html') ? session.setCookieFor(req) : undefined;
+  for (const h of r.headers ?? []) headers.push(h);
+  const cookie = asp ? session.setCookieFor(req) : undefined;
   if (cookie) headers.push(['Set-Cookie', cookie]);
   headers.push(['X-Powered-By', 'ASP.NET']);
-  headers.push(['Content-Length', String(body.length)]);
+  headers.push(['Date', new Date().toUTCString()]);
+  if (!asp) headers.push(['Content-Length', String(body.length)]);
+  res.sendDate = false;
+  res.removeHeader('Connection');
   res.writeHead(r.status, reason[r.status] ?? '', headers.flat());
   res.end(req.method === 'HEAD' ? undefined : body);
 }
