@@ -70,9 +70,12 @@ describe('server and network faults', () => {
     expect(await failure(() => client().templates())).toEqual({ code: 'ADCS_UNAVAILABLE', causeCode: undefined, retryable: true, httpStatus });
   });
 
-  // The emulator's `reset` fault answers HTTP 500 on TLS sockets (reported), so a plain TCP
-  // server that sends RST on accept stands in for it.
-  it('fail/connection-reset', async () => {
+  it('fail/connection-reset-by-emulator', async () => {
+    await sim.setFaults({ reset: true });
+    expect(await failure(() => client().templates())).toEqual({ code: 'ADCS_UNAVAILABLE', causeCode: 'ECONNRESET', retryable: true, httpStatus: undefined });
+  });
+
+  it('fail/connection-reset-during-tls-handshake', async () => {
     const server = net.createServer((socket) => socket.resetAndDestroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;

@@ -2,8 +2,8 @@
  * Transport behaviour that real servers rarely show on demand, driven by a scripted
  * connection-bound NTLM server (it checks message types, not cryptography: the NTLM
  * cryptography is proven against Apache/gss-ntlmssp and the emulator):
- * re-authentication when IIS answers 401 on an authenticated connection, and a server that
- * closes the connection between handshake legs.
+ * re-authentication when IIS answers 401 on an authenticated connection, a server that closes
+ * the connection between handshake legs, and a malformed CHALLENGE_MESSAGE.
  */
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -14,7 +14,7 @@ import { isAdcsError } from '../src/errors.ts';
 import { challengeMessage } from './helpers/ntlm-challenge.ts';
 import { createTestPki, type TestPki } from './helpers/pki.ts';
 
-const behaviour = { forgetOnce: false, closeAfterChallenge: false };
+const behaviour = { forgetOnce: false, closeAfterChallenge: false, garbageChallenge: false };
 const authed = new WeakSet<Socket>();
 let server: https.Server;
 let pki: TestPki;
@@ -27,7 +27,8 @@ beforeAll(async () => {
     const type = header.startsWith('NTLM ') ? Buffer.from(header.slice(5), 'base64').readUInt32LE(8) : 0;
     const socket = req.socket;
     if (type === 1) {
-      const headers: Record<string, string> = { 'WWW-Authenticate': `NTLM ${challengeMessage().toString('base64')}` };
+      const token = behaviour.garbageChallenge ? Buffer.from('this is not an NTLM message, not at all') : challengeMessage();
+      const headers: Record<string, string> = { 'WWW-Authenticate': `NTLM ${token.toString('base64')}` };
       if (behaviour.closeAfterChallenge) headers.Connection = 'close';
       res.writeHead(401, headers).end();
       return;
@@ -77,6 +78,18 @@ describe('connection-bound authentication', () => {
       expect(isAdcsError(err) ? [err.code, err.message.startsWith('the server closed the connection during the NTLM handshake')] : err).toEqual(['ADCS_AUTH_FAILED', true]);
     } finally {
       behaviour.closeAfterChallenge = false;
+      await t.close();
+    }
+  });
+
+  it('fail/malformed-challenge-from-server', async () => {
+    behaviour.garbageChallenge = true;
+    const t = transport();
+    try {
+      const err = await t.request({ method: 'GET', path: '/a' }).catch((e: unknown) => e);
+      expect(isAdcsError(err) ? [err.code, err.message] : err).toEqual(['ADCS_AUTH_FAILED', 'authentication failed: CHALLENGE_MESSAGE lacks the NTLMSSP signature']);
+    } finally {
+      behaviour.garbageChallenge = false;
       await t.close();
     }
   });
