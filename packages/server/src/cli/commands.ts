@@ -47,7 +47,7 @@ export const COMMANDS: Record<string, Command> = {
       const b = server.bootstrap;
       out(`Certbridge is listening on ${server.httpUrl} and ${server.httpsUrl}`);
       if (b.firstStart) {
-        out(`First start: log in at ${server.httpUrl}/ as admin with password ${b.adminPassword}`);
+        out(`First start: log in as admin with password ${b.adminPassword} (POST ${server.httpUrl}/api/v1/auth/login; API docs at ${server.httpUrl}/docs)`);
         out(`The admin API token is in ${b.tokenFile}; the root CA certificate is in ${b.rootCaFile}`);
       } else {
         out(`Admin API token: ${b.tokenFile}; root CA certificate: ${b.rootCaFile}`);
