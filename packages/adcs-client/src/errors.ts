@@ -68,6 +68,18 @@ export class AdcsError extends Error {
   }
 }
 
+/**
+ * The error a caller throws when it must turn a `{ status: 'denied' }` result into an exception
+ * (e.g. an API that can only answer issued or failed). Carries the disposition and HRESULT.
+ */
+export function deniedError(denial: { requestId?: number; dispositionMessage: string; hresult?: string }): AdcsError {
+  const id = denial.requestId === undefined ? '' : ` (request ${denial.requestId})`;
+  return new AdcsError('ADCS_DENIED', `the CA denied the request${id}: ${denial.dispositionMessage}`, {
+    dispositionMessage: denial.dispositionMessage,
+    ...(denial.hresult ? { hresult: denial.hresult } : {}),
+  });
+}
+
 /** Type guard that survives duplicated module instances (checks the shape, not the prototype). */
 export function isAdcsError(value: unknown): value is AdcsError {
   return value instanceof AdcsError
