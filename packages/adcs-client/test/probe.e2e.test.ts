@@ -47,6 +47,14 @@ describe('probe', () => {
     }
   });
 
+  it('ok/untrusted-chain-reported-when-reject-unauthorized-false', async () => {
+    const c = new AdcsClient({ baseUrl: sim.url, username: 'alice', password: 'Passw0rd!', domain: 'CORP', auth: 'basic', rejectUnauthorized: false });
+    try {
+      const r = await c.probe();
+      expect({ tls: r.tls.ok, trusted: r.tls.trusted, code: r.tls.code, auth: r.auth.ok }).toEqual({ tls: true, trusted: false, code: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', auth: true });
+    } finally { await c.close(); }
+  });
+
   it('fail/unreachable', async () => {
     const c = new AdcsClient({ baseUrl: `https://127.0.0.1:${await freePort()}/`, username: 'a', password: 'b', domain: 'CORP', auth: 'basic' });
     const r = await c.probe();
