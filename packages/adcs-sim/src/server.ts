@@ -58,6 +58,19 @@ function resetConnection(socket: Socket): void {
   }
 }
 
+/** CDP and AIA URLs, laid out like the ADCS defaults (http://<host>/CertEnroll/<CA>.crl, <host>_<CA>.crt). */
+export function publication(config: SimConfig, port: number): { crlUrl: string; caCertUrl: string } {
+  const base = `https://${config.host}:${port}/CertEnroll`;
+  return {
+    crlUrl: `${base}/${encodeURIComponent(config.caName)}.crl`,
+    caCertUrl: `${base}/${encodeURIComponent(`${config.host}_${config.caName}`)}.crt`,
+  };
+}
+
+function lastSegment(url: string): string {
+  return decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)).toLowerCase();
+}
+
 /** RFC 5929 4.1: hash the certificate with its signature's hash (SHA-256 for MD5/SHA-1/SHA-256). */
 export function tlsServerEndPoint(certDer: Buffer): Buffer {
   return createHash('sha256').update(certDer).digest();
@@ -65,6 +78,7 @@ export function tlsServerEndPoint(certDer: Buffer): Buffer {
 
 export async function createRuntime(input: SimConfigInput, makeAcceptors: (config: SimConfig) => Promise<Acceptors>): Promise<SimRuntime> {
   const config = parseConfig(input);
+  let port = config.port;
   const saved: SimState | undefined = config.stateFile ? await readState(config.stateFile) : undefined;
   const authority = saved
     ? await loadAuthority(saved.ca)
@@ -89,6 +103,7 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     caManager: config.caManager,
     templates: () => templates,
     caFlags: () => caFlags,
+    publication: () => publication(config, port),
   });
   const faults = new FaultInjector();
   const tlsCache = new Map<TlsVariant, TlsMaterial>();
@@ -149,6 +164,15 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     onFaults: applyFaults,
   };
 
+  /** The anonymous CertEnroll virtual directory: the CA certificate (AIA) and base CRL (CDP). */
+  async function certEnroll(pathname: string): Promise<{ status: number; contentType: string; body: Buffer } | undefined> {
+    const name = decodeURIComponent(pathname.slice('/certenroll/'.length)).toLowerCase();
+    const pub = publication(config, port);
+    if (name === lastSegment(pub.crlUrl)) return { status: 200, contentType: 'application/pkix-crl', body: Buffer.from(await service.crl()) };
+    if (name === lastSegment(pub.caCertUrl)) return { status: 200, contentType: 'application/x-x509-ca-cert', body: Buffer.from(authority.issuing.certificate.rawData) };
+    return undefined;
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `https://${config.host}`);
     if (url.pathname.startsWith('/sim/')) {
@@ -173,6 +197,11 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     if (url.pathname.toLowerCase() === '/certsrv') {
       // IIS redirects a directory request without the trailing slash.
       sendIis(req, res, session, { status: 301, contentType: 'text/html', body: '', fromIis: true, headers: [['Location', `https://${config.host}:${port}/certsrv/`]] });
+      return;
+    }
+    const published = url.pathname.toLowerCase().startsWith('/certenroll/') ? await certEnroll(url.pathname) : undefined;
+    if (published) {
+      sendIis(req, res, session, { ...published, fromIis: true });
       return;
     }
     if (!url.pathname.toLowerCase().startsWith('/certsrv/')) {
@@ -206,7 +235,7 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     });
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  port = typeof address === 'object' && address ? address.port : config.port;
 
   return {
     config,

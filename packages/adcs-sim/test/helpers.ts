@@ -106,7 +106,7 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = proces
   });
 }
 
-export async function tempDir(): Promise<{ dir: string; file: (name: string, content: string) => Promise<string>; cleanup: () => Promise<void> }> {
+export async function tempDir(): Promise<{ dir: string; file: (name: string, content: string | Buffer) => Promise<string>; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'adcs-sim-test-'));
   return {
     dir,

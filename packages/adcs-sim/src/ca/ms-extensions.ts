@@ -34,6 +34,17 @@ export function templateOidExtension(oid: string, major: number, minor: number):
   return new x509.Extension(OID_CERTIFICATE_TEMPLATE, false, seq.toBER());
 }
 
+/** szOID_APPLICATION_CERT_POLICIES: ADCS mirrors a V2+ template's EKUs as application policies. */
+export const OID_APPLICATION_POLICIES = '1.3.6.1.4.1.311.21.10';
+
+/** CertificatePolicies-shaped list: SEQUENCE OF SEQUENCE { policyIdentifier OBJECT IDENTIFIER }. */
+export function applicationPoliciesExtension(oids: string[]): x509.Extension {
+  const seq = new asn1js.Sequence({
+    value: oids.map((oid) => new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid })] })),
+  });
+  return new x509.Extension(OID_APPLICATION_POLICIES, false, seq.toBER());
+}
+
 export function caVersionExtension(): x509.Extension {
   // INTEGER 0: certificate index 0, key index 0.
   return new x509.Extension(OID_CA_VERSION, false, new Uint8Array([0x02, 0x01, 0x00]));

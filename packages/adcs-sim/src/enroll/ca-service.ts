@@ -26,6 +26,7 @@ export interface CaServiceDeps {
   caManager: string;
   templates: () => TemplateConfig[];
   caFlags: () => CaFlags;
+  publication: () => { crlUrl: string; caCertUrl: string };
   now?: () => Date;
 }
 
@@ -93,8 +94,8 @@ export class CaService {
     return { kind: 'issued', record };
   }
 
-  private issueContext(): { authority: Authority; dnsDomain: string; caFlags: CaFlags } {
-    return { authority: this.deps.authority, dnsDomain: this.deps.dnsDomain, caFlags: this.deps.caFlags() };
+  private issueContext(): { authority: Authority; dnsDomain: string; caFlags: CaFlags; publication: { crlUrl: string; caCertUrl: string } } {
+    return { authority: this.deps.authority, dnsDomain: this.deps.dnsDomain, caFlags: this.deps.caFlags(), publication: this.deps.publication() };
   }
 
   get(id: number): RequestRecord | undefined {

@@ -4,7 +4,7 @@
  */
 import { x509, randomSerial, domainComponents } from '../ca/crypto.ts';
 import { signWithIssuing, type Authority } from '../ca/authority.ts';
-import { templateNameExtension, templateOidExtension } from '../ca/ms-extensions.ts';
+import { applicationPoliciesExtension, templateNameExtension, templateOidExtension } from '../ca/ms-extensions.ts';
 import type { CaFlags, TemplateConfig, UserConfig } from '../config.ts';
 import { parseSanAttribute, requestedEndDate } from './attributes.ts';
 import { templateOid } from './policy.ts';
@@ -17,6 +17,8 @@ export interface IssueInput {
   user: UserConfig;
   dnsDomain: string;
   caFlags: CaFlags;
+  /** Where the CA publishes its certificate and CRL (CDP / AIA), e.g. https://host:port/CertEnroll. */
+  publication: { crlUrl: string; caCertUrl: string };
   now?: Date;
 }
 
@@ -73,7 +75,14 @@ export async function issueCertificate(input: IssueInput): Promise<x509.X509Cert
     await x509.SubjectKeyIdentifierExtension.create(input.csr.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(input.authority.issuing.keys.publicKey),
   ];
-  if (t.extendedKeyUsage.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(t.extendedKeyUsage));
+  if (t.extendedKeyUsage.length > 0) {
+    extensions.push(new x509.ExtendedKeyUsageExtension(t.extendedKeyUsage));
+    if (t.schemaVersion >= 2) extensions.push(applicationPoliciesExtension(t.extendedKeyUsage));
+  }
+  // The default ADCS CDP and AIA point at the CertEnroll virtual directory (the LDAP entries a
+  // real enterprise CA also writes are left out: there is no directory here).
+  extensions.push(new x509.CRLDistributionPointsExtension([input.publication.crlUrl]));
+  extensions.push(new x509.AuthorityInfoAccessExtension({ caIssuers: input.publication.caCertUrl }));
   if (t.isCa) extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
   const san = subjectAltName(input);
   if (san) extensions.push(san);
