@@ -77,7 +77,9 @@ export function createAuthService({ db, users, clock }: AuthDeps) {
     },
 
     async logout(principal: Principal): Promise<void> {
-      if (principal.sessionId) await users.deleteSession(principal.sessionId);
+      if (!principal.sessionId) return;
+      await users.deleteSession(principal.sessionId);
+      await recordAudit(db, { actor: principal, action: 'auth.logout', resourceType: 'session', resourceId: principal.sessionId, outcome: 'success' }, clock);
     },
 
     async createUser(actor: Principal, input: { username: string; password: string; role: Role }) {
