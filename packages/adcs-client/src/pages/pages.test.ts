@@ -69,6 +69,13 @@ describe('certnew.cer error page capture', () => {
     });
   });
 
+  it.each([
+    ['fail/dl-random-bytes', randomBytes(4096).toString('latin1')],
+    ['fail/dl-truncated-before-first-field', errorPage.slice(0, errorPage.indexOf('<DT'))],
+  ])('%s', (_name, page) => {
+    expect(parseDlFields(page)).toEqual({});
+  });
+
   it('ok/ca-name-from-header', () => {
     expect(caNameFromHeader(errorPage)).toBe('NokiaInternalSubCA07');
   });
@@ -82,8 +89,13 @@ describe('certcarc.asp capture', () => {
     expect(parseCaArchive(fill(carc, { Renewals: renewals }))).toEqual(expected);
   });
 
-  it('fail/unfilled-placeholder-is-not-a-certcarc-page', () => {
-    expect(parseCaArchive(carc)).toBeUndefined();
+  it.each([
+    ['fail/unfilled-placeholder-is-not-a-certcarc-page', carc],
+    ['fail/truncated-before-nrenewals', fill(carc, { Renewals: '2' }).slice(0, fill(carc, { Renewals: '2' }).indexOf('var nRenewals'))],
+    ['fail/random-bytes', randomBytes(4096).toString('latin1')],
+    ['fail/huge-renewal-count', carc.replace('{{ .Renewals }}', '99999999999999999999')],
+  ])('%s', (_name, page) => {
+    expect(parseCaArchive(page)).toBeUndefined();
   });
 });
 
