@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
 import { createApplicationAccess } from './auth/application-access.ts';
 import { createAuthService } from './auth/auth-service.ts';
+import { createAdcsCaService } from './ca-backends/adcs/adcs-ca-service.ts';
+import { createAdcsRuntime, type AdcsRuntimeOptions } from './ca-backends/adcs/adcs-runtime.ts';
+import { createAdcsTemplates } from './ca-backends/adcs/adcs-templates.ts';
+import { createPendingOrders } from './ca-backends/adcs/pending-orders.ts';
 import type { BackendDeps } from './ca-backends/registry.ts';
+import { createConnectionService } from './connections/connection-service.ts';
+import { createConnectionsRepository } from './connections/connections-repository.ts';
 import { createCaKeyStore } from './cas/ca-keys.ts';
 import { createCaService } from './cas/ca-service.ts';
 import { createCertificateService } from './certificates/certificate-service.ts';
@@ -16,6 +22,7 @@ import { createCertificatesRepository } from './repositories/certificates-reposi
 import { createOrdersRepository } from './repositories/orders-repository.ts';
 import { createUsersRepository } from './repositories/users-repository.ts';
 import { createCrlService } from './revocation/crl-service.ts';
+import { createOcspResponderStore } from './revocation/ocsp-responder.ts';
 import { createOcspService } from './revocation/ocsp-service.ts';
 
 export interface CoreOptions {
@@ -23,13 +30,15 @@ export interface CoreOptions {
   sealer: Sealer;
   pkiUrl: string;
   clock?: Clock;
+  /** ADCS timing knobs (tests make the pending retries and rate cap wait instantly). */
+  adcs?: Pick<AdcsRuntimeOptions, 'sleep' | 'quickRetryDelaysMs' | 'breaker'>;
 }
 
 /**
  * The composition of repositories and services, shared by the HTTP server, the CLI and the
  * background jobs. Explicit wiring: each service receives only what it uses.
  */
-export function createCore({ db, sealer, pkiUrl, clock = systemClock }: CoreOptions) {
+export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcsOptions = {} }: CoreOptions) {
   const repos = {
     users: createUsersRepository(db),
     cas: createCasRepository(db),
@@ -38,19 +47,30 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock }: CoreOpti
     certificates: createCertificatesRepository(db),
   };
   const keys = createCaKeyStore(sealer);
-  const backends: BackendDeps = { keys, pkiUrl };
+  const adcsRuntime = createAdcsRuntime({ db, sealer, clock, ...adcsOptions });
+  const backends: BackendDeps = { keys, pkiUrl, adcs: adcsRuntime };
+  const connectionsRepo = createConnectionsRepository(db);
+  const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
+  const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock });
   const access = createApplicationAccess(repos.catalog);
   const auth = createAuthService({ db, users: repos.users, clock });
   const cas = createCaService({ db, cas: repos.cas, keys, clock, pkiUrl });
-  const catalog = createCatalogService({ db, catalog: repos.catalog, cas: repos.cas, users: repos.users, access, clock });
+  const catalog = createCatalogService({ db, catalog: repos.catalog, cas: repos.cas, users: repos.users, access, clock, templateCheck: adcsTemplates.checkProfileTemplate });
   const issuance = createIssuanceService({ db, ...repos, sealer, backends, clock });
+  const adcs = {
+    runtime: adcsRuntime,
+    templates: adcsTemplates,
+    cas: createAdcsCaService({ db, cas: repos.cas, connections: connectionsRepo, runtime: adcsRuntime, templates: adcsTemplates, clock }),
+    pending: createPendingOrders({ db, issuance, access, clock }),
+  };
   const crl = createCrlService({ db, cas: repos.cas, certificates: repos.certificates, keys, clock });
-  const ocsp = createOcspService({ cas: repos.cas, certificates: repos.certificates, keys, clock });
+  const responders = createOcspResponderStore({ db, keys, sealer, clock });
+  const ocsp = createOcspService({ cas: repos.cas, certificates: repos.certificates, keys, responders, clock });
   const certificates = createCertificateService({
     db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
     hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) },
   });
-  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates };
+  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs };
 }
 
 export type Core = ReturnType<typeof createCore>;

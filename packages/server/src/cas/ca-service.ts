@@ -122,12 +122,14 @@ export function createCaService(deps: { db: Kysely<Database>; cas: CasRepository
       return [ca.certificate_der, ...ca.chain.map((b) => new Uint8Array(Buffer.from(b, 'base64')))];
     },
 
-    async setStatus(actor: Principal, idOrName: string, status: 'active' | 'disabled'): Promise<CaRow> {
+    /** Enables/disables a CA, or switches who signs its OCSP answers (the CA or a delegated responder). */
+    async update(actor: Principal, idOrName: string, patch: { status?: 'active' | 'disabled'; ocspSigning?: 'ca' | 'delegated' }): Promise<CaRow> {
       requirePermission(actor, 'cas:manage');
       const ca = await requireCa(idOrName);
+      const settings = patch.ocspSigning ? { ...ca.settings, ocspSigning: patch.ocspSigning } : undefined;
       return db.transaction().execute(async (trx) => {
-        const row = (await cas.setStatus(trx, ca.id, status))!;
-        await appendAudit(trx, { actor, action: 'ca.update', resourceType: 'ca', resourceId: ca.id, outcome: 'success', details: { status } }, clock);
+        const row = (await cas.update(trx, ca.id, { ...(patch.status ? { status: patch.status } : {}), ...(settings ? { settings } : {}) }))!;
+        await appendAudit(trx, { actor, action: 'ca.update', resourceType: 'ca', resourceId: ca.id, outcome: 'success', details: patch }, clock);
         return row;
       });
     },

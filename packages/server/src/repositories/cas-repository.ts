@@ -11,8 +11,12 @@ export function createCasRepository(db: Kysely<Database>) {
       db.selectFrom('cas').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
     list: () => db.selectFrom('cas').selectAll().orderBy('created_at').execute(),
     insert: (trx: Kysely<Database>, row: Insertable<CasTable>) => trx.insertInto('cas').values(row).returningAll().executeTakeFirstOrThrow(),
-    setStatus: (trx: Kysely<Database>, id: string, status: 'active' | 'disabled') =>
-      trx.updateTable('cas').set({ status, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst(),
+    update: (trx: Kysely<Database>, id: string, patch: { status?: 'active' | 'disabled'; settings?: Record<string, unknown> }) =>
+      trx.updateTable('cas').set({
+        ...(patch.status ? { status: patch.status } : {}),
+        ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}),
+        updated_at: new Date(),
+      }).where('id', '=', id).returningAll().executeTakeFirst(),
   };
 }
 

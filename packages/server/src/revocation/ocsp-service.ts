@@ -3,6 +3,7 @@ import type { CaKeyStore } from '../cas/ca-keys.ts';
 import type { Clock } from '../clock.ts';
 import type { CasRepository } from '../repositories/cas-repository.ts';
 import type { CertificatesRepository } from '../repositories/certificates-repository.ts';
+import { ocspSigningMode, type OcspResponderStore } from './ocsp-responder.ts';
 
 /** How long a relying party may cache a good/revoked answer (RFC 6960 nextUpdate). */
 export const OCSP_VALIDITY_MS = 3600_000;
@@ -10,12 +11,13 @@ export const OCSP_VALIDITY_MS = 3600_000;
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 /**
- * OCSP responder per internal CA (RFC 6960). Answers are signed by the CA key itself
- * (RFC 6960 section 2.2 "the CA who issued the certificate"). A request naming another issuer,
+ * OCSP responder per internal CA (RFC 6960). Answers are signed by the CA key itself (section 2.2)
+ * or, when the CA's `ocspSigning` setting is `delegated`, by its delegated responder certificate,
+ * which is then sent along in the response. A request naming another issuer,
  * or a serial this CA never issued, gets `unknown`. Protocol errors get an unsigned
  * OCSPResponse with the matching responseStatus, never an HTTP error.
  */
-export function createOcspService(deps: { cas: CasRepository; certificates: CertificatesRepository; keys: CaKeyStore; clock: Clock }) {
+export function createOcspService(deps: { cas: CasRepository; certificates: CertificatesRepository; keys: CaKeyStore; responders: OcspResponderStore; clock: Clock }) {
   return {
     async respond(caIdOrName: string, requestDer: Uint8Array): Promise<Uint8Array> {
       let request;
@@ -27,7 +29,8 @@ export function createOcspService(deps: { cas: CasRepository; certificates: Cert
       }
       const ca = await deps.cas.find(caIdOrName);
       if (!ca || ca.type !== 'internal' || !ca.certificate_der) return ocspErrorResponse('unauthorized');
-      const signer = await deps.keys.signer(ca);
+      const delegated = ocspSigningMode(ca) === 'delegated';
+      const signer = delegated ? await deps.responders.signer(ca) : await deps.keys.signer(ca);
       const now = deps.clock.now();
       const responses = [];
       for (const certId of request.certIds) {
@@ -40,7 +43,10 @@ export function createOcspService(deps: { cas: CasRepository; certificates: Cert
         }
         responses.push({ certId, status, thisUpdate: now, nextUpdate: new Date(now.getTime() + OCSP_VALIDITY_MS) });
       }
-      return signOcspResponse({ responder: signer, producedAt: now, responses, ...(request.nonce ? { nonce: request.nonce } : {}) });
+      return signOcspResponse({
+        responder: signer, producedAt: now, responses, ...(request.nonce ? { nonce: request.nonce } : {}),
+        ...(delegated ? { responderChain: [signer.certificateDer] } : {}),
+      });
     },
   };
 }

@@ -41,9 +41,9 @@ export function registerCaRoutes(app: FastifyInstance, deps: { cas: CaService; c
   }, async ({ principal, body, reply }) =>
     reply.status(201).send(caDto(await cas.import(principal, { name: body.name, certificatePem: body.certificate, privateKeyPem: body.privateKey, ...(body.chain ? { chainPem: body.chain } : {}) }))));
   route(app, {
-    method: 'PATCH', url: '/api/v1/cas/:id', summary: 'Enable or disable a CA', tag: 'cas',
-    body: z.object({ status: z.enum(['active', 'disabled']) }).strict(),
-  }, async ({ principal, params, body }) => caDto(await cas.setStatus(principal, params['id']!, body.status)));
+    method: 'PATCH', url: '/api/v1/cas/:id', summary: 'Enable or disable a CA; choose who signs its OCSP answers', tag: 'cas',
+    body: z.object({ status: z.enum(['active', 'disabled']).optional(), ocspSigning: z.enum(['ca', 'delegated']).optional() }).strict(),
+  }, async ({ principal, params, body }) => caDto(await cas.update(principal, params['id']!, body)));
   route(app, { method: 'GET', url: '/api/v1/cas/:id/chain', summary: 'The CA certificate and its issuers (PEM)', tag: 'cas' }, async ({ principal, params, reply }) => {
     requirePermission(principal, 'cas:read');
     reply.type('application/x-pem-file');
