@@ -35,9 +35,9 @@ describe.each(ENGINES)('inventory, renewal and OCSP on %s', (engine) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await env.app.inject({ method: 'GET', url: `/api/v1/certificates?limit=3&q=.${engine}.test${cursor ? `&cursor=${cursor}` : ''}`, headers: bearer(env.adminToken) });
-      const body = res.json();
-      seen.push(...body.items.map((c: { id: string }) => c.id));
+      const url: string = `/api/v1/certificates?limit=3&q=.${engine}.test${cursor ? `&cursor=${cursor}` : ''}`;
+      const body: { items: { id: string }[]; nextCursor: string | null } = (await env.app.inject({ method: 'GET', url, headers: bearer(env.adminToken) })).json();
+      seen.push(...body.items.map((c) => c.id));
       cursor = body.nextCursor;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
