@@ -1,12 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Attribute, AttributeValue, Extensions, SubjectPublicKeyInfo, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Attribute, AttributeValue, Extensions, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { PkiError, check, guard } from './errors.ts';
 import { toDer } from './pem.ts';
 import { describePublicKey, publicKeyFromSpki, spkiOf, type PublicKeyDescription } from './keys.ts';
 import { formatDn, fromAsnName, toAsnName, type DistinguishedName } from './names.ts';
 import { type San } from './sans.ts';
+import { decodeCsrFast, type FastCsr } from './csr-der.ts';
+import * as d from './der.ts';
+import { describeSpkiFast } from './spki.ts';
 import { signBytes, signatureSchemeFor, verifyBytes } from './algorithms.ts';
 import {
   fromRawExtension, readExtendedKeyUsage, readKeyUsage, readSubjectAltName, subjectAltNameExtension, toRawExtension,
@@ -42,26 +45,48 @@ interface SignedParts { tbs: Uint8Array; algorithm: AlgorithmIdentifier; signatu
 /** The signed bytes of each parsed CSR, so verification does not parse twice; keyed weakly to follow the object's life. */
 const signedParts = new WeakMap<ParsedCsr, SignedParts>();
 
-function decodeCsr(input: string | Uint8Array): { der: Uint8Array; req: CertificationRequest } {
-  const der = toDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'CSR');
+function decodeCsr(der: Uint8Array): CertificationRequest {
   const req = guard('CSR', () => AsnConvert.parse(der, CertificationRequest));
   check(req.certificationRequestInfoRaw, 'CSR: missing certificationRequestInfo');
   check(req.certificationRequestInfo.version === 0, `CSR: version ${req.certificationRequestInfo.version} is not v1 (0)`);
-  return { der, req };
+  return req;
 }
 
 /**
  * Parses a CSR from PEM ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST"), bare base64 or
- * DER. Structure only: call `verifyCsrSignature` before trusting anything in it.
+ * DER. Structure only: call `verifyCsrSignature` before trusting anything in it; it also
+ * validates the public key (`publicKey` describes the key's encoding, e.g. an EC point is not
+ * checked to lie on its curve until then). The fast decoder of csr-der.ts handles ordinary CSRs; the
+ * asn1-schema decoder handles the rest and decides what is malformed.
  */
 export function parseCsr(input: string | Uint8Array): ParsedCsr {
-  const { der, req } = decodeCsr(input);
+  const der = toDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'CSR');
+  let fast: FastCsr | undefined;
+  try {
+    fast = decodeCsrFast(der);
+  } catch {
+    // Not an ordinary CSR: the general decoder below gives the verdict and the error message.
+  }
+  if (!fast || fast.hasAlgorithmParameters) return parseCsrGeneral(der);
+  const parsed: ParsedCsr = {
+    der, subject: fast.subject, subjectText: formatDn(fast.subject), sans: fast.sans, otherSans: fast.otherSans, spkiDer: fast.spkiDer,
+    publicKey: describeSpkiFast(fast.spkiDer) ?? describePublicKey(fast.spkiDer), signatureAlgorithmOid: fast.signatureAlgorithmOid,
+    keyUsages: fast.keyUsages, extendedKeyUsages: fast.extendedKeyUsages, extensions: fast.extensions,
+    ...(fast.challengePassword !== undefined ? { challengePassword: fast.challengePassword } : {}),
+  };
+  signedParts.set(parsed, { tbs: fast.tbs, algorithm: new AlgorithmIdentifier({ algorithm: fast.signatureAlgorithmOid }), signature: fast.signature });
+  return parsed;
+}
+
+/** The asn1-schema decoder: every CSR the fast path declines, and the reference for csr-der.test.ts. */
+export function parseCsrGeneral(der: Uint8Array): ParsedCsr {
+  const req = decodeCsr(der);
   const info = req.certificationRequestInfo;
-  const spkiDer = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
+  const spkiDer = rawSpki(der) ?? new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
   const subject = guard('CSR subject', () => fromAsnName(info.subject));
   const parsed: ParsedCsr = {
     der, subject, subjectText: formatDn(subject), sans: [], otherSans: [], spkiDer,
-    publicKey: describePublicKey(spkiDer), signatureAlgorithmOid: req.signatureAlgorithm.algorithm,
+    publicKey: describeSpkiFast(spkiDer) ?? describePublicKey(spkiDer), signatureAlgorithmOid: req.signatureAlgorithm.algorithm,
     keyUsages: [], extendedKeyUsages: [], extensions: [],
   };
   for (const attr of info.attributes) {
@@ -80,6 +105,20 @@ export function parseCsr(input: string | Uint8Array): ParsedCsr {
     signature: new Uint8Array(req.signature),
   });
   return parsed;
+}
+
+/**
+ * The SubjectPublicKeyInfo exactly as signed, when the outer layers are plain DER; asn1-schema
+ * can only re-encode its decoded copy, which may differ from the bytes on the wire.
+ */
+function rawSpki(buf: Uint8Array): Uint8Array | undefined {
+  try {
+    const info = d.children(buf, d.readTlv(buf, 0))[0] as d.Tlv;
+    return d.raw(buf, d.children(buf, info)[2] as d.Tlv).slice();
+  } catch {
+    // BER or otherwise unusual outer layers: the re-encoded SPKI is the best we have.
+    return undefined;
+  }
 }
 
 function readRequested(parsed: ParsedCsr, raw: RawExtension): void {
@@ -102,13 +141,10 @@ function readRequested(parsed: ParsedCsr, raw: RawExtension): void {
  * algorithm we cannot check (callers must treat that as a refusal, too).
  */
 export function verifyCsrSignature(csr: ParsedCsr): boolean {
-  let parts = signedParts.get(csr);
-  if (!parts) {
-    // The caller passed a copy (spread, structuredClone): fall back to the DER.
-    const { req } = decodeCsr(csr.der);
-    parts = { tbs: new Uint8Array(req.certificationRequestInfoRaw as ArrayBuffer), algorithm: req.signatureAlgorithm, signature: new Uint8Array(req.signature) };
-  }
-  return verifyBytes(parts.algorithm, publicKeyFromSpki(csr.spkiDer), parts.tbs, parts.signature);
+  // A copy of the parsed object (spread, structuredClone) is not in the WeakMap: decode its DER again.
+  const known = signedParts.has(csr) ? csr : parseCsr(csr.der);
+  const parts = signedParts.get(known) as SignedParts;
+  return verifyBytes(parts.algorithm, publicKeyFromSpki(known.spkiDer), parts.tbs, parts.signature);
 }
 
 export interface BuildCsrOptions {

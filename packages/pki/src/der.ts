@@ -83,7 +83,7 @@ export function decodeString(buf: Uint8Array, t: Tlv): string {
   const b = bytes(buf, t);
   switch (t.tag) {
     case 0x0c: return utf8Fatal.decode(b);
-    case 0x13: case 0x16: case 0x12:
+    case 0x13: case 0x16:
       for (const c of b) if (c > 0x7f) throw new DerError('non-ASCII in ASCII string');
       return Buffer.from(b).toString('latin1');
     case 0x1e: {

@@ -8,6 +8,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { PkiError, guard } from './errors.ts';
 import { pemDecode } from './pem.ts';
+import { importEcFast } from './spki.ts';
 
 /** The key algorithms Certbridge issues and generates (issue 2 item 7). */
 export type KeyAlgorithm = 'EC-P256' | 'EC-P384' | 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
@@ -77,13 +78,22 @@ export function describePublicKey(spkiDer: Uint8Array): PublicKeyDescription {
     return describeKeyObject(publicKeyFromSpki(spkiDer));
   } catch {
     // node:crypto rejects both junk and unknown algorithms; the ASN.1 parse tells them apart.
-    guard('SubjectPublicKeyInfo', () => AsnConvert.parse(spkiDer, SubjectPublicKeyInfo));
+    const spki = guard('SubjectPublicKeyInfo', () => AsnConvert.parse(spkiDer, SubjectPublicKeyInfo));
+    const family = NODE_KNOWN[spki.algorithm.algorithm];
+    if (family) throw new PkiError('MALFORMED', `SubjectPublicKeyInfo: invalid ${family} public key`);
     return { algorithm: null, family: 'other', bits: 0 };
   }
 }
 
+/** Key algorithm OIDs node:crypto imports; a failed import of one of these is a broken key, not an unknown algorithm. */
+const NODE_KNOWN: Record<string, string> = {
+  '1.2.840.10045.2.1': 'EC', '1.2.840.113549.1.1.1': 'RSA', '1.2.840.113549.1.1.10': 'RSA-PSS', '1.3.101.112': 'Ed25519', '1.3.101.113': 'Ed448',
+};
+
 /** A public KeyObject from SubjectPublicKeyInfo DER. */
 export function publicKeyFromSpki(spkiDer: Uint8Array): KeyObject {
+  const fast = importEcFast(spkiDer);
+  if (fast) return fast;
   return guard('SubjectPublicKeyInfo', () =>
     createPublicKey({ key: Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength), format: 'der', type: 'spki' }));
 }

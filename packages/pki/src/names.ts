@@ -47,6 +47,11 @@ export function nameAttribute(type: string, value: string): NameAttribute {
   return { type: OID_NAMES[oid] ?? oid, oid, value };
 }
 
+/** The attribute for an OID and decoded value, with our short name when we have one. */
+export function nameAttributeFromOid(oid: string, value: string): NameAttribute {
+  return { type: OID_NAMES[oid] ?? oid, oid, value };
+}
+
 /** Splits on `sep` outside backslash escapes; keeps escapes for `unescape`. */
 function splitUnescaped(text: string, seps: string): string[] {
   const parts: string[] = [];
