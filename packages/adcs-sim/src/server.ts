@@ -4,7 +4,6 @@
  * (each on its own port and state file) for failover tests.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
@@ -15,11 +14,10 @@ import { RequestTable } from './state/requests.ts';
 import { readState, StateWriter, type SimState } from './state/state-file.ts';
 import { CaService } from './enroll/ca-service.ts';
 import { AuthGate, type NtlmAcceptor, type NegotiateAcceptor } from './auth/gate.ts';
-import { FaultInjector, delay } from './faults.ts';
-import { handleAdmin, type AdminDeps } from './admin/api.ts';
-import { handleCertsrv, type CertsrvDeps } from './web/certsrv.ts';
-import { AspSession, sendIis } from './web/iis.ts';
-import { UNAUTHORIZED_BODY, NOT_FOUND_BODY, SERVER_ERROR_BODY, SERVICE_UNAVAILABLE_BODY } from './web/pages/unauthorized.ts';
+import { FaultInjector } from './faults.ts';
+import type { AdminDeps } from './admin/api.ts';
+import type { CertsrvDeps } from './web/certsrv.ts';
+import { createSiteHandler, publication } from './web/site.ts';
 
 /** Optional acceptors plugged in by startAdcsSim (NTLM, Kerberos). */
 export interface Acceptors {
@@ -42,33 +40,6 @@ export interface SimRuntime {
   setTemplates: (t: TemplateConfig[]) => void;
   flush: () => Promise<void>;
   close: () => Promise<void>;
-}
-
-/**
- * Sends a TCP RST. A TLS socket's handle is not a TCP handle, so the reset goes to the
- * underlying TCP socket (Node keeps it as `_parent`); plain destroy() is the fallback.
- */
-function resetConnection(socket: Socket): void {
-  const parent = (socket as Socket & { _parent?: Socket })._parent;
-  const target = parent ?? socket;
-  try {
-    target.resetAndDestroy();
-  } catch {
-    socket.destroy();
-  }
-}
-
-/** CDP and AIA URLs, laid out like the ADCS defaults (http://<host>/CertEnroll/<CA>.crl, <host>_<CA>.crt). */
-export function publication(config: SimConfig, port: number): { crlUrl: string; caCertUrl: string } {
-  const base = `https://${config.host}:${port}/CertEnroll`;
-  return {
-    crlUrl: `${base}/${encodeURIComponent(config.caName)}.crl`,
-    caCertUrl: `${base}/${encodeURIComponent(`${config.host}_${config.caName}`)}.crt`,
-  };
-}
-
-function lastSegment(url: string): string {
-  return decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)).toLowerCase();
 }
 
 /** RFC 5929 4.1: hash the certificate with its signature's hash (SHA-256 for MD5/SHA-1/SHA-256). */
@@ -123,7 +94,6 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     channelBindingHash: (s) => tlsServerEndPoint(servedCert.get(s) ?? current.certDer),
     ...acceptors,
   });
-  const session = new AspSession();
   const certsrvDeps: CertsrvDeps = {
     caName: config.caName,
     domain: config.domain,
@@ -164,66 +134,7 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
     onFaults: applyFaults,
   };
 
-  /** The anonymous CertEnroll virtual directory: the CA certificate (AIA) and base CRL (CDP). */
-  async function certEnroll(pathname: string): Promise<{ status: number; contentType: string; body: Buffer } | undefined> {
-    const name = decodeURIComponent(pathname.slice('/certenroll/'.length)).toLowerCase();
-    const pub = publication(config, port);
-    if (name === lastSegment(pub.crlUrl)) return { status: 200, contentType: 'application/pkix-crl', body: Buffer.from(await service.crl()) };
-    if (name === lastSegment(pub.caCertUrl)) return { status: 200, contentType: 'application/x-x509-ca-cert', body: Buffer.from(authority.issuing.certificate.rawData) };
-    return undefined;
-  }
-
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `https://${config.host}`);
-    if (url.pathname.startsWith('/sim/')) {
-      const r = await handleAdmin(adminDeps, req, url);
-      const body = JSON.stringify(r.body);
-      const type = r.status >= 400 ? 'application/problem+json' : 'application/json';
-      res.writeHead(r.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
-    }
-    await delay(faults.current.latencyMs);
-    const action = faults.next();
-    if (action.kind === 'reset') {
-      resetConnection(req.socket);
-      return;
-    }
-    if (action.kind === 'status') {
-      const body = action.status === 503 ? SERVICE_UNAVAILABLE_BODY : SERVER_ERROR_BODY;
-      sendIis(req, res, session, { status: action.status, contentType: 'text/html', body, fromIis: true });
-      return;
-    }
-    if (url.pathname.toLowerCase() === '/certsrv') {
-      // IIS redirects a directory request without the trailing slash.
-      sendIis(req, res, session, { status: 301, contentType: 'text/html', body: '', fromIis: true, headers: [['Location', `https://${config.host}:${port}/certsrv/`]] });
-      return;
-    }
-    const published = url.pathname.toLowerCase().startsWith('/certenroll/') ? await certEnroll(url.pathname) : undefined;
-    if (published) {
-      sendIis(req, res, session, { ...published, fromIis: true });
-      return;
-    }
-    if (!url.pathname.toLowerCase().startsWith('/certsrv/')) {
-      sendIis(req, res, session, { status: 404, contentType: 'text/html', body: NOT_FOUND_BODY, fromIis: true });
-      return;
-    }
-    const auth = await gate.check(req);
-    if (auth.kind === 'challenge') {
-      req.resume();
-      sendIis(req, res, session, { status: 401, contentType: 'text/html', body: UNAUTHORIZED_BODY, headers: auth.headers, fromIis: true });
-      return;
-    }
-    const page = await handleCertsrv(certsrvDeps, req, url, auth.user);
-    sendIis(req, res, session, { ...page, headers: [...(page.headers ?? []), ...auth.headers] });
-  }
-
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    route(req, res).catch(() => {
-      if (!res.headersSent) sendIis(req, res, session, { status: 500, contentType: 'text/html', body: SERVER_ERROR_BODY, fromIis: true });
-      else res.destroy();
-    });
-  });
+  server.on('request', createSiteHandler({ config, port: () => port, authority, service, faults, gate, certsrv: certsrvDeps, admin: adminDeps }));
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('tlsClientError', () => undefined);
 

@@ -50,6 +50,15 @@ describe('state file', () => {
   });
 });
 
+describe('several instances', () => {
+  it('ok/two instances run side by side with their own ports, CAs and request ids', async () => {
+    const [a, b] = await Promise.all([startAdcsSim(testConfig()), startAdcsSim(testConfig())]);
+    const ids = [idOf((await submit(a, 'CertificateTemplate:WebServer')).text), idOf((await submit(b, 'CertificateTemplate:WebServer')).text)];
+    await Promise.all([a.stop(), b.stop()]);
+    expect({ ports: a.port !== b.port, cas: a.issuingCaPem !== b.issuingCaPem, ids }).toEqual({ ports: true, cas: true, ids: [2, 2] });
+  });
+});
+
 describe('/sim/ admin API', () => {
   let sim: AdcsSim;
   beforeAll(async () => {

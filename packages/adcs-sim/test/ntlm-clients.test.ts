@@ -46,15 +46,18 @@ print(r.status_code, r2.status_code, r2.headers.get('Content-Type'), 'Authorizat
 
 let off: AdcsSim;
 let required: AdcsSim;
+let accept: AdcsSim;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 const files: Record<string, string> = {};
 
 beforeAll(async () => {
   off = await startAdcsSim(testConfig({ auth: { ntlm: true, basic: false, epa: 'off' } }));
   required = await startAdcsSim(testConfig({ auth: { ntlm: true, basic: false, epa: 'required' } }));
+  accept = await startAdcsSim(testConfig({ auth: { ntlm: true, basic: false, epa: 'accept' } }));
   tmp = await tempDir();
   files.ca = await tmp.file('ca.pem', off.tlsCaPem);
   files.caReq = await tmp.file('ca-req.pem', required.tlsCaPem);
+  files.caAcc = await tmp.file('ca-acc.pem', accept.tlsCaPem);
   files.csr = await tmp.file('csr.pem', await makeCsr('ntlm.corp.example.test'));
   files.py = await tmp.file('client.py', PY_CLIENT);
   files.fetch = await tmp.file('fetch.py', PY_FETCH);
@@ -63,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await off.stop();
   await required.stop();
+  await accept.stop();
   await tmp.cleanup();
 });
 
@@ -91,6 +95,11 @@ describe('curl --ntlm', () => {
     expect(r.stdout.trim().split('\n').pop()).toBe('401');
   });
 
+  it('ok/EPA accept lets curl in without bindings', async () => {
+    const r = await curlSubmit(accept, files.caAcc, 'CORP\\alice', PASSWORD);
+    expect([r.stdout.trim().split('\n').pop(), issued(r.stdout)]).toEqual(['200', true]);
+  });
+
   it('fail/EPA required refuses curl (it sends no channel bindings) → 401', async () => {
     const r = await curlSubmit(required, files.caReq, 'CORP\\alice', PASSWORD);
     expect(r.stdout.trim().split('\n').pop()).toBe('401');
@@ -100,6 +109,11 @@ describe('curl --ntlm', () => {
 describe('python requests_ntlm', () => {
   it('ok/issues with EPA off', async () => {
     const r = await python(off, files.ca, 'CORP\\alice', PASSWORD);
+    expect([r.stdout.split('\n')[0], issued(r.stdout)]).toEqual(['200', true]);
+  });
+
+  it('ok/issues with EPA accept (bindings sent and checked)', async () => {
+    const r = await python(accept, files.caAcc, 'CORP\\alice', PASSWORD);
     expect([r.stdout.split('\n')[0], issued(r.stdout)]).toEqual(['200', true]);
   });
 
