@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'NOT_SUPPORTED'
   | 'CA_UNAVAILABLE'
   | 'CA_REJECTED'
+  | 'CA_AUTH_FAILED'
+  | 'CA_TLS_ERROR'
   | 'INTERNAL';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -38,6 +40,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   NOT_SUPPORTED: 501,
   CA_UNAVAILABLE: 503,
   CA_REJECTED: 422,
+  CA_AUTH_FAILED: 502,
+  CA_TLS_ERROR: 502,
   INTERNAL: 500,
 };
 

@@ -20,14 +20,16 @@ export type Permission =
   | 'certificates:read-all'
   | 'certificates:issue-any'
   | 'certificates:revoke-any'
-  | 'audit:read';
+  | 'audit:read'
+  | 'connections:read'
+  | 'connections:manage';
 
-const READ_ALL: Permission[] = ['cas:read', 'policies:read', 'profiles:read', 'applications:read-all', 'certificates:read-all'];
+const READ_ALL: Permission[] = ['cas:read', 'policies:read', 'profiles:read', 'applications:read-all', 'certificates:read-all', 'connections:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set<Permission>([
     ...READ_ALL, 'users:manage', 'tokens:manage-all', 'cas:manage', 'policies:manage', 'profiles:manage',
-    'applications:manage', 'certificates:issue-any', 'certificates:revoke-any', 'audit:read',
+    'applications:manage', 'certificates:issue-any', 'certificates:revoke-any', 'audit:read', 'connections:manage',
   ]),
   operator: new Set<Permission>([
     ...READ_ALL, 'policies:manage', 'profiles:manage', 'applications:manage', 'certificates:issue-any', 'certificates:revoke-any',

@@ -14,6 +14,8 @@ export interface IssueRequest {
   extendedKeyUsages: string[];
   /** ADCS certificate template (external CAs only). */
   template?: string;
+  /** The caller asked for this validity (ADCS then sends `ExpirationDate`). */
+  validityRequested?: boolean;
 }
 
 /** A serialisable handle on a request the CA has not decided yet (e.g. the ADCS Request ID). */
@@ -27,7 +29,7 @@ export interface PendingTicket {
  * could not be asked at all (network, authentication, TLS, bug), never a decision.
  */
 export type IssueResult =
-  | { status: 'issued'; certificateDer: Uint8Array; chainDer: Uint8Array[]; requestId?: string; server?: string }
+  | { status: 'issued'; certificateDer: Uint8Array; chainDer: Uint8Array[]; requestId?: string; server?: string; warning?: string }
   | { status: 'pending'; ticket: PendingTicket; retryAfterSeconds: number; disposition?: string }
   | { status: 'rejected'; reason: string; disposition?: string; hresult?: string; requestId?: string };
 
@@ -44,13 +46,14 @@ export interface RevokeRequest {
 export interface CaBackend {
   issue(request: IssueRequest): Promise<IssueResult>;
   renew(request: IssueRequest): Promise<IssueResult>;
-  revoke(request: RevokeRequest): Promise<void>;
+  /** Resolves to `{ deferred }` when the CA itself still has to be told later (ADCS). */
+  revoke(request: RevokeRequest): Promise<void | { deferred: string }>;
   /** The CA's certificate first, then its issuers up to the root. */
   chain(): Promise<Uint8Array[]>;
   poll(ticket: PendingTicket): Promise<IssueResult>;
 }
 
-export type CaType = 'internal';
+export type CaType = 'internal' | 'adcs';
 
 export class NotSupportedError extends Error {
   constructor(operation: string, caType: string) {

@@ -77,14 +77,17 @@ export function createCertificateService(deps: {
       if (cert.status === 'revoked') throw new AppError('CONFLICT', 'the certificate is already revoked', { revokedAt: cert.revoked_at });
       const ca = await deps.cas.find(cert.ca_id);
       if (!ca) throw notFound('CA', cert.ca_id);
-      await backendFor(ca, deps.backends).revoke({ serialHex: cert.serial_hex, reason, certificateDer: cert.der });
+      const atCa = await backendFor(ca, deps.backends).revoke({ serialHex: cert.serial_hex, reason, certificateDer: cert.der });
+      const deferred = atCa ? atCa.deferred : null;
       const revoked = await db.transaction().execute(async (trx) => {
-        const row = await certificates.revoke(trx, cert.id, clock.now(), reason);
+        let row = await certificates.revoke(trx, cert.id, clock.now(), reason);
         if (!row) throw new AppError('CONFLICT', 'the certificate is already revoked');
-        await appendAudit(trx, { actor, action: 'certificate.revoke', resourceType: 'certificate', resourceId: cert.id, outcome: 'success', details: { serial: cert.serial_hex, reason } }, clock);
+        // External CAs (ADCS) publish their own CRL: the certificate is marked "to revoke at the CA".
+        if (deferred) row = await trx.updateTable('certificates').set({ ca_revocation_pending: true }).where('id', '=', cert.id).returningAll().executeTakeFirstOrThrow();
+        await appendAudit(trx, { actor, action: 'certificate.revoke', resourceType: 'certificate', resourceId: cert.id, outcome: 'success', details: { serial: cert.serial_hex, reason, ...(deferred ? { pendingAtCa: deferred } : {}) } }, clock);
         return row;
       });
-      await deps.hooks.afterRevocation(cert.ca_id);
+      if (!deferred) await deps.hooks.afterRevocation(cert.ca_id);
       return revoked;
     },
 

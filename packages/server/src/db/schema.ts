@@ -87,6 +87,11 @@ export interface ProfilesTable {
   ca_id: string;
   policy_id: string;
   defaults: Json<unknown>;
+  /** ADCS certificate template (profiles of ADCS CAs). */
+  template: Default<string | null>;
+  /** Set when the template is no longer offered by any server of the CA. */
+  broken_reason: Default<string | null>;
+  pending_lifetime_days: Default<number>;
   created_at: Default<Date>;
   updated_at: Default<Date>;
 }
@@ -136,6 +141,8 @@ export interface OrdersTable {
   attempts: Default<number>;
   next_poll_at: Date | null;
   certificate_id: string | null;
+  /** E.g. the CA ignored the requested validity. */
+  warning: Default<string | null>;
   created_at: Default<Date>;
   updated_at: Default<Date>;
 }
@@ -162,6 +169,8 @@ export interface CertificatesTable {
   chain: ColumnType<string[], string | undefined, string>;
   private_key_sealed: string | null;
   renewed_from_id: string | null;
+  /** Revoked in Certbridge, still to be revoked at the issuing ADCS. */
+  ca_revocation_pending: Default<boolean>;
   created_at: Default<Date>;
 }
 
@@ -188,6 +197,41 @@ export interface SettingsTable {
   sealed: string | null;
 }
 
+export interface ConnectionsTable {
+  id: string;
+  name: string;
+  type: 'adcs';
+  url: string;
+  domain: string;
+  username: string;
+  password_sealed: string;
+  auth: 'ntlm' | 'kerberos' | 'negotiate' | 'basic';
+  ca_pem: string | null;
+  reject_unauthorized: Default<boolean>;
+  timeout_ms: Default<number>;
+  max_sockets: Default<number>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export interface CaServersTable {
+  ca_id: string;
+  connection_id: string;
+  priority: number;
+  max_requests_per_second: Default<number>;
+  last_check_at: Default<Date | null>;
+  last_check_ok: Default<boolean | null>;
+  last_error: Default<string | null>;
+}
+
+export interface AdcsTemplatesTable {
+  connection_id: string;
+  name: string;
+  display_name: string;
+  kind: string;
+  refreshed_at: Date;
+}
+
 export interface Database {
   settings: SettingsTable;
   users: UsersTable;
@@ -204,6 +248,9 @@ export interface Database {
   orders: OrdersTable;
   certificates: CertificatesTable;
   audit_log: AuditLogTable;
+  connections: ConnectionsTable;
+  ca_servers: CaServersTable;
+  adcs_templates: AdcsTemplatesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -214,5 +261,7 @@ export type ApplicationRow = Selectable<ApplicationsTable>;
 export type OrderRow = Selectable<OrdersTable>;
 export type CertificateRow = Selectable<CertificatesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
+export type ConnectionRow = Selectable<ConnectionsTable>;
+export type CaServerRow = Selectable<CaServersTable>;
 export type NewCertificate = Insertable<CertificatesTable>;
 export type NewOrder = Insertable<OrdersTable>;

@@ -13,6 +13,8 @@ import { registerCaRoutes } from './routes/ca-routes.ts';
 import { registerCatalogRoutes } from './routes/catalog-routes.ts';
 import { registerCertificateRoutes } from './routes/certificate-routes.ts';
 import { registerSystemRoutes } from './routes/system-routes.ts';
+import { registerConnectionRoutes } from '../connections/connection-routes.ts';
+import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
 
 export interface AppOptions {
   publicUrl: string;
@@ -60,6 +62,8 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerCatalogRoutes(app, { catalog: core.catalog });
   registerCertificateRoutes(app, { certificates: core.certificates, issuance: core.issuance, catalog: core.catalog, access: core.access, orders: core.repos.orders });
   registerAuditRoutes(app, { db: core.db });
+  registerConnectionRoutes(app, { connections: core.connections });
+  registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending });
 
   await app.register(swagger, { mode: 'static', specification: { document: buildOpenApiDocument(options.publicUrl) as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });

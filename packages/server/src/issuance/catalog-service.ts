@@ -5,7 +5,7 @@ import type { ApplicationAccess } from '../auth/application-access.ts';
 import type { Principal } from '../auth/principal.ts';
 import { requirePermission } from '../auth/rbac.ts';
 import type { Clock } from '../clock.ts';
-import type { ApplicationRole, Database, PolicyRow, ProfileRow } from '../db/schema.ts';
+import type { ApplicationRole, CaRow, Database, PolicyRow, ProfileRow } from '../db/schema.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import { isUuid, type CasRepository } from '../repositories/cas-repository.ts';
 import type { CatalogRepository } from '../repositories/catalog-repository.ts';
@@ -13,7 +13,7 @@ import type { UsersRepository } from '../repositories/users-repository.ts';
 import { policyRulesSchema, profileDefaultsSchema, type PolicyRules, type ProfileDefaults } from './policy-rules.ts';
 
 export interface PolicyInput { name: string; description?: string; rules: unknown }
-export interface ProfileInput { slug: string; name?: string; ca: string; policy: string; defaults?: unknown }
+export interface ProfileInput { slug: string; name?: string; ca: string; policy: string; defaults?: unknown; template?: string | null; pendingLifetimeDays?: number }
 export interface ApplicationInput { name: string; description?: string; profiles?: string[] }
 
 function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } } }, value: unknown, what: string): T {
@@ -28,7 +28,11 @@ export const parsePolicyRules = (value: unknown): PolicyRules => parseOrThrow(po
 export const parseProfileDefaults = (value: unknown): ProfileDefaults => parseOrThrow(profileDefaultsSchema, value ?? {}, 'profile defaults');
 
 /** Policies, profiles, applications and memberships, each change audited in its transaction. */
-export function createCatalogService(deps: { db: Kysely<Database>; catalog: CatalogRepository; cas: CasRepository; users: UsersRepository; access: ApplicationAccess; clock: Clock }) {
+export function createCatalogService(deps: {
+  db: Kysely<Database>; catalog: CatalogRepository; cas: CasRepository; users: UsersRepository; access: ApplicationAccess; clock: Clock;
+  /** Checks a profile's CA template (ADCS: offered by a server of the CA); throws VALIDATION_FAILED. */
+  templateCheck?: (ca: CaRow, template: string | null | undefined) => Promise<void>;
+}) {
   const { db, catalog, cas, users, access, clock } = deps;
   const audited = <T>(actor: Principal, action: string, resourceType: string, fn: (trx: Kysely<Database>) => Promise<T & { id: string }>, details: Record<string, unknown> = {}) =>
     db.transaction().execute(async (trx) => {
@@ -77,9 +81,11 @@ export function createCatalogService(deps: { db: Kysely<Database>; catalog: Cata
       if (!ca) throw notFound('CA', input.ca);
       const policy = await requirePolicy(input.policy);
       if (await catalog.findProfile(input.slug)) throw conflict(`a profile with slug ${input.slug} already exists`);
+      await deps.templateCheck?.(ca, input.template);
       return audited(actor, 'profile.create', 'profile', (trx) => catalog.insertProfile(trx, {
         id: randomUUID(), slug: input.slug, name: input.name ?? input.slug, ca_id: ca.id, policy_id: policy.id, defaults: JSON.stringify(defaults),
-      }), { slug: input.slug });
+        template: input.template ?? null, ...(input.pendingLifetimeDays ? { pending_lifetime_days: input.pendingLifetimeDays } : {}),
+      }), { slug: input.slug, template: input.template ?? null });
     },
     async updateProfile(actor: Principal, id: string, input: Partial<ProfileInput>) {
       requirePermission(actor, 'profiles:manage');
@@ -88,7 +94,13 @@ export function createCatalogService(deps: { db: Kysely<Database>; catalog: Cata
       const ca = input.ca === undefined ? undefined : await cas.find(input.ca);
       if (input.ca !== undefined && !ca) throw notFound('CA', input.ca);
       const policy = input.policy === undefined ? undefined : await requirePolicy(input.policy);
+      if (ca || input.template !== undefined) {
+        const effectiveCa = ca ?? (await cas.find(existing.ca_id));
+        if (effectiveCa) await deps.templateCheck?.(effectiveCa, input.template === undefined ? existing.template : input.template);
+      }
       return audited(actor, 'profile.update', 'profile', (trx) => catalog.updateProfile(trx, existing.id, {
+        ...(input.template !== undefined ? { template: input.template, broken_reason: null } : {}),
+        ...(input.pendingLifetimeDays !== undefined ? { pending_lifetime_days: input.pendingLifetimeDays } : {}),
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(ca ? { ca_id: ca.id } : {}),
         ...(policy ? { policy_id: policy.id } : {}),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
-  describePublicKey, exportPrivateKeyPkcs8Der, formatDn, generateKeyPair, parseCertificate, parseCsr, PkiError,
+  buildCsr, describePublicKey, exportPrivateKeyPkcs8Der, formatDn, generateKeyPair, parseCertificate, parseCsr, PkiError,
   verifyCsrSignature, type DistinguishedName, type KeyAlgorithm, type San,
 } from '@certbridge/pki';
 import { appendAudit } from '../audit/audit-log.ts';
@@ -103,7 +103,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
         });
         const updated = await orders.update(trx, order.id, {
           status: 'issued', certificate_id: certificate.id, server_key_sealed: null, attempts: order.attempts + 1, next_poll_at: null,
-          ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server,
+          ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server, warning: result.warning ?? null,
         });
         await appendAudit(trx, { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } }, clock);
         return { status: 'issued' as const, order: updated, certificate };
@@ -122,7 +122,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
     }
     const denied = await db.transaction().execute(async (trx) => {
       const row = await orders.update(trx, order.id, {
-        status: 'denied', disposition: result.disposition ?? result.reason, hresult: result.hresult ?? null, server_key_sealed: null,
+        status: 'denied', disposition: result.disposition ?? result.reason, hresult: result.hresult ?? null, server_key_sealed: null, error: JSON.stringify({ message: result.reason }),
         ca_request_id: result.requestId ?? order.ca_request_id, attempts: order.attempts + 1, next_poll_at: null,
       });
       await appendAudit(trx, { actor: ctx.actor, action: 'order.denied', resourceType: 'order', resourceId: order.id, outcome: 'failure', details: { reason: result.reason, hresult: result.hresult } }, clock);
@@ -147,6 +147,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       if (!(await catalog.hasApplicationProfile(application.id, profile.id))) {
         throw new AppError('VALIDATION_FAILED', `profile ${profile.slug} is not attached to application ${application.name}`);
       }
+      if (profile.broken_reason) throw new AppError('VALIDATION_FAILED', `profile ${profile.slug} is broken: ${profile.broken_reason}`, { profile: profile.slug, brokenReason: profile.broken_reason });
       const [ca, policy] = await Promise.all([loadCa(profile), loadPolicy(profile)]);
       const defaults = parseProfileDefaults(profile.defaults);
       const rules = parsePolicyRules(policy.rules);
@@ -177,7 +178,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       const order = await orders.insert({
         id: orderId, application_id: application.id, profile_id: profile.id, ca_id: ca.id, requester_id: ctx.actor?.userId ?? null,
         protocol: ctx.protocol, status: 'pending', csr_der: csrDer, subject: formatDn(subject), sans: JSON.stringify(sans),
-        key_algorithm: key.algorithm, template: null, ca_request_id: null, ca_server: null, disposition: null, hresult: null,
+        key_algorithm: key.algorithm, template: profile.template, ca_request_id: null, ca_server: null, disposition: null, hresult: null,
         error: null, next_poll_at: null, certificate_id: null, created_at: now,
         server_key_sealed: keyPair ? sealer.seal(exportPrivateKeyPkcs8Der(keyPair.privateKey), serverKeyContext(orderId)) : null,
       });
@@ -186,7 +187,10 @@ export function createIssuanceService(deps: IssuanceDeps) {
         notBefore: new Date(now.getTime() - 60_000), // one minute of grace for relying parties' clock skew
         notAfter: new Date(now.getTime() + validityDays * DAY_MS),
         keyUsages: defaults.keyUsages, extendedKeyUsages: defaults.extendedKeyUsages.map(ekuOid),
+        ...(profile.template ? { template: profile.template, validityRequested: input.validityDays !== undefined } : {}),
       };
+      // A CA that takes PKCS#10 (ADCS) gets one signed with the server-generated key.
+      if (!request.csrDer && keyPair && profile.template) request.csrDer = buildCsr({ subject, sans, privateKey: keyPair.privateKey, publicKey: keyPair.publicKey });
       const backend = backendFor(ca, deps.backends);
       let result: IssueResult;
       try {

@@ -10,6 +10,10 @@ export const STRANDED_ORDER_MS = 10 * 60_000;
 const SCHEDULES = {
   'crl-refresh': '*/10 * * * *',
   'orders-stranded': '*/5 * * * *',
+  // ADCS (issue 4): pending orders whose next poll time has come, server health, template cache.
+  'adcs-pending-poll': '* * * * *',
+  'adcs-health': '* * * * *',
+  'adcs-templates-refresh': '17 * * * *',
 } as const;
 
 type JobName = keyof typeof SCHEDULES;
@@ -31,6 +35,12 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
       const n = await core.issuance.failStrandedOrders(STRANDED_ORDER_MS);
       if (n) log.warn({ orders: n }, 'stranded orders marked failed');
     },
+    'adcs-pending-poll': async () => {
+      const { polled } = await core.adcs.pending.runDue();
+      if (polled) log.info({ orders: polled }, 'pending ADCS orders polled');
+    },
+    'adcs-health': async () => void (await core.adcs.cas.healthCheck()),
+    'adcs-templates-refresh': async () => void (await core.adcs.templates.refreshAll()),
   };
   for (const [name, cron] of Object.entries(SCHEDULES) as [JobName, string][]) {
     await boss.createQueue(name);

@@ -26,7 +26,7 @@ export function createCertificatesRepository(db: Kysely<Database>) {
      */
     list: (f: CertificateFilter, limit: number, after?: { createdAt: Date; id: string }) => {
       let q = db.selectFrom('certificates')
-        .select(['id', 'ca_id', 'order_id', 'application_id', 'profile_id', 'requester_id', 'serial_hex', 'subject', 'sans', 'key_algorithm', 'fingerprint_sha256', 'not_before', 'not_after', 'status', 'revoked_at', 'revocation_reason', 'created_at', 'renewed_from_id'])
+        .select(['id', 'ca_id', 'order_id', 'application_id', 'profile_id', 'requester_id', 'serial_hex', 'subject', 'sans', 'key_algorithm', 'fingerprint_sha256', 'not_before', 'not_after', 'status', 'revoked_at', 'revocation_reason', 'created_at', 'renewed_from_id', 'ca_revocation_pending'])
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
       if (f.applicationIds) q = q.where('application_id', 'in', f.applicationIds.length ? f.applicationIds : ['00000000-0000-0000-0000-000000000000']);
       if (f.caId) q = q.where('ca_id', '=', f.caId);

@@ -5,6 +5,8 @@ import { policyDto, profileDto } from '../dto.ts';
 import { route } from '../route-table.ts';
 
 const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes, up to 63 characters');
+/** ADCS CA profiles: the certificate template (common name) and how long an order may stay pending. */
+const adcsProfileFields = { template: z.string().min(1).max(200).nullable().optional(), pendingLifetimeDays: z.number().int().min(1).max(3650).optional() };
 
 export function registerCatalogRoutes(app: FastifyInstance, deps: { catalog: CatalogService }): void {
   const { catalog } = deps;
@@ -23,11 +25,11 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: { catalog: Cat
   route(app, { method: 'GET', url: '/api/v1/profiles/:id', summary: 'A profile by id or slug', tag: 'profiles' }, async ({ principal, params }) => profileDto(await catalog.getProfile(principal, params['id']!)));
   route(app, {
     method: 'POST', url: '/api/v1/profiles', summary: 'Create a profile (CA + policy + defaults)', tag: 'profiles', responses: { 201: 'Created' },
-    body: z.object({ slug: nameSchema, name: z.string().min(1).max(200).optional(), ca: z.string().min(1), policy: z.string().min(1), defaults: z.record(z.unknown()).optional() }).strict(),
+    body: z.object({ slug: nameSchema, name: z.string().min(1).max(200).optional(), ca: z.string().min(1), policy: z.string().min(1), defaults: z.record(z.unknown()).optional(), ...adcsProfileFields }).strict(),
   }, async ({ principal, body, reply }) => reply.status(201).send(profileDto(await catalog.createProfile(principal, body))));
   route(app, {
     method: 'PATCH', url: '/api/v1/profiles/:id', summary: 'Change a profile', tag: 'profiles',
-    body: z.object({ name: z.string().min(1).max(200).optional(), ca: z.string().min(1).optional(), policy: z.string().min(1).optional(), defaults: z.record(z.unknown()).optional() }).strict(),
+    body: z.object({ name: z.string().min(1).max(200).optional(), ca: z.string().min(1).optional(), policy: z.string().min(1).optional(), defaults: z.record(z.unknown()).optional(), ...adcsProfileFields }).strict(),
   }, async ({ principal, params, body }) => profileDto(await catalog.updateProfile(principal, params['id']!, body)));
 
   const appDto = (a: { id: string; name: string; description: string; created_at: Date; updated_at: Date }) =>

@@ -28,7 +28,8 @@ const issueBody = z.union([
 function renderOutcome(reply: FastifyReply, outcome: IssueOutcome) {
   if (outcome.status === 'issued') return reply.status(201).send({ order: orderDto(outcome.order), certificate: certificateDto(outcome.certificate) });
   if (outcome.status === 'pending') return reply.status(202).header('retry-after', String(outcome.retryAfterSeconds)).header('location', `/api/v1/orders/${outcome.order.id}`).send({ order: orderDto(outcome.order) });
-  throw new AppError('CA_REJECTED', `the CA denied the request: ${outcome.order.disposition ?? 'no reason given'}`, {
+  const reason = outcome.order.error?.['message'];
+  throw new AppError('CA_REJECTED', typeof reason === 'string' ? reason : `the CA denied the request: ${outcome.order.disposition ?? 'no reason given'}`, {
     orderId: outcome.order.id, disposition: outcome.order.disposition, hresult: outcome.order.hresult, caRequestId: outcome.order.ca_request_id,
   });
 }
@@ -98,9 +99,15 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
 
   route(app, {
     method: 'GET', url: '/api/v1/orders', summary: 'Orders the caller can see, newest first', tag: 'orders',
-    query: z.object({ status: z.enum(['pending', 'issued', 'denied', 'failed', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
+    query: z.object({
+      status: z.enum(['pending', 'issued', 'denied', 'failed', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(50),
+      ca: z.string().uuid().optional(), server: z.string().uuid().describe('ADCS connection id').optional(), template: z.string().min(1).max(200).optional(), requester: z.string().uuid().optional(),
+    }).strict(),
   }, async ({ principal, query }) => ({
-    items: (await deps.orders.list({ applicationIds: await access.readableApplicationIds(principal), limit: query.limit, ...(query.status ? { status: query.status } : {}) })).map(orderDto),
+    items: (await deps.orders.list({
+      applicationIds: await access.readableApplicationIds(principal), limit: query.limit, ...(query.status ? { status: query.status } : {}),
+      ...(query.ca ? { caId: query.ca } : {}), ...(query.server ? { server: query.server } : {}), ...(query.template ? { template: query.template } : {}), ...(query.requester ? { requesterId: query.requester } : {}),
+    })).map(orderDto),
   }));
   route(app, { method: 'GET', url: '/api/v1/orders/:id', summary: 'Follow an order', tag: 'orders' }, async ({ principal, params, reply }) => {
     const order = await deps.orders.find(params['id']!);

@@ -1,0 +1,95 @@
+import type { Kysely } from 'kysely';
+import { isAdcsError, type AdcsClient } from '@certbridge/adcs-client';
+import type { Clock } from '../../clock.ts';
+import type { Sealer } from '../../crypto/sealer.ts';
+import type { CaRow, ConnectionRow, Database } from '../../db/schema.ts';
+import { createBreakers, DEFAULT_BREAKER, type BreakerOptions } from './circuit-breaker.ts';
+import { createClientPool } from './client-pool.ts';
+import { toAppError, type ServerFailure } from './adcs-errors.ts';
+import { QUICK_RETRY_DELAYS_MS, realSleep, type Sleep } from './pending-schedule.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+
+export interface AdcsServer {
+  connection: ConnectionRow;
+  priority: number;
+  maxRequestsPerSecond: number;
+}
+
+export interface AdcsRuntimeOptions {
+  db: Kysely<Database>;
+  sealer: Sealer;
+  clock: Clock;
+  /** Waiting between quick pending retries and for the rate cap (tests inject an instant one). */
+  sleep?: Sleep;
+  quickRetryDelaysMs?: readonly number[];
+  breaker?: BreakerOptions;
+}
+
+/**
+ * The long-lived part of the ADCS backend, shared by every request in the process: one pooled
+ * AdcsClient per connection, a circuit breaker and a rate cap per server, and the failover loop.
+ * Backend instances (one per call of the registry factory) are cheap views over it.
+ */
+export function createAdcsRuntime(options: AdcsRuntimeOptions) {
+  const { db, clock } = options;
+  const sleep = options.sleep ?? realSleep;
+  const pool = createClientPool(options.sealer);
+  const breakers = createBreakers(clock, options.breaker ?? DEFAULT_BREAKER);
+  // Real time always: an instant test sleeper would turn the token wait into a busy loop.
+  const limiter = createRateLimiter(() => Date.now(), realSleep);
+
+  /** The servers of a CA, first priority first. */
+  async function servers(caId: string): Promise<AdcsServer[]> {
+    const rows = await db.selectFrom('ca_servers').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
+      .selectAll('connections').select(['ca_servers.priority', 'ca_servers.max_requests_per_second'])
+      .where('ca_servers.ca_id', '=', caId).orderBy('ca_servers.priority').orderBy('connections.name').execute();
+    return rows.map(({ priority, max_requests_per_second, ...connection }) => ({ connection, priority, maxRequestsPerSecond: max_requests_per_second }));
+  }
+
+  /**
+   * Runs `op` on the CA's servers in priority order: a retryable failure (network, 5xx, timeout,
+   * TLS of that server) moves on to the next server; anything else (bad credentials, a page we
+   * cannot read) stops at once. A denial is a result, never an error, so it never fails over.
+   * `only` pins the call to one server (a pending request lives on the server that took it).
+   */
+  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string): Promise<{ value: T; connection: ConnectionRow }> {
+    let list = await servers(ca.id);
+    if (only) {
+      list = list.filter((s) => s.connection.id === only);
+      if (list.length === 0) {
+        const connection = await db.selectFrom('connections').selectAll().where('id', '=', only).executeTakeFirst();
+        if (connection) list = [{ connection, priority: 1, maxRequestsPerSecond: 20 }];
+      }
+    }
+    const failures: ServerFailure[] = [];
+    for (const server of list) {
+      const { connection } = server;
+      const id = connection.id;
+      if (!breakers.allow(id)) {
+        failures.push({ server: connection.name, connectionId: id, error: new Error(`${connection.name} is skipped: its circuit is open after repeated failures`) });
+        continue;
+      }
+      await limiter.acquire(id, server.maxRequestsPerSecond);
+      try {
+        const value = await op(pool.client(connection), connection);
+        breakers.success(id);
+        return { value, connection };
+      } catch (error) {
+        if (!isAdcsError(error)) throw error;
+        failures.push({ server: connection.name, connectionId: id, error });
+        if (!error.retryable) throw toAppError(ca.name, failures.slice(-1));
+        breakers.failure(id);
+      }
+    }
+    const real = failures.filter((f) => isAdcsError(f.error));
+    throw toAppError(ca.name, [...real, ...failures.filter((f) => !isAdcsError(f.error))]);
+  }
+
+  return {
+    db, clock, sleep, pool, breakers, servers, withFailover,
+    quickRetryDelaysMs: options.quickRetryDelaysMs ?? QUICK_RETRY_DELAYS_MS,
+    close: () => pool.closeAll(),
+  };
+}
+
+export type AdcsRuntime = ReturnType<typeof createAdcsRuntime>;

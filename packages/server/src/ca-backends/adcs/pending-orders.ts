@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import { appendAudit } from '../../audit/audit-log.ts';
+import type { ApplicationAccess } from '../../auth/application-access.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { Clock } from '../../clock.ts';
+import type { Database, OrderRow } from '../../db/schema.ts';
+import { AppError, notFound } from '../../errors.ts';
+import type { IssuanceService, IssueOutcome } from '../../issuance/issuance-service.ts';
+import { DEFAULT_PENDING_LIFETIME_DAYS, pollDelayMs } from './pending-schedule.ts';
+
+const DAY_MS = 86_400_000;
+
+/** What one poll of a pending order did. */
+export type PollStep =
+  | { status: 'issued' | 'denied' | 'pending'; order: OrderRow }
+  | { status: 'expired'; order: OrderRow }
+  | { status: 'unreachable'; order: OrderRow; message: string };
+
+/**
+ * Pending orders (ADCS CA-manager approval): the background poll (pg-boss job `adcs-pending-poll`),
+ * "poll now" and cancel. All state is in the orders table (`next_poll_at`, `attempts`), so polling
+ * carries on after a restart. Polls back off exponentially up to an hour; an order still pending
+ * after its profile's pending lifetime (default 30 days) becomes `failed` with a clear message.
+ */
+export function createPendingOrders(deps: { db: Kysely<Database>; issuance: IssuanceService; access: ApplicationAccess; clock: Clock }) {
+  const { db, issuance, access, clock } = deps;
+
+  async function setState(order: OrderRow, patch: Partial<Pick<OrderRow, 'status' | 'error' | 'next_poll_at' | 'attempts'>>, audit: { actor: Principal | null; action: string; details: Record<string, unknown> } | null) {
+    return db.transaction().execute(async (trx) => {
+      const row = await trx.updateTable('orders').set({
+        ...(patch.status ? { status: patch.status, server_key_sealed: null } : {}),
+        ...(patch.error !== undefined ? { error: JSON.stringify(patch.error) } : {}),
+        ...(patch.next_poll_at !== undefined ? { next_poll_at: patch.next_poll_at } : {}),
+        ...(patch.attempts !== undefined ? { attempts: patch.attempts } : {}),
+        updated_at: new Date(),
+      }).where('id', '=', order.id).where('status', '=', 'pending').returningAll().executeTakeFirst();
+      if (!row) throw new AppError('CONFLICT', `order ${order.id} is no longer pending`);
+      if (audit) await appendAudit(trx, { actor: audit.actor, action: audit.action, resourceType: 'order', resourceId: order.id, outcome: audit.action === 'order.cancel' ? 'success' : 'failure', details: audit.details }, clock);
+      return row;
+    });
+  }
+
+  async function pollOne(order: OrderRow, actor: Principal | null): Promise<PollStep> {
+    const now = clock.now();
+    const profile = await db.selectFrom('profiles').select(['pending_lifetime_days']).where('id', '=', order.profile_id).executeTakeFirst();
+    const lifetimeDays = profile?.pending_lifetime_days ?? DEFAULT_PENDING_LIFETIME_DAYS;
+    if (now.getTime() > order.created_at.getTime() + lifetimeDays * DAY_MS) {
+      const message = `still pending at the CA after ${lifetimeDays} days (the profile's pending lifetime): request ${order.ca_request_id} was neither approved nor denied by a CA manager; ask them to decide it, then submit again`;
+      return { status: 'expired', order: await setState(order, { status: 'failed', error: { message, reason: 'pending-lifetime' }, next_poll_at: null }, { actor, action: 'order.failed', details: { reason: 'pending-lifetime', lifetimeDays } }) };
+    }
+    let outcome: IssueOutcome;
+    try {
+      outcome = await issuance.poll(order.id, actor);
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'CONFLICT' || err.code === 'NOT_FOUND')) throw err;
+      // The CA could not be asked: keep the order pending and try again later.
+      const message = err instanceof Error ? err.message : String(err);
+      const attempts = order.attempts + 1;
+      const row = await setState(order, { error: { message, at: now.toISOString() }, attempts, next_poll_at: new Date(now.getTime() + pollDelayMs(attempts - 1)) }, null);
+      return { status: 'unreachable', order: row, message };
+    }
+    if (outcome.status !== 'pending') return { status: outcome.status, order: outcome.order };
+    const next = new Date(now.getTime() + pollDelayMs(outcome.order.attempts - 1));
+    const row = await db.updateTable('orders').set({ next_poll_at: next, error: null }).where('id', '=', order.id).where('status', '=', 'pending').returningAll().executeTakeFirst();
+    return { status: 'pending', order: row ?? outcome.order };
+  }
+
+  async function load(actor: Principal, id: string, ability: 'read' | 'issue'): Promise<OrderRow> {
+    const order = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!order || !(await access.allows(actor, order.application_id, 'read'))) throw notFound('order', id);
+    if (ability === 'issue' && !(await access.allows(actor, order.application_id, 'issue'))) throw new AppError('FORBIDDEN', 'you may not act on orders of this application');
+    return order;
+  }
+
+  return {
+    pollOne,
+    /** The job handler: polls every pending order whose next poll time has come. */
+    async runDue(limit = 200): Promise<{ polled: number; steps: PollStep[] }> {
+      const due = await db.selectFrom('orders').selectAll().where('status', '=', 'pending').where('ca_request_id', 'is not', null)
+        .where('next_poll_at', '<=', clock.now()).orderBy('next_poll_at').limit(limit).execute();
+      const steps: PollStep[] = [];
+      for (const order of due) {
+        try {
+          steps.push(await pollOne(order, null));
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+        }
+      }
+      return { polled: due.length, steps };
+    },
+    /** `POST /orders/{id}/fetch`: ask the CA now. */
+    async fetchNow(actor: Principal, id: string): Promise<PollStep> {
+      const order = await load(actor, id, 'issue');
+      if (order.status !== 'pending' || !order.ca_request_id) throw new AppError('CONFLICT', `order ${id} is ${order.status}, not waiting for the CA`, { status: order.status });
+      return pollOne(order, actor);
+    },
+    /**
+     * `DELETE /orders/{id}`: a pending order becomes `cancelled` and is no longer polled. Web
+     * enrollment cannot withdraw a request, so it stays in the ADCS pending queue for a CA manager.
+     */
+    async cancel(actor: Principal, id: string): Promise<OrderRow> {
+      const order = await load(actor, id, 'issue');
+      if (order.status !== 'pending') throw new AppError('CONFLICT', `only a pending order can be cancelled; order ${id} is ${order.status}`, { status: order.status });
+      return setState(order, { status: 'cancelled', next_poll_at: null, error: { message: `cancelled by ${actor.username}; ADCS request ${order.ca_request_id ?? '(none)'} stays in the CA's pending queue until a CA manager denies it` } }, {
+        actor, action: 'order.cancel', details: { caRequestId: order.ca_request_id },
+      });
+    },
+  };
+}
+
+export type PendingOrders = ReturnType<typeof createPendingOrders>;
