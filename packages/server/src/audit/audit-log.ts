@@ -18,7 +18,8 @@ const GENESIS = '0'.repeat(64);
 // row's prev_hash is the hash of the row committed just before it.
 const CHAIN_LOCK = 0x63657274;
 
-type ChainFields = Pick<AuditRow, 'id' | 'actor_type' | 'actor_id' | 'actor_name' | 'action' | 'resource_type' | 'resource_id' | 'outcome' | 'details' | 'prev_hash'> & { occurred_at: Date };
+/** Every column the hash covers, except the chain link itself. */
+type RowFields = Pick<AuditRow, 'id' | 'actor_type' | 'actor_id' | 'actor_name' | 'action' | 'resource_type' | 'resource_id' | 'outcome' | 'details'> & { occurred_at: Date };
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -31,22 +32,28 @@ function canonical(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : value);
 }
 
-function rowHash(fields: ChainFields): string {
-  return createHash('sha256').update(canonical({ ...fields, occurred_at: fields.occurred_at.toISOString() })).digest('hex');
+/** SHA-256 of the row's own fields (canonical JSON), computed in JS. */
+function rowDigest(fields: RowFields): Buffer {
+  return createHash('sha256').update(canonical({ ...fields, occurred_at: fields.occurred_at.toISOString() })).digest();
+}
+
+/** The chain link: sha256(prev_hash || row digest), the same formula the INSERT evaluates in SQL. */
+function linkHash(prevHashHex: string, digest: Buffer): string {
+  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(digest).digest('hex');
 }
 
 /**
  * Appends one event to the hash-chained audit log. Call it inside the transaction that makes the
- * change (so both commit or neither), as the transaction's last statement: it takes the chain lock.
+ * change (so both commit or neither), as the transaction's last statement: it takes the chain lock,
+ * which is held until COMMIT. The lock must be its own statement: under READ COMMITTED a statement
+ * sees the snapshot taken when it started, so reading the previous hash in the statement that waited
+ * for the lock could miss a row committed meanwhile. Read and insert are then one statement.
  */
 export async function appendAudit(trx: Kysely<Database>, event: AuditEvent, clock: Clock): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
-  const last = await trx.selectFrom('audit_log').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
   // Postgres keeps microseconds, JS milliseconds: truncate so the stored value hashes the same.
-  const occurredAt = new Date(Math.floor(clock.now().getTime()));
-  const fields: ChainFields = {
+  const fields: RowFields = {
     id: randomUUID(),
-    occurred_at: occurredAt,
+    occurred_at: new Date(Math.floor(clock.now().getTime())),
     actor_type: event.actor?.via ?? 'anonymous',
     actor_id: event.actor?.userId ?? null,
     actor_name: event.actor?.username ?? null,
@@ -55,12 +62,18 @@ export async function appendAudit(trx: Kysely<Database>, event: AuditEvent, cloc
     resource_id: event.resourceId ?? null,
     outcome: event.outcome,
     details: event.details ?? {},
-    prev_hash: last?.hash ?? GENESIS,
   };
-  await trx
-    .insertInto('audit_log')
-    .values({ ...fields, details: JSON.stringify(fields.details), hash: rowHash(fields) })
-    .execute();
+  const digest = rowDigest(fields).toString('hex');
+  await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
+  await sql`
+    with prev as (
+      select coalesce((select hash from audit_log order by seq desc limit 1), ${GENESIS}) as hash
+    )
+    insert into audit_log (id, occurred_at, actor_type, actor_id, actor_name, action, resource_type, resource_id, outcome, details, prev_hash, hash)
+    select ${fields.id}::uuid, ${fields.occurred_at}, ${fields.actor_type}, ${fields.actor_id}, ${fields.actor_name}, ${fields.action},
+      ${fields.resource_type}, ${fields.resource_id}, ${fields.outcome}, ${JSON.stringify(fields.details)}::jsonb, prev.hash,
+      encode(sha256(decode(prev.hash, 'hex') || decode(${digest}, 'hex')), 'hex')
+    from prev`.execute(trx);
 }
 
 /** Appends in a transaction of its own (events that change nothing else, e.g. a failed login). */
@@ -93,11 +106,11 @@ export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): 
       .limit(batchSize)
       .execute();
     for (const row of batch) {
-      const { seq, hash, ...fields } = row;
-      if (fields.prev_hash !== prev) {
+      const { seq, hash, prev_hash, ...fields } = row;
+      if (prev_hash !== prev) {
         return { ok: false, rows, head: prev, problem: { seq: String(seq), kind: 'broken-link', message: `row ${seq} does not follow the row before it (a row was deleted or reordered)` } };
       }
-      if (rowHash(fields) !== hash) {
+      if (linkHash(prev_hash, rowDigest(fields)) !== hash) {
         return { ok: false, rows, head: prev, problem: { seq: String(seq), kind: 'modified', message: `row ${seq} was modified after it was written` } };
       }
       prev = hash;

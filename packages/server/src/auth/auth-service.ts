@@ -11,6 +11,7 @@ import { can, requirePermission } from './rbac.ts';
 import { hashBearerSecret, newBearerSecret } from './secrets.ts';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+const TOKEN_TOUCH_INTERVAL_MS = 60_000;
 /** Login throttling: at most this many failures per window, per user name and per client address. */
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
@@ -35,7 +36,9 @@ export function createAuthService({ db, users, clock }: AuthDeps) {
       const row = await users.findTokenByHash(hashBearerSecret(secret));
       const now = clock.now();
       if (!row || row.revoked_at || row.disabled || (row.expires_at && row.expires_at <= now)) return null;
-      await users.touchToken(row.token_id, now);
+      // last_used_at is for people ("is this token still in use?"): minute precision is enough,
+      // and skipping the write keeps a busy token from costing an UPDATE per request.
+      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOKEN_TOUCH_INTERVAL_MS) await users.touchToken(row.token_id, now);
       return toPrincipal(row, 'token', { tokenId: row.token_id });
     },
 
