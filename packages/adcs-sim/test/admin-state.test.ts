@@ -183,6 +183,8 @@ describe('bad input', () => {
     ['fail/AUTHENTICATE without a prior NEGOTIATE', `NTLM ${Buffer.concat([Buffer.from('NTLMSSP\0', 'latin1'), Buffer.from([3, 0, 0, 0]), Buffer.alloc(76)]).toString('base64')}`],
     ['fail/truncated NEGOTIATE', `NTLM ${Buffer.from('NTLMSSP\0\x01', 'latin1').toString('base64')}`],
     ['fail/unknown scheme', 'Digest username="alice"'],
+    ['fail/Basic token of random bytes', 'Basic 3q2+7wABAgP//w=='],
+    ['fail/Basic with an unknown domain', `Basic ${Buffer.from('OTHER\\alice:Passw0rd!').toString('base64')}`],
   ])('%s → 401', async (_n, header) => {
     const r = await https(sim.url, { ca: sim.tlsCaPem, headers: { authorization: header } });
     expect(r.status).toBe(401);

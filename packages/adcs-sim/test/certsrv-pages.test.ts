@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdcsSim, type AdcsSim } from '../src/index.ts';
-import { https, makeCsr, newreqForm, testConfig, x509 } from './helpers.ts';
+import { https, makeCsr, newreqForm, run, tempDir, testConfig, x509 } from './helpers.ts';
 
 let sim: AdcsSim;
 let csrAlice: string;
@@ -108,6 +108,21 @@ describe('certfnsh.asp newreq', () => {
     const a = reqId((await submit('alice', csrAlice, 'CertificateTemplate:WebServer')).text);
     const b = reqId((await submit('alice', csrAlice, 'CertificateTemplate:WebServer')).text);
     expect(b - a).toBe(1);
+  });
+});
+
+describe('curl with Basic', () => {
+  it('ok/curl --basic submits and downloads the certificate', async () => {
+    const tmp = await tempDir();
+    const ca = await tmp.file('ca.pem', sim.tlsCaPem);
+    const csr = await tmp.file('csr.pem', csrAlice);
+    const page = await run('curl', ['-sS', '--cacert', ca, '--basic', '-u', 'CORP\\alice:Passw0rd!', '--data-urlencode', 'Mode=newreq',
+      '--data-urlencode', `CertRequest@${csr}`, '--data-urlencode', 'CertAttrib=CertificateTemplate:WebServer', `${sim.url}certfnsh.asp`]);
+    const id = reqId(page.stdout);
+    const der = await run('curl', ['-sS', '--cacert', ca, '--basic', '-u', 'CORP\\alice:Passw0rd!', '-o', `${tmp.dir}/c.der`, `${sim.url}certnew.cer?ReqID=${id}&Enc=bin`]);
+    const text = await run('openssl', ['x509', '-inform', 'DER', '-in', `${tmp.dir}/c.der`, '-noout', '-subject']);
+    await tmp.cleanup();
+    expect([der.code, text.stdout.trim()]).toEqual([0, 'subject=CN = web1.corp.example.test']);
   });
 });
 

@@ -25,10 +25,22 @@ export async function readState(path: string): Promise<SimState | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const parsed: unknown = JSON.parse(text);
-  if (typeof parsed !== 'object' || parsed === null || (parsed as { version?: unknown }).version !== 1) {
-    throw new Error(`${path}: not an adcs-sim state file (version 1)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: state file is not valid JSON (${(err as Error).message}); move it away to start afresh`);
   }
+  const candidate = parsed as Partial<SimState> | null;
+  const looksRight =
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.version === 1 &&
+    typeof candidate.ca?.issuing?.certificate === 'string' &&
+    typeof candidate.ca?.root?.certificate === 'string' &&
+    Array.isArray(candidate.requests?.requests) &&
+    typeof candidate.requests?.nextRequestId === 'number';
+  if (!looksRight) throw new Error(`${path}: not an adcs-sim state file (version 1 with ca and requests)`);
   return parsed as SimState;
 }
 
