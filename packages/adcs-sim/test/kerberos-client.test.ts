@@ -16,7 +16,7 @@ let csr: string;
 let ccache: string;
 
 beforeAll(async () => {
-  realm = await startRealm(REALM, 'localhost', [['alice', PASSWORD]]);
+  realm = await startRealm(REALM, 'localhost', [['alice', PASSWORD], ['carol', PASSWORD]]);
   // The acceptor runs in this process: it needs the realm's krb5.conf.
   process.env.KRB5_CONFIG = realm.env.KRB5_CONFIG;
   sim = await startAdcsSim(testConfig({ auth: { negotiate: true, ntlm: false, basic: false, keytab: realm.keytab } }));
@@ -46,6 +46,16 @@ describe('Kerberos-only mode', () => {
       '--data-urlencode', 'CertAttrib=CertificateTemplate:WebServer', `${sim.url}certfnsh.asp`,
     ]);
     expect([status(r.stdout), /Certificate Issued[\s\S]*certnew\.cer\?ReqID=\d+&/.test(r.stdout)]).toEqual(['200', true]);
+  });
+
+  it('fail/a valid ticket for a principal with no account here → 401', async () => {
+    const carolCache = `${tmp.dir}/carol.cc`;
+    await realm.kinit('carol', PASSWORD, carolCache);
+    const r = await run('curl', ['-sS', '--cacert', ca, '-o', '/dev/null', '-w', '%{http_code}', '--negotiate', '-u', ':', sim.url], {
+      ...realm.env,
+      KRB5CCNAME: `FILE:${carolCache}`,
+    });
+    expect(r.stdout.trim()).toBe('401');
   });
 
   it('fail/401 offers only Negotiate', async () => {
