@@ -22,6 +22,7 @@ const network = (name: string, codes: string[], hint: string): AdcsErrorRow => (
 
 export const ADCS_ERROR_TABLE: readonly AdcsErrorRow[] = [
   tls('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'the IIS certificate is not signed by a CA the connection trusts: put the issuing CA chain (PEM) in the connection caPem'),
+  tls('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'the server sends an incomplete chain whose issuer the connection does not trust: put the issuing and root CA certificates (PEM) in the connection caPem'),
   tls('SELF_SIGNED_CERT_IN_CHAIN', 'the IIS certificate chain ends in a root the connection does not trust: add that root to the connection caPem'),
   tls('CERT_HAS_EXPIRED', 'the IIS certificate has expired: renew the HTTPS binding certificate of the certsrv site'),
   tls('ERR_TLS_CERT_ALTNAME_INVALID', 'the IIS certificate does not name the host in the connection URL: use the host name the certificate was issued for'),
