@@ -1,0 +1,82 @@
+import { useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { del, get, post, qs } from '../api.ts';
+import type { Ca, Order } from '../types.ts';
+import { Empty, ErrorBox, Loading, PageHeader, Status, commonName, fmtDate, useAction, useLoad } from '../ui.tsx';
+
+const REFRESH_MS = 5000;
+
+/** Orders, newest first; pending ones refresh every few seconds; Fetch asks ADCS now, Cancel gives up. */
+export function OrdersPage() {
+  const [params, setParams] = useSearchParams();
+  const filters = { status: params.get('status') ?? '', ca: params.get('ca') ?? '', template: params.get('template') ?? '' };
+  const [template, setTemplate] = useState(filters.template);
+  const orders = useLoad(() => get<{ items: Order[] }>(`/api/v1/orders${qs({ ...filters, limit: 200 })}`), [params.toString()]);
+  const cas = useLoad(() => get<{ items: Ca[] }>('/api/v1/cas').catch(() => ({ items: [] as Ca[] })), []);
+  const action = useAction();
+  const highlight = params.get('id');
+  const anyPending = orders.data?.items.some((o) => o.status === 'pending');
+
+  useEffect(() => {
+    if (!anyPending) return;
+    const timer = setInterval(orders.reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [anyPending, orders.reload]);
+
+  const setFilter = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value); else next.delete(key);
+    setParams(next);
+  };
+  const caName = (id: string) => cas.data?.items.find((c) => c.id === id)?.name ?? id.slice(0, 8);
+  const act = async (fn: () => Promise<unknown>) => { await action.run(fn); orders.reload(); };
+
+  return (
+    <>
+      <PageHeader title="Orders">{anyPending ? <span className="muted"><span className="spinner" /> pending orders refresh every {REFRESH_MS / 1000} s</span> : null}</PageHeader>
+      <div className="filters">
+        <select aria-label="Status" value={filters.status} onChange={(e) => setFilter('status', e.target.value)}>
+          <option value="">Any status</option>
+          {['pending', 'issued', 'denied', 'failed', 'cancelled'].map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+        <select aria-label="CA" value={filters.ca} onChange={(e) => setFilter('ca', e.target.value)}>
+          <option value="">All CAs</option>
+          {cas.data?.items.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+        </select>
+        <form className="search" onSubmit={(e) => { e.preventDefault(); setFilter('template', template.trim()); }}>
+          <input aria-label="Template" placeholder="ADCS template" value={template} onChange={(e) => setTemplate(e.target.value)} />
+          <button type="submit" className="secondary">Filter</button>
+        </form>
+      </div>
+      <ErrorBox error={orders.error ?? action.error} />
+      {orders.loading && !orders.data ? <Loading /> : orders.data && orders.data.items.length === 0 ? (
+        Object.values(filters).some(Boolean) ? <Empty title="No order matches these filters." /> : <Empty title="No orders yet.">Every request, from the UI, the API or an enrollment protocol, is recorded here. <Link to="/issue">Issue a certificate</Link>.</Empty>
+      ) : orders.data && (
+        <div className="table-wrap">
+          <table className="table" data-testid="orders-table">
+            <thead><tr><th>Created</th><th>Request ID</th><th>Common name</th><th className="hide-phone">CA / server</th><th className="hide-phone">Template</th><th>Status</th><th>Disposition</th><th /></tr></thead>
+            <tbody>
+              {orders.data.items.map((o) => (
+                <tr key={o.id} className={o.id === highlight ? 'highlight' : undefined}>
+                  <td>{fmtDate(o.createdAt)}</td>
+                  <td className="mono">{o.caRequestId ?? '—'}</td>
+                  <td>{o.certificateId ? <Link to={`/certificates/${o.certificateId}`}>{commonName(o.subject)}</Link> : commonName(o.subject)}</td>
+                  <td className="hide-phone">{caName(o.caId)}{o.caServer ? <div className="muted">{o.caServer}</div> : null}</td>
+                  <td className="hide-phone">{o.template ?? '—'}</td>
+                  <td><Status value={o.status} />{o.attempts > 1 ? <div className="muted">{o.attempts} attempts</div> : null}</td>
+                  <td className="disposition">{o.disposition ?? (typeof o.error?.['message'] === 'string' ? o.error['message'] : '')}{o.hresult ? <div className="muted mono">{o.hresult}</div> : null}{o.warning ? <div className="muted">{o.warning}</div> : null}</td>
+                  <td className="row-actions">
+                    {o.status === 'pending' && <>
+                      <button type="button" className="secondary small" disabled={action.busy} onClick={() => void act(() => post(`/api/v1/orders/${o.id}/fetch`))}>Fetch</button>
+                      <button type="button" className="danger small" disabled={action.busy} onClick={() => { if (confirm('Cancel this order? It stays in the ADCS pending queue for a CA manager.')) void act(() => del(`/api/v1/orders/${o.id}`)); }}>Delete</button>
+                    </>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
