@@ -15,6 +15,7 @@ import { registerCertificateRoutes } from './routes/certificate-routes.ts';
 import { registerSystemRoutes } from './routes/system-routes.ts';
 import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
+import { registerWebUi } from './web-ui.ts';
 
 export interface AppOptions {
   publicUrl: string;
@@ -67,5 +68,6 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
 
   await app.register(swagger, { mode: 'static', specification: { document: buildOpenApiDocument(options.publicUrl) as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerWebUi(app);
   return app;
 }
