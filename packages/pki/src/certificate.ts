@@ -11,6 +11,8 @@ import type { San } from './sans.ts';
 import { signBytes, signatureSchemeFor, verifyBytes } from './algorithms.ts';
 import { integerToSerialHex, serialToInteger } from './serial.ts';
 import { readCertificateExtensions } from './certificate-extensions.ts';
+import { decodeCertificateFast, type FastCertificate } from './certificate-decode.ts';
+import { describeSpkiFast } from './spki.ts';
 import type { KeyUsage, RawExtension } from './extensions.ts';
 import { issuerContext, type Signer } from './issuer.ts';
 
@@ -123,22 +125,54 @@ export function decodeCertificate(input: string | Uint8Array): { der: Uint8Array
   return { der, cert };
 }
 
-/** Parses an X.509 certificate (PEM, bare base64 or DER). Hex fields are lowercase. */
+/**
+ * Parses an X.509 certificate (PEM, bare base64 or DER). Hex fields are lowercase. Ordinary v3
+ * certificates go through the fast decoder of certificate-decode.ts, the rest through asn1-schema.
+ */
 export function parseCertificate(input: string | Uint8Array): CertificateInfo {
+  const der = toDer(input, ['CERTIFICATE', 'X509 CERTIFICATE'], 'certificate');
+  let fast: FastCertificate | undefined;
+  try {
+    fast = decodeCertificateFast(der);
+  } catch {
+    // Not an ordinary certificate: the general decoder gives the verdict and the error message.
+  }
+  if (!fast) return parseCertificateGeneral(der);
+  return {
+    der, ...fast, subjectText: formatDn(fast.subject), issuerText: formatDn(fast.issuer),
+    publicKey: describeSpkiFast(fast.spkiDer) ?? describePublicKey(fast.spkiDer), fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+  };
+}
+
+/** The asn1-schema decoder: certificates the fast path declines, and the reference for certificate-decode.test.ts. */
+export function parseCertificateGeneral(input: Uint8Array): CertificateInfo {
   const { der, cert } = decodeCertificate(input);
   const tbs = cert.tbsCertificate;
-  const spkiDer = new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+  const spkiDer = rawCertificateSpki(der) ?? new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
   const subject = guard('certificate subject', () => fromAsnName(tbs.subject));
   const issuer = guard('certificate issuer', () => fromAsnName(tbs.issuer));
   const ext = readCertificateExtensions(tbs.extensions ?? []);
   return {
     der, serialHex: integerToSerialHex(tbs.serialNumber), subject, subjectText: formatDn(subject), issuer, issuerText: formatDn(issuer),
     notBefore: tbs.validity.notBefore.getTime(), notAfter: tbs.validity.notAfter.getTime(), sans: ext.sans, spkiDer,
-    publicKey: describePublicKey(spkiDer), isCa: ext.isCa, pathLength: ext.pathLength, keyUsages: ext.keyUsages,
+    publicKey: describeSpkiFast(spkiDer) ?? describePublicKey(spkiDer), isCa: ext.isCa, keyUsages: ext.keyUsages,
+    ...(ext.pathLength !== undefined ? { pathLength: ext.pathLength } : {}),
     extendedKeyUsages: ext.extendedKeyUsages, fingerprintSha256: createHash('sha256').update(der).digest('hex'),
-    subjectKeyIdentifier: ext.subjectKeyIdentifier, authorityKeyIdentifier: ext.authorityKeyIdentifier,
+    ...(ext.subjectKeyIdentifier !== undefined ? { subjectKeyIdentifier: ext.subjectKeyIdentifier } : {}),
+    ...(ext.authorityKeyIdentifier !== undefined ? { authorityKeyIdentifier: ext.authorityKeyIdentifier } : {}),
     signatureAlgorithmOid: cert.signatureAlgorithm.algorithm, extensions: ext.raw,
   };
+}
+
+/** The SubjectPublicKeyInfo bytes as signed when the outer layers are plain DER (asn1-schema can only re-encode its copy). */
+function rawCertificateSpki(buf: Uint8Array): Uint8Array | undefined {
+  try {
+    const fields = der.children(buf, der.children(buf, der.readTlv(buf, 0))[0] as der.Tlv);
+    return der.raw(buf, fields[fields[0]?.tag === 0xa0 ? 6 : 5] as der.Tlv).slice();
+  } catch {
+    // BER or otherwise unusual outer layers: the re-encoded SPKI is the best we have.
+    return undefined;
+  }
 }
 
 /** True when `issuerSpkiDer`'s key signed `cert` (signature only; no validity or chain checks). */

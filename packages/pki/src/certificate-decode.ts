@@ -1,0 +1,112 @@
+import * as der from './der.ts';
+import type { KeyUsage, RawExtension } from './extensions.ts';
+import { decodeName, readExtension, readKeyUsage, readSans } from './extensions-der.ts';
+import type { DistinguishedName } from './names.ts';
+import { OID_EXT } from './oids.ts';
+import type { San } from './sans.ts';
+import { integerToSerialHex } from './serial.ts';
+
+/**
+ * Fast X.509 decoding (RFC 5280 section 4.1) with der.ts, for the certificates Certbridge
+ * issues and stores at high rates. Like csr-der.ts it throws on anything unusual and
+ * `parseCertificate` then uses the asn1-schema decoder; certificate-decode.test.ts checks that
+ * both agree.
+ */
+
+export interface FastCertificate {
+  serialHex: string; issuer: DistinguishedName; subject: DistinguishedName; notBefore: Date; notAfter: Date; spkiDer: Uint8Array;
+  signatureAlgorithmOid: string; sans: San[]; isCa: boolean; pathLength?: number; keyUsages: KeyUsage[]; extendedKeyUsages: string[];
+  subjectKeyIdentifier?: string; authorityKeyIdentifier?: string; extensions: RawExtension[];
+}
+
+/** UTCTime (YYMMDDHHMMSSZ, 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ) in the only forms DER allows for certificates. */
+function decodeTime(buf: Uint8Array, t: der.Tlv | undefined): Date {
+  if (!t) throw new der.DerError('missing time');
+  const s = Buffer.from(der.bytes(buf, t)).toString('latin1');
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (t.tag === 0x17 && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
+    year = Number(m[1]);
+    year += year < 50 ? 2000 : 1900;
+  } else if (t.tag === 0x18 && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
+    year = Number(m[1]);
+  } else {
+    throw new der.DerError('time form');
+  }
+  const [mo, d, h, mi, se] = m.slice(2).map(Number) as [number, number, number, number, number];
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
+  // Date.UTC rolls over (month 13, second 61); a real calendar value survives the round trip.
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h || date.getUTCMinutes() !== mi || date.getUTCSeconds() !== se) {
+    throw new der.DerError('time out of range');
+  }
+  date.setUTCFullYear(year);
+  return date;
+}
+
+function keyId(buf: Uint8Array, t: der.Tlv, aki: boolean): string | undefined {
+  if (!aki) return Buffer.from(der.bytes(buf, der.expect(t, 0x04))).toString('hex');
+  // Only the common form, keyIdentifier alone; issuer+serial forms go to the general decoder.
+  const [id, more] = der.children(buf, der.expect(t, 0x30));
+  if (more || id?.tag !== 0x80) throw new der.DerError('AuthorityKeyIdentifier form');
+  return Buffer.from(der.bytes(buf, id)).toString('hex');
+}
+
+/** AlgorithmIdentifier: OID and at most one parameter element. */
+function algorithmOid(buf: Uint8Array, t: der.Tlv | undefined): string {
+  const [oid, , more] = der.children(buf, der.expect(t, 0x30));
+  if (more) throw new der.DerError('extra AlgorithmIdentifier field');
+  return der.decodeOid(buf, oid as der.Tlv);
+}
+
+/** basicConstraints (RFC 5280 section 4.2.1.9) in strict DER: cA only when TRUE, pathLen only after it. */
+function basicConstraints(buf: Uint8Array, t: der.Tlv): { isCa: boolean; pathLength?: number } {
+  const [ca, len, more] = der.children(buf, der.expect(t, 0x30));
+  if (!ca) return { isCa: false };
+  const flag = der.bytes(buf, der.expect(ca, 0x01));
+  if (more || flag.length !== 1 || flag[0] !== 0xff) throw new der.DerError('basicConstraints form');
+  if (!len) return { isCa: true };
+  const n = der.bytes(buf, der.expect(len, 0x02));
+  if (n.length === 0 || n.length > 2 || ((n[0] as number) & 0x80) !== 0) throw new der.DerError('pathLenConstraint');
+  return { isCa: true, pathLength: Number.parseInt(Buffer.from(n).toString('hex'), 16) };
+}
+
+export function decodeCertificateFast(buf: Uint8Array): FastCertificate {
+  const outer = der.readTlv(buf, 0);
+  if (outer.end !== buf.length) throw new der.DerError('trailing data');
+  const [tbs, alg, sig, extra] = der.children(buf, der.expect(outer, 0x30));
+  if (extra || der.bytes(buf, der.expect(sig, 0x03))[0] !== 0) throw new der.DerError('extra field or signature unused bits');
+  const f = der.children(buf, der.expect(tbs, 0x30));
+  if (f[0]?.tag !== 0xa0 || der.raw(buf, f[0]).join() !== '160,3,2,1,2') throw new der.DerError('not v3');
+  const [, serial, innerAlg, issuer, validity, subject, spki, ...rest] = f;
+  algorithmOid(buf, innerAlg);
+  const [notBefore, notAfter, v3] = der.children(buf, der.expect(validity, 0x30));
+  if (v3) throw new der.DerError('extra validity field');
+  const out: FastCertificate = {
+    serialHex: integerToSerialHex(der.bytes(buf, der.expect(serial, 0x02))), issuer: decodeName(buf, issuer), subject: decodeName(buf, subject),
+    notBefore: decodeTime(buf, notBefore), notAfter: decodeTime(buf, notAfter), spkiDer: der.raw(buf, der.expect(spki, 0x30)).slice(),
+    signatureAlgorithmOid: algorithmOid(buf, alg),
+    sans: [], isCa: false, keyUsages: [], extendedKeyUsages: [], extensions: [],
+  };
+  // Only an extensions block may follow (issuer/subjectUniqueID are not worth a fast path).
+  if (rest.length > 1 || (rest[0] && rest[0].tag !== 0xa3)) throw new der.DerError('unique identifiers');
+  const extList = rest[0] ? der.children(buf, der.expect(der.children(buf, rest[0])[0], 0x30)) : [];
+  for (const e of extList) {
+    const { raw, inner } = readExtension(buf, e);
+    out.extensions.push(raw);
+    switch (raw.oid) {
+      case OID_EXT.subjectAltName: out.sans = readSans(buf, inner()).sans; break;
+      case OID_EXT.basicConstraints: {
+        const bc = basicConstraints(buf, inner());
+        out.isCa = bc.isCa;
+        if (bc.pathLength !== undefined) out.pathLength = bc.pathLength;
+        break;
+      }
+      case OID_EXT.keyUsage: out.keyUsages = readKeyUsage(buf, inner()); break;
+      case OID_EXT.extKeyUsage: out.extendedKeyUsages = der.children(buf, der.expect(inner(), 0x30)).map((o) => der.decodeOid(buf, o)); break;
+      case OID_EXT.subjectKeyIdentifier: out.subjectKeyIdentifier = keyId(buf, inner(), false); break;
+      case OID_EXT.authorityKeyIdentifier: out.authorityKeyIdentifier = keyId(buf, inner(), true); break;
+      default: break;
+    }
+  }
+  return out;
+}
