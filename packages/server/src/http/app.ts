@@ -15,6 +15,7 @@ import { registerCertificateRoutes } from './routes/certificate-routes.ts';
 import { registerSystemRoutes } from './routes/system-routes.ts';
 import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
+import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
 import { registerWebUi } from './web-ui.ts';
 
 export interface AppOptions {
@@ -40,7 +41,8 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
-    ...(options.https ? { https: options.https } : {}),
+    // Client certificates are requested, never required: EST and connectors verify them per endpoint.
+    ...(options.https ? { https: { ...options.https, requestCert: true, rejectUnauthorized: false } } : {}),
   }) as unknown as FastifyInstance;
   await app.register(cookie);
   app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -65,6 +67,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerAuditRoutes(app, { db: core.db });
   registerConnectionRoutes(app, { connections: core.connections });
   registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending });
+  registerEnrollmentRoutes(app, core, { https: Boolean(options.https) });
 
   await app.register(swagger, { mode: 'static', specification: { document: buildOpenApiDocument(options.publicUrl) as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.ts';
 import * as adcs from './0002-adcs.ts';
+import * as estScep from './0003-est-scep.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-adcs': adcs,
+  '0003-est-scep': estScep,
 };
