@@ -16,6 +16,9 @@ const envSchema = z.object({
   CERTBRIDGE_MASTER_KEY: z.string().optional(),
   CERTBRIDGE_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   CERTBRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CERTBRIDGE_ACME_HTTP01_PORT: z.coerce.number().int().min(1).max(65535).default(80),
+  CERTBRIDGE_ACME_TLSALPN01_PORT: z.coerce.number().int().min(1).max(65535).default(443),
+  CERTBRIDGE_ACME_DNS_RESOLVER: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+)(:\d{1,5})?$/, 'must be host:port').optional(),
 });
 
 export interface Config {
@@ -30,6 +33,8 @@ export interface Config {
   masterKey: string | undefined;
   bootstrapToken: string | undefined;
   logLevel: z.infer<typeof envSchema>['CERTBRIDGE_LOG_LEVEL'];
+  /** ACME challenge validation (SPEC CERTBRIDGE_ACME_*). */
+  acme: { http01Port: number; tlsAlpn01Port: number; dnsResolver: string | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -54,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: e.CERTBRIDGE_MASTER_KEY,
     bootstrapToken: e.CERTBRIDGE_BOOTSTRAP_TOKEN,
     logLevel: e.CERTBRIDGE_LOG_LEVEL,
+    acme: { http01Port: e.CERTBRIDGE_ACME_HTTP01_PORT, tlsAlpn01Port: e.CERTBRIDGE_ACME_TLSALPN01_PORT, dnsResolver: e.CERTBRIDGE_ACME_DNS_RESOLVER },
   };
 }

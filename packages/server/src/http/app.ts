@@ -15,6 +15,7 @@ import { registerCertificateRoutes } from './routes/certificate-routes.ts';
 import { registerSystemRoutes } from './routes/system-routes.ts';
 import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
+import { acmePlugin, type AcmeOptions } from '../enrollment/acme/acme-module.ts';
 import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
 import { registerWebUi } from './web-ui.ts';
 
@@ -25,6 +26,8 @@ export interface AppOptions {
   https?: { key: string; cert: string };
   /** Secure cookies: on for HTTPS and for any public URL on https. */
   secureCookies?: boolean;
+  /** ACME validation ports and resolver (SPEC CERTBRIDGE_ACME_*). */
+  acme?: AcmeOptions;
 }
 
 /** Default request body limit; endpoints that take bigger bodies say so themselves. */
@@ -67,6 +70,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerAuditRoutes(app, { db: core.db });
   registerConnectionRoutes(app, { connections: core.connections });
   registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending });
+  await app.register(acmePlugin(core, { publicUrl: options.publicUrl, ...options.acme }));
   registerEnrollmentRoutes(app, core, { https: Boolean(options.https) });
 
   await app.register(swagger, { mode: 'static', specification: { document: buildOpenApiDocument(options.publicUrl) as never } });

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './0001-initial.ts';
 import * as adcs from './0002-adcs.ts';
 import * as estScep from './0003-est-scep.ts';
+import * as acme from './0004-acme.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-adcs': adcs,
   '0003-est-scep': estScep,
+  '0004-acme': acme,
 };

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { sql, type Insertable, type Updateable } from 'kysely';
+import type { ApplicationRow, ProfileRow } from '../../db/schema.ts';
+import type {
+  AcmeAccountsTable, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
+} from './acme-tables.ts';
+
+const NONCE_LIFETIME_MS = 60 * 60_000;
+
+/** All ACME SQL: nonces, accounts, orders, authorizations, challenges, EAB keys. */
+export function createAcmeRepository(db: AcmeDb) {
+  return {
+    db,
+    async newNonce(now: Date): Promise<string> {
+      const nonce = randomBytes(16).toString('base64url');
+      await db.insertInto('acme_nonces').values({ nonce, expires_at: new Date(now.getTime() + NONCE_LIFETIME_MS) }).execute();
+      return nonce;
+    },
+    /** Single use across all instances: the delete that finds the row wins. */
+    async consumeNonce(nonce: string, now: Date): Promise<boolean> {
+      const row = await db.deleteFrom('acme_nonces').where('nonce', '=', nonce).where('expires_at', '>', now).returning('nonce').executeTakeFirst();
+      return Boolean(row);
+    },
+    purgeNonces: (now: Date) => db.deleteFrom('acme_nonces').where('expires_at', '<=', now).execute(),
+
+    /** A profile by slug and the first (by name) application it is attached to (README "ACME"). */
+    async directoryFor(slug: string): Promise<{ profile: ProfileRow; application: ApplicationRow } | undefined> {
+      const profile = await db.selectFrom('profiles').selectAll().where('slug', '=', slug).executeTakeFirst();
+      if (!profile) return undefined;
+      const application = await db.selectFrom('application_profiles').innerJoin('applications', 'applications.id', 'application_profiles.application_id')
+        .selectAll('applications').where('application_profiles.profile_id', '=', profile.id).orderBy('applications.name').limit(1).executeTakeFirst();
+      return application ? { profile, application } : undefined;
+    },
+    findCertificateByFingerprint: (fingerprintSha256: string) => db.selectFrom('certificates').selectAll().where('fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst(),
+
+    findAccount: (id: string) => db.selectFrom('acme_accounts').selectAll().where('id', '=', id).executeTakeFirst(),
+    findAccountByThumbprint: (profileId: string, thumbprint: string) =>
+      db.selectFrom('acme_accounts').selectAll().where('profile_id', '=', profileId).where('thumbprint', '=', thumbprint).executeTakeFirst(),
+    insertAccount: (trx: AcmeDb, row: Insertable<AcmeAccountsTable>) => trx.insertInto('acme_accounts').values(row).returningAll().executeTakeFirstOrThrow(),
+    updateAccount: (trx: AcmeDb, id: string, patch: Updateable<AcmeAccountsTable>) =>
+      trx.updateTable('acme_accounts').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+
+    insertOrder: (trx: AcmeDb, row: Insertable<AcmeOrdersTable>) => trx.insertInto('acme_orders').values(row).returningAll().executeTakeFirstOrThrow(),
+    findOrder: (id: string) => db.selectFrom('acme_orders').selectAll().where('id', '=', id).executeTakeFirst(),
+    updateOrder: (trx: AcmeDb, id: string, patch: Updateable<AcmeOrdersTable>) =>
+      trx.updateTable('acme_orders').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    /** Moves an order from one status to another only if it is still in the first (finalize races). */
+    claimOrder: (id: string, from: AcmeOrdersTable['status'], to: AcmeOrdersTable['status']) =>
+      db.updateTable('acme_orders').set({ status: to, updated_at: new Date() }).where('id', '=', id).where('status', '=', from).returningAll().executeTakeFirst(),
+    listOrders: (accountId: string, limit: number, before?: Date) => {
+      let q = db.selectFrom('acme_orders').select(['id', 'created_at']).where('account_id', '=', accountId).orderBy('created_at', 'desc').limit(limit);
+      if (before) q = q.where('created_at', '<', before);
+      return q.execute();
+    },
+    countOrdersSince: async (accountId: string, since: Date) =>
+      Number((await db.selectFrom('acme_orders').select(sql<string>`count(*)`.as('n')).where('account_id', '=', accountId).where('created_at', '>=', since).executeTakeFirstOrThrow()).n),
+    findOrderByCertificate: (certificateId: string) => db.selectFrom('acme_orders').selectAll().where('certificate_id', '=', certificateId).executeTakeFirst(),
+
+    insertAuthorization: (trx: AcmeDb, row: Insertable<AcmeAuthorizationsTable>) => trx.insertInto('acme_authorizations').values(row).execute(),
+    findAuthorization: (id: string) => db.selectFrom('acme_authorizations').selectAll().where('id', '=', id).executeTakeFirst(),
+    orderAuthorizations: (orderId: string) => db.selectFrom('acme_authorizations').selectAll().where('order_id', '=', orderId).orderBy('identifier_value').execute(),
+    updateAuthorization: (trx: AcmeDb, id: string, patch: Updateable<AcmeAuthorizationsTable>) =>
+      trx.updateTable('acme_authorizations').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    /** Authorizations of an account for which this identifier is already valid (revocation by account). */
+    validAuthorizationsFor: (accountId: string, value: string) =>
+      db.selectFrom('acme_authorizations').select('id').where('account_id', '=', accountId).where('identifier_value', '=', value).where('status', '=', 'valid').execute(),
+
+    insertChallenges: (trx: AcmeDb, rows: Insertable<AcmeChallengesTable>[]) => trx.insertInto('acme_challenges').values(rows).execute(),
+    findChallenge: (id: string) => db.selectFrom('acme_challenges').selectAll().where('id', '=', id).executeTakeFirst(),
+    authorizationChallenges: (authorizationId: string) =>
+      db.selectFrom('acme_challenges').selectAll().where('authorization_id', '=', authorizationId).orderBy('type').execute(),
+    challengesOf: (authorizationIds: string[]) =>
+      authorizationIds.length ? db.selectFrom('acme_challenges').selectAll().where('authorization_id', 'in', authorizationIds).orderBy('type').execute() : Promise.resolve([]),
+    /** pending → processing exactly once, whichever instance gets there first. */
+    claimChallenge: (id: string) =>
+      db.updateTable('acme_challenges').set({ status: 'processing' }).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst(),
+    updateChallenge: (trx: AcmeDb, id: string, patch: Updateable<AcmeChallengesTable>) =>
+      trx.updateTable('acme_challenges').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+
+    eabRequired: async (applicationId: string) =>
+      Boolean((await db.selectFrom('acme_settings').select('eab_required').where('application_id', '=', applicationId).executeTakeFirst())?.eab_required),
+    setEabRequired: (applicationId: string, required: boolean) =>
+      db.insertInto('acme_settings').values({ application_id: applicationId, eab_required: required })
+        .onConflict((oc) => oc.column('application_id').doUpdateSet({ eab_required: required })).execute(),
+    insertEabKey: (row: Insertable<AcmeEabKeysTable>) => db.insertInto('acme_eab_keys').values(row).returningAll().executeTakeFirstOrThrow(),
+    findEabKey: (id: string) => db.selectFrom('acme_eab_keys').selectAll().where('id', '=', id).executeTakeFirst(),
+    listEabKeys: (applicationId: string) => db.selectFrom('acme_eab_keys').selectAll().where('application_id', '=', applicationId).orderBy('created_at').execute(),
+    /** Binds an unused key to an account; false when another account took it first. */
+    bindEabKey: async (trx: AcmeDb, id: string, accountId: string) =>
+      Boolean(await trx.updateTable('acme_eab_keys').set({ account_id: accountId }).where('id', '=', id).where('account_id', 'is', null).returning('id').executeTakeFirst()),
+  };
+}
+
+export type AcmeRepository = ReturnType<typeof createAcmeRepository>;

@@ -1,0 +1,74 @@
+import type { FastifyRequest } from 'fastify';
+import type { Clock } from '../../clock.ts';
+import type { AcmeRepository } from './acme-repository.ts';
+import type { AccountRow } from './acme-tables.ts';
+import { urls, type AcmeDirectory } from './acme-views.ts';
+import { decodeJws, decodePayload, importAccountKey, verifySignature, type ProtectedHeader } from './jws.ts';
+import { AcmeProblem } from './problems.ts';
+
+export const JOSE_JSON = 'application/jose+json';
+
+export type Signer = 'kid' | 'jwk' | 'either';
+
+export interface AcmeCall {
+  dir: AcmeDirectory;
+  header: ProtectedHeader;
+  /** Decoded JSON payload; null for POST-as-GET. */
+  payload: unknown;
+  /** Set when the JWS was signed by an account (kid). */
+  account?: AccountRow;
+  /** Set when the JWS carried its key (jwk). */
+  jwk?: Record<string, unknown>;
+}
+
+/**
+ * The decode and authenticate steps of every ACME POST (RFC 8555 section 6.2-6.5): content
+ * type, flattened JWS, algorithm, url equal to the request URL, exactly one of jwk/kid as the
+ * endpoint requires, an existing valid account for kid, the signature, then the single-use nonce.
+ */
+export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; clock: Clock; publicUrl: string }) {
+  const { repo, clock, publicUrl } = deps;
+
+  /** The directory of `/acme/{slug}`: the profile and the (first by name) application it is attached to. */
+  async function directory(slug: string): Promise<AcmeDirectory> {
+    const found = await repo.directoryFor(slug);
+    if (!found) throw new AcmeProblem('notFound', `no ACME directory ${JSON.stringify(slug)}: no such profile, or it is attached to no application`);
+    return { ...found, base: `${publicUrl}/acme/${encodeURIComponent(slug)}` };
+  }
+
+  async function decode(request: FastifyRequest, slug: string, signer: Signer): Promise<AcmeCall> {
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== JOSE_JSON) throw new AcmeProblem('unsupportedMediaType', `ACME requests must be sent as ${JOSE_JSON}`);
+    const dir = await directory(slug);
+    const { jws, header } = decodeJws(request.body);
+    if (header.url !== `${publicUrl}${request.url}`) throw new AcmeProblem('unauthorized', `the JWS url ${JSON.stringify(header.url)} is not the URL this request was sent to`);
+    let account: AccountRow | undefined;
+    let key;
+    if (header.jwk) {
+      if (signer === 'kid') throw new AcmeProblem('malformed', 'this resource must be signed by an account key ("kid"), not "jwk"');
+      key = await importAccountKey(header.jwk, header.alg);
+    } else {
+      if (signer === 'jwk') throw new AcmeProblem('malformed', 'this resource must be signed with "jwk", not "kid"');
+      const prefix = urls(dir.base).account('');
+      const id = header.kid!.startsWith(prefix) ? header.kid!.slice(prefix.length) : '';
+      account = /^[0-9a-f-]{36}$/.test(id) ? await repo.findAccount(id) : undefined;
+      if (!account || account.profile_id !== dir.profile.id) throw new AcmeProblem('accountDoesNotExist', `no account ${JSON.stringify(header.kid)} in this directory`);
+      if (account.status !== 'valid') throw new AcmeProblem('unauthorized', `the account is ${account.status}`);
+      key = await importAccountKey(account.jwk, header.alg);
+    }
+    await verifySignature(jws, key);
+    if (!header.nonce) throw new AcmeProblem('badNonce', 'the JWS protected header has no nonce');
+    if (!(await repo.consumeNonce(header.nonce, clock.now()))) throw new AcmeProblem('badNonce', 'the nonce is unknown, expired or already used');
+    return { dir, header, payload: decodePayload(jws), ...(account ? { account } : {}), ...(header.jwk ? { jwk: header.jwk } : {}) };
+  }
+
+  return { directory, decode };
+}
+
+export type AcmeRequestDecoder = ReturnType<typeof createAcmeRequestDecoder>;
+
+/** The account of a kid-signed call (the decoder guarantees it for signer 'kid'). */
+export function accountOf(call: AcmeCall): AccountRow {
+  if (!call.account) throw new AcmeProblem('malformed', 'this resource must be signed by an account key');
+  return call.account;
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { z, ZodTypeAny } from 'zod';
+import { route } from '../../http/route-table.ts';
+import type { AcmeModule } from './acme-module.ts';
+import { accountOf, type AcmeCall, type Signer } from './acme-request.ts';
+import type { AcmeOrderRow } from './acme-tables.ts';
+import { accountView, authorizationView, challengeView, directoryView, orderView, urls } from './acme-views.ts';
+import { accountUpdatePayload, newAccountPayload } from './acme-accounts.ts';
+import { revokePayload } from './acme-revocation.ts';
+import { identifiersSchema, normaliseIdentifiers } from './identifiers.ts';
+import { AcmeProblem } from './problems.ts';
+import { z as zod } from 'zod';
+
+const TAG = 'acme';
+const newOrderPayload = zod.object({ identifiers: identifiersSchema, notBefore: zod.string().optional(), notAfter: zod.string().optional() }).passthrough();
+const finalizePayload = zod.object({ csr: zod.string().regex(/^[A-Za-z0-9_-]+$/, 'not base64url') }).passthrough();
+const keyChangePayload = zod.object({ protected: zod.string(), payload: zod.string(), signature: zod.string() }).passthrough();
+
+/** Validate step: a payload schema, or POST-as-GET (null payload) where the resource allows it. */
+function payloadOf<S extends ZodTypeAny>(call: AcmeCall, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(call.payload);
+  if (!parsed.success) throw new AcmeProblem('malformed', `the payload is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'} ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+const requireEmpty = (call: AcmeCall) => {
+  if (call.payload !== null) throw new AcmeProblem('malformed', 'this resource is fetched with POST-as-GET (empty payload)');
+};
+
+/**
+ * ACME wire code (RFC 8555 section 7): each handler decodes and authenticates the JWS, validates
+ * the payload, loads and checks ownership, makes one service call and renders.
+ */
+export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
+  const post = (url: string, summary: string, signer: Signer, handler: (call: AcmeCall, params: Record<string, string>, reply: FastifyReply) => Promise<unknown>) =>
+    route(app, { method: 'POST', url: `/acme/:slug/${url}`, summary, tag: TAG, public: true, bodyLimit: 64 * 1024 }, async ({ request, params, reply }) =>
+      handler(await m.decoder.decode(request, params['slug']!, signer), params, reply));
+  const location = (reply: FastifyReply, url: string) => reply.header('location', url);
+  const ownOrder = async (call: AcmeCall, id: string): Promise<AcmeOrderRow> => {
+    const order = /^[0-9a-f-]{36}$/.test(id) ? await m.repo.findOrder(id) : undefined;
+    if (!order || order.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no order ${id} for this account`);
+    return order;
+  };
+  const renderOrder = async (call: AcmeCall, reply: FastifyReply, result: { order: AcmeOrderRow; retryAfterSeconds?: number }) => {
+    if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
+    const authz = await m.repo.orderAuthorizations(result.order.id);
+    return orderView(urls(call.dir.base), result.order, authz.map((a) => a.id));
+  };
+
+  route(app, { method: 'GET', url: '/acme/:slug/directory', summary: 'ACME directory (RFC 8555 7.1.1); the profile slug names it', tag: TAG, public: true }, async ({ params }) => {
+    const dir = await m.decoder.directory(params['slug']!);
+    return directoryView(dir, await m.repo.eabRequired(dir.application.id));
+  });
+  route(app, { method: 'GET', url: '/acme/:slug/new-nonce', summary: 'A fresh nonce in Replay-Nonce (HEAD 200, GET 204)', tag: TAG, public: true }, async ({ request, params, reply }) => {
+    await m.decoder.directory(params['slug']!);
+    return reply.status(request.method === 'HEAD' ? 200 : 204).header('cache-control', 'no-store').send();
+  });
+
+  post('new-account', 'Create or find the account of the JWS key (7.3)', 'jwk', async (call, _p, reply) => {
+    const payload = payloadOf(call, newAccountPayload);
+    const { account, created } = await m.accounts.newAccount(call.dir, call.jwk!, payload, urls(call.dir.base).newAccount);
+    return location(reply.status(created ? 201 : 200), urls(call.dir.base).account(account.id)).send(accountView(urls(call.dir.base), account));
+  });
+  post('acct/:id', 'Fetch, update or deactivate the account (7.3.2, 7.3.6)', 'kid', async (call, params) => {
+    const account = accountOf(call);
+    if (account.id !== params['id']) throw new AcmeProblem('unauthorized', 'the JWS is signed by another account');
+    const updated = call.payload === null ? account : await m.accounts.update(account, payloadOf(call, accountUpdatePayload));
+    return accountView(urls(call.dir.base), updated);
+  });
+  post('acct/:id/orders', 'The account\'s orders, newest first (7.1.2.1)', 'kid', async (call, params) => {
+    requireEmpty(call);
+    const account = accountOf(call);
+    if (account.id !== params['id']) throw new AcmeProblem('unauthorized', 'the JWS is signed by another account');
+    const rows = await m.repo.listOrders(account.id, 1000);
+    return { orders: rows.map((r) => urls(call.dir.base).order(r.id)) };
+  });
+  post('key-change', 'Roll the account key over (7.3.5)', 'kid', async (call) => {
+    const inner = payloadOf(call, keyChangePayload);
+    const account = accountOf(call);
+    const u = urls(call.dir.base);
+    const updated = await m.accounts.keyChange(call.dir, account, inner, u.keyChange, u.account(account.id), m.importKey);
+    return accountView(u, updated);
+  });
+  post('new-order', 'Apply for a certificate (7.4)', 'kid', async (call, _p, reply) => {
+    const payload = payloadOf(call, newOrderPayload);
+    if (payload.notBefore || payload.notAfter) throw new AcmeProblem('malformed', 'notBefore and notAfter are not supported: the profile sets the validity');
+    const identifiers = normaliseIdentifiers(payload.identifiers);
+    const { order, authzIds } = await m.orders.newOrder(accountOf(call), identifiers);
+    const u = urls(call.dir.base);
+    return location(reply.status(201), u.order(order.id)).send(orderView(u, order, authzIds));
+  });
+  post('order/:id', 'The order (POST-as-GET)', 'kid', async (call, params, reply) => {
+    requireEmpty(call);
+    return renderOrder(call, reply, await m.orders.refresh(await ownOrder(call, params['id']!)));
+  });
+  post('order/:id/finalize', 'Submit the CSR through the issuance core (7.4)', 'kid', async (call, params, reply) => {
+    const { csr } = payloadOf(call, finalizePayload);
+    const order = await ownOrder(call, params['id']!);
+    const result = await m.orders.finalize(call.dir, accountOf(call), order, Buffer.from(csr, 'base64url'));
+    return renderOrder(call, location(reply, urls(call.dir.base).order(order.id)), result);
+  });
+  post('authz/:id', 'An authorization (POST-as-GET) or its deactivation (7.5.2)', 'kid', async (call, params) => {
+    const authz = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findAuthorization(params['id']!) : undefined;
+    if (!authz || authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no authorization ${params['id']} for this account`);
+    let current = authz;
+    if (call.payload !== null) {
+      payloadOf(call, zod.object({ status: zod.literal('deactivated') }).passthrough());
+      current = await m.repo.updateAuthorization(m.repo.db, authz.id, { status: 'deactivated' });
+    }
+    return authorizationView(urls(call.dir.base), current, await m.repo.authorizationChallenges(authz.id));
+  });
+  post('chall/:id', 'Respond to a challenge ({}) or fetch it (POST-as-GET) (7.5.1)', 'kid', async (call, params, reply) => {
+    const challenge = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findChallenge(params['id']!) : undefined;
+    const authz = challenge ? await m.repo.findAuthorization(challenge.authorization_id) : undefined;
+    if (!challenge || !authz || authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no challenge ${params['id']} for this account`);
+    const u = urls(call.dir.base);
+    reply.header('link', `<${u.authz(authz.id)}>;rel="up"`);
+    if (call.payload === null) return challengeView(u, challenge);
+    payloadOf(call, zod.object({}).passthrough());
+    return challengeView(u, await m.runner.respond(accountOf(call), challenge, authz));
+  });
+  post('cert/:id', 'Download the certificate chain as PEM (7.4.2)', 'kid', async (call, params, reply) => {
+    requireEmpty(call);
+    const order = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findOrderByCertificate(params['id']!) : undefined;
+    const cert = order && order.account_id === accountOf(call).id ? await m.certificates.find(params['id']!) : undefined;
+    if (!cert) throw new AcmeProblem('notFound', `no certificate ${params['id']} for this account`);
+    return reply.type('application/pem-certificate-chain').send(m.orders.chainPem(cert));
+  });
+  post('revoke-cert', 'Revoke by account key or certificate key (7.6)', 'either', async (call, _p, reply) => {
+    await m.revocation.revoke(call.dir, call, payloadOf(call, revokePayload));
+    return reply.status(200).send();
+  });
+}
