@@ -51,6 +51,22 @@ describe.each(ENGINES)('ADCS issuance on %s', (engine) => {
     expect(res.json().certificate.hasServerGeneratedKey).toBe(true);
   });
 
+  it('ok/requested-validity-is-sent-as-expiration-date', async () => {
+    const res = await issue(env, { profile: 'adcs-web', csr: csrPem('validity.corp.example.test'), validityDays: 30 });
+    const cert = new X509Certificate(res.json().certificate.certificate);
+    expect({ days: Math.round((new Date(cert.validTo).getTime() - env.clock.now().getTime()) / DAY), warning: res.json().order.warning }).toEqual({ days: 30, warning: null });
+  });
+
+  it('ok/expiration-date-ignored-by-the-ca-is-a-warning-on-the-order', async () => {
+    sim.setCaFlags({ attributeEndDate: false, attributeSubjectAltName2: false });
+    try {
+      const res = await issue(env, { profile: 'adcs-web', csr: csrPem('ignored.corp.example.test'), validityDays: 30 });
+      expect({ status: res.statusCode, warning: res.json().order.warning?.split(' (')[0] }).toEqual({ status: 201, warning: 'the CA ignored the requested validity' });
+    } finally {
+      sim.setCaFlags({ attributeEndDate: true, attributeSubjectAltName2: false });
+    }
+  });
+
   it('ok/ca-certificate-is-the-adcs-issuing-ca', async () => {
     const res = await env.api('GET', `/api/v1/cas/${caId}`);
     expect({ type: res.json().type, subject: res.json().subject }).toEqual({ type: 'adcs', subject: 'DC=test, DC=example, DC=corp, CN=corp-SIM-CA' });
