@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
   exportPrivateKeyPkcs8Der, generateKeyPair, importPrivateKey, keyMatchesCertificate, parseCertificate,
-  parseDn, pemDecodeAll, randomSerial, signCertificate, PkiError, type KeyAlgorithm,
+  pemDecodeAll, randomSerial, signCertificate, PkiError, type KeyAlgorithm,
 } from '@certbridge/pki';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -11,6 +11,7 @@ import type { Clock } from '../clock.ts';
 import type { CaRow, Database } from '../db/schema.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import type { CasRepository } from '../repositories/cas-repository.ts';
+import { subjectFromInput } from '../issuance/request-facts.ts';
 import { pkiUrls, type CaKeyStore } from './ca-keys.ts';
 
 export interface CreateCaInput {
@@ -59,7 +60,7 @@ export function createCaService(deps: { db: Kysely<Database>; cas: CasRepository
     /** Creates an internal root (self-signed) or an intermediate signed by an internal parent. */
     async create(actor: Principal, input: CreateCaInput): Promise<CaRow> {
       requirePermission(actor, 'cas:manage');
-      const subject = parseDn(input.subject.includes('=') ? input.subject : `CN=${input.subject}`);
+      const subject = subjectFromInput(input.subject); // a bad DN is VALIDATION_FAILED, not a 500
       const id = randomUUID();
       const pair = generateKeyPair(input.keyAlgorithm);
       const spkiDer = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { ApplicationAccess } from '../auth/application-access.ts';
 import type { Principal } from '../auth/principal.ts';
+import { can } from '../auth/rbac.ts';
 import { backendFor, type BackendDeps } from '../ca-backends/registry.ts';
 import type { Clock } from '../clock.ts';
 import type { Sealer } from '../crypto/sealer.ts';
@@ -60,6 +61,11 @@ export function createCertificateService(deps: {
         return { body: [cert.der, ...chain].map((d) => pemEncode('CERTIFICATE', d)).join(''), contentType: 'application/x-pem-file', filename: `${name}-chain.pem` };
       }
       if (!cert.private_key_sealed || !cert.order_id) throw new AppError('NOT_SUPPORTED', 'PKCS#12 is only available for certificates whose key the server generated');
+      // Reading a certificate is not holding its key: viewers and auditors never export it.
+      const mayExport = cert.application_id
+        ? (await access.allows(actor, cert.application_id, 'revoke-any')) || (cert.requester_id === actor.userId && (await access.allows(actor, cert.application_id, 'issue')))
+        : can(actor, 'certificates:revoke-any');
+      if (!mayExport) throw new AppError('FORBIDDEN', 'only the requester of this certificate or a manager of its application may export its private key');
       if (!password || password.length < 8) throw new AppError('VALIDATION_FAILED', 'a PKCS#12 download needs a password of at least 8 characters');
       const key = importPrivateKey(deps.sealer.open(cert.private_key_sealed, serverKeyContext(cert.order_id)));
       const p12 = buildPkcs12({ privateKey: key, certificateDer: cert.der, chainDer: chain, password, friendlyName: cert.subject });

@@ -64,7 +64,9 @@ export function registerCaRoutes(app: FastifyInstance, deps: { cas: CaService; c
   });
   // RFC 6960 appendix A.1: GET carries the base64 (then URL-encoded) DER request in the path.
   route(app, { method: 'GET', url: '/ocsp/:caId/*', summary: 'OCSP (RFC 6960) GET', tag: 'pki', public: true }, async ({ params, reply }) => {
-    const encoded = decodeURIComponent(params['*'] ?? '');
+    // Fastify has already percent-decoded the path; decode once more for clients that encode twice,
+    // leaving a stray '%' in place (decodeURIComponent would throw on it) so the request is just malformed.
+    const encoded = (params['*'] ?? '').replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     const der = await deps.ocsp.respond(params['caId']!, new Uint8Array(Buffer.from(encoded, 'base64')));
     return reply.type('application/ocsp-response').send(Buffer.from(der));
   });

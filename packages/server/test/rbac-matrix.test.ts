@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import {
+  buildCsr, generateKeyPair, issuerHashes, parseDn, pemEncode, randomSerial, signCertificate, spkiOf,
+} from '@certbridge/pki';
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../src/auth/principal.ts';
+import { documentedRoutes } from '../src/http/route-table.ts';
+import { ENGINES, bearer, createTestEnv, userWithToken, type TestEnv } from './helpers.ts';
+
+/**
+ * Issue 2 item 5: every route registered through `route()` against every role. One row per
+ * route (a few routes have a second row for a different target), one expected status per
+ * caller. Allowed callers send valid input and get the real success status; denied callers get
+ * 401 (anonymous), 403 (may see the resource, may not act) or 404 (may not even see it).
+ */
+
+const CALLERS = ['admin', 'operator', 'member', 'outsider', 'auditor', 'anonymous'] as const;
+type Caller = (typeof CALLERS)[number];
+type Expected = Record<Caller, number>;
+
+/** Positional: admin, operator, requester member of app A, requester outside app A, auditor, anonymous. */
+const s = (admin: number, operator: number, member: number, outsider: number, auditor: number, anonymous: number): Expected =>
+  ({ admin, operator, member, outsider, auditor, anonymous });
+const PUBLIC_200 = s(200, 200, 200, 200, 200, 200);
+const AUTHED_200 = s(200, 200, 200, 200, 200, 401);
+const READERS_200 = s(200, 200, 403, 403, 200, 401);
+
+const PASSWORD = 'correct horse battery staple';
+const CODE_BY_STATUS: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+
+interface Identity { id: string; username: string; token: string }
+
+interface Fixtures {
+  env: TestEnv;
+  admin: Principal;
+  users: Record<Exclude<Caller, 'anonymous'>, Identity>;
+  /** A user no caller is: target of user, token and membership changes, and the anonymous login. */
+  spare: Identity;
+  appA: string;
+  appB: string;
+  caId: string;
+  caName: string;
+  policy: string;
+  profile: string;
+  certA: string;
+  certB: string;
+  keygenCertA: string;
+  memberKeygenCertA: string;
+  orderA: string;
+  orderB: string;
+  /** An ADCS connection and CA whose only server does not answer (nothing here needs a real ADCS). */
+  connection: string;
+  adcsCaId: string;
+}
+
+interface Req { url: string; payload?: object | Buffer; headers?: Record<string, string> }
+interface Row {
+  route: string;
+  /** Which target, when a route has more than one row. */
+  variant?: string;
+  expect: Expected;
+  request(f: Fixtures, caller: Caller): Req | Promise<Req>;
+}
+
+let seq = 0;
+const uniq = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
+
+function csrPem(cn: string): string {
+  const pair = generateKeyPair('EC-P256');
+  return pemEncode('CERTIFICATE REQUEST', buildCsr({ subject: parseDn(`CN=${cn}`), sans: [{ type: 'dns', value: cn }], privateKey: pair.privateKey, publicKey: pair.publicKey }));
+}
+
+/** A self-signed CA certificate and its PKCS#8 key, for the import route. */
+function caMaterial(cn: string): { certificate: string; privateKey: string } {
+  const keys = generateKeyPair('EC-P256');
+  const now = Date.now();
+  const der = signCertificate({
+    serialNumber: randomSerial(), subject: parseDn(`CN=${cn}`), spkiDer: spkiOf(keys.publicKey),
+    notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), ca: {}, keyUsages: ['keyCertSign', 'cRLSign'],
+  }, { selfSigned: keys.privateKey });
+  return { certificate: pemEncode('CERTIFICATE', der), privateKey: String(keys.privateKey.export({ type: 'pkcs8', format: 'pem' })) };
+}
+
+/** A DER OCSPRequest (RFC 6960 section 4.1.1) for one serial of the given CA, SHA-1 CertID. */
+function ocspRequest(caDer: Uint8Array, serial: Uint8Array = randomSerial()): Buffer {
+  const hashes = issuerHashes(caDer, '1.3.14.3.2.26')!;
+  const certId = new CertID({
+    hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: new Uint8Array([5, 0]).buffer }),
+    issuerNameHash: new OctetString(hashes.nameHash.slice().buffer),
+    issuerKeyHash: new OctetString(hashes.keyHash.slice().buffer),
+    serialNumber: serial.slice().buffer,
+  });
+  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+}
+
+/** Issues a fresh certificate in an application through the API and returns its id. */
+async function issued(f: Fixtures, app: string, token: string): Promise<{ certificateId: string; orderId: string }> {
+  const res = await f.env.app.inject({ method: 'POST', url: `/api/v1/applications/${app}/certificates`, headers: bearer(token), payload: { profile: 'default-tls', csr: csrPem(`m-${uniq()}.example.test`) } });
+  if (res.statusCode !== 201) throw new Error(`fixture issuance failed: ${res.statusCode} ${res.body}`);
+  const body = res.json<{ certificate: { id: string }; order: { id: string } }>();
+  return { certificateId: body.certificate.id, orderId: body.order.id };
+}
+
+/** An ADCS connection to a port nothing listens on: probes and polls fail fast and harmlessly. */
+const connectionBody = (name: string) => ({ name, url: 'https://127.0.0.1:9/certsrv', domain: 'CORP', username: 'alice', password: 'Passw0rd!', auth: 'basic' as const, timeoutMs: 500 });
+
+/** A pending order of app A on the ADCS CA, as if ADCS had answered "taken under submission". */
+async function pendingAdcsOrder(f: Fixtures): Promise<string> {
+  const profile = (await f.env.core.repos.catalog.findProfile('default-tls'))!;
+  const application = (await f.env.core.repos.catalog.findApplication(f.appA))!;
+  const id = randomUUID();
+  await f.env.core.repos.orders.insert({
+    id, application_id: application.id, profile_id: profile.id, ca_id: f.adcsCaId, requester_id: f.users.member.id, protocol: 'api', status: 'pending',
+    csr_der: null, subject: 'CN=pending.example.test', sans: '[]', key_algorithm: 'EC-P256', server_key_sealed: null, ca_request_id: '4711',
+    ca_server: null, template: 'WebServer', disposition: null, hresult: null, error: null, next_poll_at: null, certificate_id: null, created_at: new Date(),
+  });
+  return id;
+}
+
+const callerUser = (f: Fixtures, caller: Caller): Identity => (caller === 'anonymous' ? f.spare : f.users[caller]);
+const fixedUrl = (url: string) => () => ({ url });
+
+const ROWS: Row[] = [
+  // system (public)
+  { route: 'GET /healthz', expect: PUBLIC_200, request: fixedUrl('/healthz') },
+  { route: 'GET /readyz', expect: PUBLIC_200, request: fixedUrl('/readyz') },
+  { route: 'GET /metrics', expect: PUBLIC_200, request: fixedUrl('/metrics') },
+  { route: 'GET /api/v1/openapi.json', expect: PUBLIC_200, request: fixedUrl('/api/v1/openapi.json') },
+
+  // auth, users, tokens
+  { route: 'POST /api/v1/auth/login', expect: PUBLIC_200, request: (f, c) => ({ url: '/api/v1/auth/login', payload: { username: callerUser(f, c).username, password: PASSWORD } }) },
+  { route: 'POST /api/v1/auth/logout', expect: s(204, 204, 204, 204, 204, 401), request: fixedUrl('/api/v1/auth/logout') },
+  { route: 'GET /api/v1/auth/me', expect: AUTHED_200, request: fixedUrl('/api/v1/auth/me') },
+  { route: 'GET /api/v1/users', expect: s(200, 403, 403, 403, 403, 401), request: fixedUrl('/api/v1/users') },
+  { route: 'POST /api/v1/users', expect: s(201, 403, 403, 403, 403, 401), request: () => ({ url: '/api/v1/users', payload: { username: `u-${uniq()}`, password: PASSWORD, role: 'requester' } }) },
+  { route: 'PATCH /api/v1/users/:id', variant: 'another user', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/users/${f.spare.id}`, payload: { disabled: false } }) },
+  { route: 'PATCH /api/v1/users/:id', variant: 'own password', expect: s(200, 200, 200, 200, 200, 401), request: (f, c) => ({ url: `/api/v1/users/${callerUser(f, c).id}`, payload: { password: PASSWORD } }) },
+  { route: 'GET /api/v1/tokens', expect: AUTHED_200, request: fixedUrl('/api/v1/tokens') },
+  { route: 'POST /api/v1/tokens', variant: 'own token', expect: s(201, 201, 201, 201, 201, 401), request: () => ({ url: '/api/v1/tokens', payload: { name: `t-${uniq()}` } }) },
+  { route: 'POST /api/v1/tokens', variant: 'for another user', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/tokens', payload: { name: `t-${uniq()}`, userId: f.spare.id } }) },
+  {
+    route: 'DELETE /api/v1/tokens/:id', variant: 'own token', expect: s(204, 204, 204, 204, 204, 401),
+    request: async (f, c) => ({ url: `/api/v1/tokens/${(await f.env.core.auth.createToken(f.admin, { name: `t-${uniq()}`, userId: callerUser(f, c).id })).id}` }),
+  },
+  {
+    route: 'DELETE /api/v1/tokens/:id', variant: "another user's token", expect: s(204, 404, 404, 404, 404, 401),
+    request: async (f) => ({ url: `/api/v1/tokens/${(await f.env.core.auth.createToken(f.admin, { name: `t-${uniq()}`, userId: f.spare.id })).id}` }),
+  },
+
+  // CAs and the relying-party endpoints
+  { route: 'GET /api/v1/cas', expect: READERS_200, request: fixedUrl('/api/v1/cas') },
+  { route: 'GET /api/v1/cas/:id', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.caId}` }) },
+  { route: 'POST /api/v1/cas', expect: s(201, 403, 403, 403, 403, 401), request: () => ({ url: '/api/v1/cas', payload: { name: `root-${uniq()}`, kind: 'root', subject: `CN=Matrix Root ${uniq()}`, keyAlgorithm: 'EC-P256' } }) },
+  { route: 'POST /api/v1/cas/import', expect: s(201, 403, 403, 403, 403, 401), request: () => ({ url: '/api/v1/cas/import', payload: { name: `imported-${uniq()}`, ...caMaterial(`Imported ${uniq()}`) } }) },
+  { route: 'PATCH /api/v1/cas/:id', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/cas/${f.caId}`, payload: { status: 'active' } }) },
+  { route: 'GET /api/v1/cas/:id/chain', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.caId}/chain` }) },
+  { route: 'GET /ca/:file', expect: PUBLIC_200, request: (f) => ({ url: `/ca/${f.caId}.crt` }) },
+  { route: 'GET /crl/:file', expect: PUBLIC_200, request: (f) => ({ url: `/crl/${f.caId}.crl` }) },
+  {
+    route: 'GET /ocsp/:caId/*', expect: PUBLIC_200,
+    request: async (f) => {
+      const ca = (await f.env.core.repos.cas.find(f.caId))!;
+      return { url: `/ocsp/${f.caId}/${encodeURIComponent(ocspRequest(ca.certificate_der!).toString('base64'))}` };
+    },
+  },
+  {
+    route: 'POST /ocsp/:caId', expect: PUBLIC_200,
+    request: async (f) => {
+      const ca = (await f.env.core.repos.cas.find(f.caId))!;
+      return { url: `/ocsp/${f.caId}`, payload: ocspRequest(ca.certificate_der!), headers: { 'content-type': 'application/ocsp-request' } };
+    },
+  },
+
+  // policies and profiles
+  { route: 'GET /api/v1/policies', expect: READERS_200, request: fixedUrl('/api/v1/policies') },
+  { route: 'GET /api/v1/policies/:id', expect: READERS_200, request: (f) => ({ url: `/api/v1/policies/${f.policy}` }) },
+  { route: 'POST /api/v1/policies', expect: s(201, 201, 403, 403, 403, 401), request: () => ({ url: '/api/v1/policies', payload: { name: `pol-${uniq()}`, rules: {} } }) },
+  { route: 'PATCH /api/v1/policies/:id', expect: s(200, 200, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/policies/${f.policy}`, payload: { description: 'changed by the matrix' } }) },
+  { route: 'GET /api/v1/profiles', expect: READERS_200, request: fixedUrl('/api/v1/profiles') },
+  { route: 'GET /api/v1/profiles/:id', expect: READERS_200, request: (f) => ({ url: `/api/v1/profiles/${f.profile}` }) },
+  { route: 'POST /api/v1/profiles', expect: s(201, 201, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/profiles', payload: { slug: `prof-${uniq()}`, ca: f.caId, policy: f.policy } }) },
+  { route: 'PATCH /api/v1/profiles/:id', expect: s(200, 200, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/profiles/${f.profile}`, payload: { name: 'Changed by the matrix' } }) },
+
+  // applications and members
+  { route: 'GET /api/v1/applications', expect: AUTHED_200, request: fixedUrl('/api/v1/applications') },
+  { route: 'GET /api/v1/applications/:appId', variant: 'app A', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}` }) },
+  { route: 'GET /api/v1/applications/:appId', variant: 'app B', expect: s(200, 200, 404, 404, 200, 401), request: (f) => ({ url: `/api/v1/applications/${f.appB}` }) },
+  { route: 'POST /api/v1/applications', expect: s(201, 201, 403, 403, 403, 401), request: () => ({ url: '/api/v1/applications', payload: { name: `app-${uniq()}`, profiles: ['default-tls'] } }) },
+  { route: 'PATCH /api/v1/applications/:appId', expect: s(200, 200, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}`, payload: { description: 'changed by the matrix' } }) },
+  { route: 'PUT /api/v1/applications/:appId/members', variant: 'app A', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/members`, payload: { user: f.spare.username, role: 'viewer' } }) },
+  { route: 'PUT /api/v1/applications/:appId/members', variant: 'app B', expect: s(200, 200, 404, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appB}/members`, payload: { user: f.spare.username, role: 'viewer' } }) },
+  {
+    route: 'DELETE /api/v1/applications/:appId/members/:userId', expect: s(204, 204, 403, 404, 403, 401),
+    request: async (f) => {
+      await f.env.core.catalog.setMember(f.admin, f.appA, { user: f.spare.id, role: 'viewer' });
+      return { url: `/api/v1/applications/${f.appA}/members/${f.spare.id}` };
+    },
+  },
+
+  // issuance, inventory, orders
+  { route: 'POST /api/v1/applications/:appId/certificates', variant: 'app A', expect: s(201, 201, 201, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/certificates`, payload: { profile: 'default-tls', csr: csrPem(`i-${uniq()}.example.test`) } }) },
+  { route: 'POST /api/v1/applications/:appId/certificates', variant: 'app B', expect: s(201, 201, 404, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appB}/certificates`, payload: { profile: 'default-tls', csr: csrPem(`i-${uniq()}.example.test`) } }) },
+  { route: 'GET /api/v1/certificates', expect: AUTHED_200, request: fixedUrl('/api/v1/certificates') },
+  { route: 'GET /api/v1/certificates/:id', variant: 'app A', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certA}` }) },
+  { route: 'GET /api/v1/certificates/:id', variant: 'app B', expect: s(200, 200, 404, 404, 200, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certB}` }) },
+  { route: 'GET /api/v1/certificates/:id/download', variant: 'app A', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certA}/download?format=chain` }) },
+  { route: 'GET /api/v1/certificates/:id/download', variant: 'app B', expect: s(200, 200, 404, 404, 200, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certB}/download?format=der` }) },
+  // The private key of a certificate someone else requested: only who manages the whole application.
+  { route: 'POST /api/v1/certificates/:id/download', variant: "admin's key in app A", expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/certificates/${f.keygenCertA}/download`, payload: { password: 'a long passphrase' } }) },
+  { route: 'POST /api/v1/certificates/:id/download', variant: "member's own key", expect: s(200, 200, 200, 404, 403, 401), request: (f) => ({ url: `/api/v1/certificates/${f.memberKeygenCertA}/download`, payload: { password: 'a long passphrase' } }) },
+  {
+    route: 'POST /api/v1/certificates/:id/revoke', variant: "admin's certificate in app A", expect: s(200, 200, 403, 404, 403, 401),
+    request: async (f) => ({ url: `/api/v1/certificates/${(await issued(f, f.appA, f.users.admin.token)).certificateId}/revoke`, payload: { reason: 'superseded' } }),
+  },
+  {
+    route: 'POST /api/v1/certificates/:id/revoke', variant: "member's own certificate", expect: s(200, 200, 200, 404, 403, 401),
+    request: async (f) => ({ url: `/api/v1/certificates/${(await issued(f, f.appA, f.users.member.token)).certificateId}/revoke`, payload: { reason: 'keyCompromise' } }),
+  },
+  { route: 'POST /api/v1/certificates/:id/renew', variant: 'app A', expect: s(201, 201, 201, 404, 403, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certA}/renew`, payload: {} }) },
+  { route: 'POST /api/v1/certificates/:id/renew', variant: 'app B', expect: s(201, 201, 404, 404, 403, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certB}/renew`, payload: {} }) },
+  { route: 'GET /api/v1/orders', expect: AUTHED_200, request: fixedUrl('/api/v1/orders') },
+  { route: 'GET /api/v1/orders/:id', variant: 'app A', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/orders/${f.orderA}` }) },
+  { route: 'GET /api/v1/orders/:id', variant: 'app B', expect: s(200, 200, 404, 404, 200, 401), request: (f) => ({ url: `/api/v1/orders/${f.orderB}` }) },
+
+  // ADCS connections and CAs
+  { route: 'GET /api/v1/connections', expect: READERS_200, request: fixedUrl('/api/v1/connections') },
+  { route: 'GET /api/v1/connections/:id', expect: READERS_200, request: (f) => ({ url: `/api/v1/connections/${f.connection}` }) },
+  { route: 'POST /api/v1/connections', expect: s(201, 403, 403, 403, 403, 401), request: () => ({ url: '/api/v1/connections', payload: connectionBody(`conn-${uniq()}`) }) },
+  { route: 'PATCH /api/v1/connections/:id', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}`, payload: { timeoutMs: 500 } }) },
+  {
+    route: 'DELETE /api/v1/connections/:id', expect: s(204, 403, 403, 403, 403, 401),
+    request: async (f) => ({ url: `/api/v1/connections/${(await f.env.core.connections.create(f.admin, { type: 'adcs', ...connectionBody(`conn-${uniq()}`) })).id}` }),
+  },
+  { route: 'POST /api/v1/connections/:id/test', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}/test` }) },
+  { route: 'POST /api/v1/cas/adcs', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/cas/adcs', payload: { name: `adcs-${uniq()}`, servers: [{ connection: f.connection, priority: 1 }] } }) },
+  { route: 'GET /api/v1/cas/:id/servers', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/servers` }) },
+  { route: 'PUT /api/v1/cas/:id/servers', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/servers`, payload: { servers: [{ connection: f.connection, priority: 1 }] } }) },
+  { route: 'GET /api/v1/cas/:id/templates', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/templates` }) },
+  { route: 'POST /api/v1/orders/:id/fetch', expect: s(200, 200, 200, 404, 403, 401), request: async (f) => ({ url: `/api/v1/orders/${await pendingAdcsOrder(f)}/fetch` }) },
+  { route: 'DELETE /api/v1/orders/:id', expect: s(200, 200, 200, 404, 403, 401), request: async (f) => ({ url: `/api/v1/orders/${await pendingAdcsOrder(f)}` }) },
+
+  // audit
+  { route: 'GET /api/v1/audit', expect: s(200, 403, 403, 403, 200, 401), request: fixedUrl('/api/v1/audit') },
+  { route: 'GET /api/v1/audit/verify', expect: s(200, 403, 403, 403, 200, 401), request: fixedUrl('/api/v1/audit/verify') },
+];
+
+const CASES = ROWS.flatMap((row) => CALLERS.map((caller) => {
+  const status = row.expect[caller];
+  const name = `${status < 300 ? 'ok' : 'fail'}/${caller} ${row.route}${row.variant ? ` (${row.variant})` : ''} → ${status}`;
+  return { name, row, caller, status };
+}));
+
+describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
+  let f: Fixtures;
+  beforeAll(async () => {
+    const env = await createTestEnv(engine);
+    const admin = (await env.core.auth.authenticateToken(env.adminToken))!;
+    const identity = async (username: string, role: 'admin' | 'operator' | 'requester' | 'auditor'): Promise<Identity> =>
+      ({ username, ...(await userWithToken(env, username, role)) });
+    const users = {
+      admin: await identity('m-admin', 'admin'), operator: await identity('m-operator', 'operator'), member: await identity('m-member', 'requester'),
+      outsider: await identity('m-outsider', 'requester'), auditor: await identity('m-auditor', 'auditor'),
+    };
+    const spare = await identity('m-spare', 'requester');
+    await env.core.catalog.createApplication(admin, { name: 'matrix-a', profiles: ['default-tls'] });
+    await env.core.catalog.createApplication(admin, { name: 'matrix-b', profiles: ['default-tls'] });
+    await env.core.catalog.setMember(admin, 'matrix-a', { user: users.member.id, role: 'requester' });
+    const ca = (await env.core.repos.cas.find('Certbridge Intermediate CA'))!;
+    await env.core.catalog.createPolicy(admin, { name: 'matrix-policy', rules: {} });
+    await env.core.catalog.createProfile(admin, { slug: 'matrix-profile', ca: ca.id, policy: 'matrix-policy' });
+    f = {
+      env, admin, users, spare, appA: 'matrix-a', appB: 'matrix-b', caId: ca.id, caName: ca.name, policy: 'matrix-policy', profile: 'matrix-profile',
+      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '',
+    };
+    const a = await issued(f, f.appA, users.admin.token);
+    const b = await issued(f, f.appB, users.admin.token);
+    const keygen = async (token: string) => (await env.app.inject({
+      method: 'POST', url: `/api/v1/applications/${f.appA}/certificates`, headers: bearer(token),
+      payload: { profile: 'default-tls', subject: { commonName: 'keygen.example.test' }, sans: ['dns:keygen.example.test'] },
+    })).json<{ certificate: { id: string } }>().certificate.id;
+    const connection = await env.core.connections.create(admin, { type: 'adcs', ...connectionBody('matrix-conn') });
+    const adcsCa = await env.core.adcs.cas.create(admin, { name: 'matrix-adcs', servers: [{ connection: connection.id, priority: 1 }] });
+    Object.assign(f, {
+      connection: connection.id, adcsCaId: adcsCa.id,
+      certA: a.certificateId, orderA: a.orderId, certB: b.certificateId, orderB: b.orderId,
+      keygenCertA: await keygen(users.admin.token), memberKeygenCertA: await keygen(users.member.token),
+    });
+  });
+  afterAll(async () => {
+    await f?.env.core.adcs.runtime.close();
+    await f?.env.close();
+  });
+
+  it('ok/every route registered through route() has a matrix row, and every row names a registered route', () => {
+    const registered = new Set(documentedRoutes.map((r) => `${r.method} ${r.url}`));
+    const covered = new Set(ROWS.map((r) => r.route));
+    expect({ missing: [...registered].filter((r) => !covered.has(r)), stale: [...covered].filter((r) => !registered.has(r)) }).toEqual({ missing: [], stale: [] });
+  });
+
+  it.each(CASES)('$name', async ({ row, caller, status }) => {
+    const req = await row.request(f, caller);
+    const method = row.route.split(' ')[0] as InjectOptions['method'];
+    const res = await f.env.app.inject({
+      method, url: req.url,
+      headers: { ...(caller === 'anonymous' ? {} : bearer(f.users[caller].token)), ...req.headers },
+      ...(req.payload !== undefined ? { payload: req.payload } : {}),
+    });
+    const code = res.statusCode >= 400 ? res.json<{ error: { code: string } }>().error.code : undefined;
+    expect({ status: res.statusCode, code }).toEqual({ status, code: CODE_BY_STATUS[status] });
+  });
+});
