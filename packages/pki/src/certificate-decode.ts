@@ -110,3 +110,14 @@ export function decodeCertificateFast(buf: Uint8Array): FastCertificate {
   }
   return out;
 }
+
+/** The signed parts of a plain-DER certificate (RFC 5280 section 4.1.1), after a full fast decode. */
+export function signedEnvelope(buf: Uint8Array): { tbs: Uint8Array; algorithmOid: string; hasParameters: boolean; signature: Uint8Array } {
+  decodeCertificateFast(buf);
+  const [tbs, alg, sig] = der.children(buf, der.readTlv(buf, 0)) as [der.Tlv, der.Tlv, der.Tlv];
+  const [oid, params] = der.children(buf, alg);
+  return {
+    tbs: der.raw(buf, tbs), algorithmOid: der.decodeOid(buf, oid as der.Tlv), hasParameters: params !== undefined && params.tag !== 0x05,
+    signature: der.bytes(buf, sig).subarray(1),
+  };
+}

@@ -10,8 +10,13 @@ import { OID_EXT } from './oids.ts';
 import type { San } from './sans.ts';
 import type { CertificateTemplate } from './certificate.ts';
 
-/** The extension list of an issued certificate (RFC 5280 section 4.2), and the reader for parsed ones. */
+/** Extensions of certificates (RFC 5280 section 4.2) as asn1-x509 structures: the reader of the general decoder, and the builder. */
 
+/**
+ * The extension list of an issued certificate built from asn1-x509 classes. Issuance encodes
+ * with certificate-der.ts for speed; this is the reference certificate-der.test.ts compares
+ * that encoding against, byte for byte.
+ */
 export function buildExtensions(tpl: CertificateTemplate, spki: SubjectPublicKeyInfo, issuerKeyId: Uint8Array | undefined): Extension[] {
   const ski = keyIdentifier(spki);
   const exts: Extension[] = [basicConstraintsExtension(tpl.ca)];

@@ -116,6 +116,13 @@ describe('parseCertificate', () => {
     ]).toEqual([true, false, false, true, false, true]);
   });
 
+  it('ok/RSASSA-PSS signed certificate (openssl) verifies against its own key', () => {
+    const res = openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', wd.path('pss.key'), '-subj', '/CN=pss', '-sigopt', 'rsa_padding_mode:pss',
+      '-sigopt', 'rsa_pss_saltlen:32', '-out', wd.path('pss.pem')]);
+    const info = parseCertificate(wd.read('pss.pem').toString());
+    expect([res.status, info.signatureAlgorithmOid, verifyCertificateSignature(info.der, info.spkiDer)]).toEqual([0, '1.2.840.113549.1.1.10', true]);
+  });
+
   it('ok/PEM text with other blocks around it', () => {
     const root = makeRoot();
     expect(parseCertificate(`junk\n${pemEncode('X509 CRL', new Uint8Array([0x30, 0]))}${root.pem}`).fingerprintSha256)

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import * as der from './der.ts';
 import { extensionsDer, nameDer, tbsCertificateDer } from './certificate-der.ts';
 import { PkiError, check, guard } from './errors.ts';
@@ -11,7 +11,7 @@ import type { San } from './sans.ts';
 import { signBytes, signatureSchemeFor, verifyBytes } from './algorithms.ts';
 import { integerToSerialHex, serialToInteger } from './serial.ts';
 import { readCertificateExtensions } from './certificate-extensions.ts';
-import { decodeCertificateFast, type FastCertificate } from './certificate-decode.ts';
+import { decodeCertificateFast, signedEnvelope, type FastCertificate } from './certificate-decode.ts';
 import { describeSpkiFast } from './spki.ts';
 import type { KeyUsage, RawExtension } from './extensions.ts';
 import { issuerContext, type Signer } from './issuer.ts';
@@ -177,13 +177,23 @@ function rawCertificateSpki(buf: Uint8Array): Uint8Array | undefined {
 
 /** True when `issuerSpkiDer`'s key signed `cert` (signature only; no validity or chain checks). */
 export function verifyCertificateSignature(cert: Uint8Array, issuerSpkiDer: Uint8Array): boolean {
-  const { cert: c } = decodeCertificate(cert);
-  return verifyBytes(c.signatureAlgorithm, publicKeyFromSpki(issuerSpkiDer), new Uint8Array(c.tbsCertificateRaw as ArrayBuffer), new Uint8Array(c.signatureValue));
+  let parts: { algorithm: AlgorithmIdentifier; tbs: Uint8Array; signature: Uint8Array } | undefined;
+  try {
+    const env = signedEnvelope(cert);
+    // Parameters (RSASSA-PSS) need the asn1-schema AlgorithmIdentifier below.
+    if (!env.hasParameters) parts = { algorithm: new AlgorithmIdentifier({ algorithm: env.algorithmOid }), tbs: env.tbs, signature: env.signature };
+  } catch {
+    // Not plain DER: the general decoder gives the verdict.
+  }
+  if (!parts) {
+    const { cert: c } = decodeCertificate(cert);
+    parts = { algorithm: c.signatureAlgorithm, tbs: new Uint8Array(c.tbsCertificateRaw as ArrayBuffer), signature: new Uint8Array(c.signatureValue) };
+  }
+  return verifyBytes(parts.algorithm, publicKeyFromSpki(issuerSpkiDer), parts.tbs, parts.signature);
 }
 
 /** True when `key` (private or public) is the key certified by `certDer`. */
 export function keyMatchesCertificate(key: KeyObject, certDer: Uint8Array): boolean {
-  const { cert } = decodeCertificate(certDer);
-  const certSpki = publicKeyFromSpki(new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)));
+  const certSpki = publicKeyFromSpki(parseCertificate(certDer).spkiDer);
   return Buffer.compare(spkiOf(key), certSpki.export({ format: 'der', type: 'spki' })) === 0;
 }

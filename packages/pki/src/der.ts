@@ -1,6 +1,6 @@
 /**
  * A minimal DER reader and writer (ITU-T X.690 section 10) for the issuance hot path only:
- * CSR decoding and TBSCertificate encoding. @peculiar/asn1-schema (over asn1js) costs about
+ * CSR and certificate decoding, TBSCertificate encoding. @peculiar/asn1-schema (over asn1js) costs about
  * 0.5-1.5 ms per CSR or certificate on the CI machine, several times the ECDSA operations
  * themselves, which alone would cap issuance below issue 2's 5,000 certificates/s. Everything
  * else in this package uses the asn1-* structures, and the tests check that this module's
