@@ -9,13 +9,23 @@ import type { Socket } from 'node:net';
 import type { AuthConfig, UserConfig } from '../config.ts';
 import type { Directory } from './accounts.ts';
 import { verifyBasic } from './basic.ts';
+import { Flags } from './ntlm/messages.ts';
+import { ntlmSignature } from './ntlm/signing.ts';
+import { decodeNegTokenInit, decodeNegTokenResp, encodeNegTokenResp, NegState } from './spnego.ts';
+
+/** A verified NTLM logon: the account and what SPNEGO's mechListMIC needs. */
+export interface NtlmSuccess {
+  user: UserConfig;
+  exportedSessionKey: Buffer;
+  flags: number;
+}
 
 /** The NTLM acceptor's view of one connection's handshake (auth/ntlm/acceptor.ts). */
 export interface NtlmAcceptor {
   /** Handles NEGOTIATE_MESSAGE; returns the CHALLENGE_MESSAGE and the state to keep. */
   challenge(negotiate: Buffer): { message: Buffer; state: unknown } | undefined;
-  /** Verifies AUTHENTICATE_MESSAGE against the kept state; the account or undefined. */
-  authenticate(authenticate: Buffer, state: unknown, channelBindingHash: Buffer): UserConfig | undefined;
+  /** Verifies AUTHENTICATE_MESSAGE against the kept state; undefined when refused. */
+  authenticate(authenticate: Buffer, state: unknown, channelBindingHash: Buffer): NtlmSuccess | undefined;
 }
 
 /** A Kerberos (SPNEGO) acceptor: one step of GSS accept; returns the account and output token. */
@@ -28,6 +38,8 @@ export type GateResult = { kind: 'ok'; user: UserConfig; headers: Array<[string,
 interface ConnectionAuth {
   user?: UserConfig;
   ntlmState?: unknown;
+  /** Set when the NTLM handshake runs inside SPNEGO: the mechTypes DER the MICs sign. */
+  spnegoMechTypes?: Buffer;
 }
 
 export interface GateDeps {
@@ -69,6 +81,7 @@ export class AuthGate {
   private reject(c: ConnectionAuth): GateResult {
     c.user = undefined;
     c.ntlmState = undefined;
+    c.spnegoMechTypes = undefined;
     return { kind: 'challenge', headers: this.offers() };
   }
 
@@ -88,8 +101,46 @@ export class AuthGate {
     const blob = Buffer.from(token, 'base64');
     const isNtlm = blob.subarray(0, 8).equals(NTLMSSP);
     if (isNtlm && a.ntlm && this.deps.ntlm) return this.ntlmStep(c, req, scheme === 'ntlm' ? 'NTLM' : 'Negotiate', blob);
-    if (!isNtlm && scheme === 'negotiate' && a.negotiate && this.deps.negotiate) return this.negotiateStep(c, blob);
+    if (scheme !== 'negotiate') return this.reject(c);
+    const wrapped = a.ntlm && this.deps.ntlm ? this.spnegoNtlmStep(c, req, blob) : undefined;
+    if (wrapped) return wrapped;
+    if (a.negotiate && this.deps.negotiate) return this.negotiateStep(c, blob);
     return this.reject(c);
+  }
+
+  /**
+   * NTLM inside SPNEGO (what Windows SSPI and MIT GSS with gss-ntlmssp send under Negotiate when
+   * Kerberos is unavailable). Returns undefined when the token is not SPNEGO-wrapped NTLM, so
+   * Kerberos can have it.
+   */
+  private spnegoNtlmStep(c: ConnectionAuth, req: IncomingMessage, blob: Buffer): GateResult | undefined {
+    const init = decodeNegTokenInit(blob);
+    if (init) {
+      if (!init.mechToken?.subarray(0, 8).equals(NTLMSSP)) return undefined;
+      const step = this.ntlmStep(c, req, 'Negotiate', init.mechToken);
+      if (step.kind !== 'challenge' || c.ntlmState === undefined) return step;
+      c.spnegoMechTypes = init.mechTypesDer;
+      const challenge = Buffer.from(step.headers[0][1].slice('Negotiate '.length), 'base64');
+      const token = encodeNegTokenResp({ negState: NegState.acceptIncomplete, withMech: true, responseToken: challenge });
+      return { kind: 'challenge', headers: [['WWW-Authenticate', `Negotiate ${token.toString('base64')}`]] };
+    }
+    const resp = decodeNegTokenResp(blob);
+    if (!resp || !c.spnegoMechTypes || c.ntlmState === undefined) return resp ? this.reject(c) : undefined;
+    const mechTypes = c.spnegoMechTypes;
+    const done = resp.responseToken ? this.deps.ntlm?.authenticate(resp.responseToken, c.ntlmState, this.deps.channelBindingHash(req.socket)) : undefined;
+    c.ntlmState = undefined;
+    c.spnegoMechTypes = undefined;
+    if (!done) return this.reject(c);
+    // mechListMIC ([MS-SPNG] 3.1.5.1): checked when sent; ours goes back with accept-completed.
+    const ess = (done.flags & Flags.EXTENDED_SESSIONSECURITY) !== 0;
+    if (resp.mechListMIC && ess) {
+      const want = ntlmSignature(done.exportedSessionKey, done.flags, 'client-to-server', 0, mechTypes);
+      if (!want.equals(resp.mechListMIC)) return this.reject(c);
+    }
+    const mic = ess ? ntlmSignature(done.exportedSessionKey, done.flags, 'server-to-client', 0, mechTypes) : undefined;
+    c.user = done.user;
+    const token = encodeNegTokenResp({ negState: NegState.acceptCompleted, withMech: false, mechListMIC: mic });
+    return { kind: 'ok', user: done.user, headers: [['WWW-Authenticate', `Negotiate ${token.toString('base64')}`]] };
   }
 
   private ntlmStep(c: ConnectionAuth, req: IncomingMessage, scheme: string, blob: Buffer): GateResult {
@@ -104,11 +155,11 @@ export class AuthGate {
       return { kind: 'challenge', headers: [['WWW-Authenticate', `${scheme} ${ch.message.toString('base64')}`]] };
     }
     if (type === 3 && c.ntlmState !== undefined) {
-      const user = ntlm.authenticate(blob, c.ntlmState, this.deps.channelBindingHash(req.socket));
+      const done = ntlm.authenticate(blob, c.ntlmState, this.deps.channelBindingHash(req.socket));
       c.ntlmState = undefined;
-      if (!user) return this.reject(c);
-      c.user = user;
-      return { kind: 'ok', user, headers: [] };
+      if (!done) return this.reject(c);
+      c.user = done.user;
+      return { kind: 'ok', user: done.user, headers: [] };
     }
     return this.reject(c);
   }

@@ -10,9 +10,9 @@
  * Not emulated: the MsvAvTargetName (SPN) check EPA also makes, NTLMv1/LM, and timestamp skew.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SimConfig, UserConfig } from '../../config.ts';
+import type { SimConfig } from '../../config.ts';
 import { findAccount } from '../accounts.ts';
-import type { NtlmAcceptor } from '../gate.ts';
+import type { NtlmAcceptor, NtlmSuccess } from '../gate.ts';
 import { AvId, AV_FLAG_MIC, decodeAuthenticate, decodeAvPairs, decodeNegotiate, encodeAvPairs, encodeChallenge, Flags } from './messages.ts';
 import { channelBindingsHash, checkNtlmv2, clientAvPairs, computeMic, ntowfv2, rc4 } from './ntlmv2.ts';
 
@@ -71,7 +71,7 @@ export function createNtlmAcceptor(config: SimConfig): NtlmAcceptor {
     return sent.length === 16 && timingSafeEqual(sent, channelBindingsHash(tlsEndPoint));
   }
 
-  function authenticate(blob: Buffer, state: unknown, tlsEndPoint: Buffer): UserConfig | undefined {
+  function authenticate(blob: Buffer, state: unknown, tlsEndPoint: Buffer): NtlmSuccess | undefined {
     if (!isHandshake(state)) return undefined;
     const msg = decodeAuthenticate(blob);
     if (!msg || !msg.user) return undefined;
@@ -81,18 +81,18 @@ export function createNtlmAcceptor(config: SimConfig): NtlmAcceptor {
     if (!v2.ok) return undefined;
     const pairs = decodeAvPairs(clientAvPairs(v2.clientBlob));
     if (!pairs) return undefined;
+    const exported =
+      msg.flags & Flags.KEY_EXCH && msg.encryptedRandomSessionKey.length === 16
+        ? rc4(v2.sessionBaseKey, msg.encryptedRandomSessionKey)
+        : v2.sessionBaseKey;
     const avFlags = pairs.get(AvId.Flags);
     if (avFlags && avFlags.length === 4 && avFlags.readUInt32LE(0) & AV_FLAG_MIC) {
       if (msg.micOffset === undefined) return undefined;
-      const exported =
-        msg.flags & Flags.KEY_EXCH && msg.encryptedRandomSessionKey.length === 16
-          ? rc4(v2.sessionBaseKey, msg.encryptedRandomSessionKey)
-          : v2.sessionBaseKey;
       const mic = computeMic(exported, state.negotiate, state.challenge, blob, msg.micOffset);
       if (!timingSafeEqual(mic, blob.subarray(msg.micOffset, msg.micOffset + 16))) return undefined;
     }
     if (!bindingsAcceptable(pairs.get(AvId.ChannelBindings), tlsEndPoint)) return undefined;
-    return account;
+    return { user: account, exportedSessionKey: exported, flags: msg.flags };
   }
 
   return { challenge, authenticate };
