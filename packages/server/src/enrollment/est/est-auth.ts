@@ -25,12 +25,14 @@ export type EstClient = { certificate?: Awaited<ReturnType<EnrollmentEndpoints['
 /**
  * RFC 7030 section 3.2.3/3.3.2 authentication per the endpoint's setting: HTTP Basic with the
  * sealed secret, a TLS client certificate issued by the profile's CA, or both. `requireCertificate`
- * is set by simplereenroll, which always needs the current certificate. Missing or wrong
+ * is set by simplereenroll, which always needs the current certificate (and then, on a Basic
+ * endpoint, needs no secret: RFC 7030 section 3.3.2). Missing or wrong
  * credentials: UNAUTHENTICATED (401); a certificate that is revoked, expired or foreign: FORBIDDEN (403).
  */
 export async function authenticateEst(request: FastifyRequest, ep: Endpoint, endpoints: EnrollmentEndpoints, requireCertificate = false): Promise<EstClient> {
   const mode = ep.settings.est_auth;
-  if (mode !== 'certificate') {
+  // simplereenroll authenticates with the current certificate; 'both' still wants the secret too.
+  if (mode === 'both' || (mode === 'basic' && !requireCertificate)) {
     const creds = basicCredentials(request);
     if (!creds) throw new AppError('UNAUTHENTICATED', 'HTTP Basic credentials are required');
     if (!endpoints.checkBasic(ep, creds.username, creds.password)) throw new AppError('UNAUTHENTICATED', 'the EST username or password is wrong');

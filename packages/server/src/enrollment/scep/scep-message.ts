@@ -42,6 +42,24 @@ function readOctets(der: Uint8Array | undefined): Uint8Array | undefined {
   return parsed.offset !== -1 && parsed.result instanceof asn1js.OctetString ? new Uint8Array(parsed.result.getValue()) : undefined;
 }
 
+/**
+ * The exact bytes of the first signer's [0] IMPLICIT signedAttrs, as sent: the signature covers
+ * them (re-tagged as SET), and asn1-schema does not keep the raw encoding of SET OF fields.
+ */
+function rawSignedAttributes(der: Uint8Array): Uint8Array | undefined {
+  const parsed = asn1js.fromBER(der);
+  const child = (block: asn1js.AsnType | undefined, pick: (items: asn1js.AsnType[]) => asn1js.AsnType | undefined) => {
+    const items = (block as asn1js.Sequence | undefined)?.valueBlock?.value;
+    return Array.isArray(items) ? pick(items) : undefined;
+  };
+  const content = child(parsed.result, (items) => items[1]);
+  const signedData = child(content, (items) => items[0]);
+  const signerInfos = child(signedData, (items) => items.at(-1));
+  const signer = child(signerInfos, (items) => items[0]);
+  const attrs = child(signer, (items) => items.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0));
+  return attrs ? new Uint8Array(attrs.valueBeforeDecodeView) : undefined;
+}
+
 function sameSigner(signer: SignerInfo, certDer: Uint8Array): boolean {
   const ias = signer.sid.issuerAndSerialNumber;
   if (!ias) return false;
@@ -64,7 +82,8 @@ export function decodePkiMessage(der: Uint8Array): PkiMessage {
     throw malformed('the pkiMessage is not a CMS SignedData', err);
   }
   const signer = signed.signerInfos[0];
-  if (!signer?.signedAttrs || !signer.signedAttrsRaw) throw malformed('the pkiMessage has no signer with authenticated attributes');
+  const signedAttrsDer = rawSignedAttributes(der);
+  if (!signer?.signedAttrs || !signedAttrsDer) throw malformed('the pkiMessage has no signer with authenticated attributes');
   const messageType = Number(readString(attributeValue(signer, SCEP_ATTR.messageType)));
   const transactionId = readString(attributeValue(signer, SCEP_ATTR.transactionId));
   const senderNonce = readOctets(attributeValue(signer, SCEP_ATTR.senderNonce));
@@ -76,15 +95,15 @@ export function decodePkiMessage(der: Uint8Array): PkiMessage {
   if (!digestName) throw new AppError('BAD_REQUEST', `digest ${signer.digestAlgorithm.algorithm} is not supported`, { failInfo: 'badAlg' });
   const e = signed.encapContentInfo.eContent;
   const content = e?.single ? new Uint8Array(e.single.buffer) : e?.any ? new Uint8Array(e.any) : undefined;
-  return { messageType, transactionId, senderNonce, signerCertificateDer, digestName, envelope: content, signatureValid: verifySigner(signer, signerCertificateDer, digestName, content) };
+  return { messageType, transactionId, senderNonce, signerCertificateDer, digestName, envelope: content, signatureValid: verifySigner(signer, signedAttrsDer, signerCertificateDer, digestName, content) };
 }
 
-function verifySigner(signer: SignerInfo, certDer: Uint8Array, digestName: string, content: Uint8Array | undefined): boolean {
+function verifySigner(signer: SignerInfo, signedAttrsDer: Uint8Array, certDer: Uint8Array, digestName: string, content: Uint8Array | undefined): boolean {
   try {
     const digest = readOctets(attributeValue(signer, CMS.messageDigest));
     const actual = createHash(digestName).update(content ?? new Uint8Array()).digest();
     if (!digest || !actual.equals(Buffer.from(digest))) return false;
-    const attrs = Buffer.from(signer.signedAttrsRaw!);
+    const attrs = Buffer.from(signedAttrsDer);
     attrs[0] = 0x31; // signed over as SET OF, carried as [0] IMPLICIT (RFC 5652 section 5.4)
     const cert = AsnConvert.parse(certDer, Certificate);
     const key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
