@@ -59,6 +59,14 @@ describe('csr from openssl req', () => {
     expect([csr.subject[0]?.value, verifyCsrSignature(csr)]).toEqual(['Bcme', false]);
   });
 
+  it('fail/an EC point off the curve does not verify (and does not throw)', () => {
+    const der = pemDecode(opensslCsr('offcurve', KEYS[0]?.[1] ?? []));
+    const point = Buffer.from(der).indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04])) + 4;
+    der[point + 10] = (der[point + 10] ?? 0) ^ 0x01;
+    const csr = parseCsr(der);
+    expect([csr.publicKey.algorithm, verifyCsrSignature(csr)]).toEqual(['EC-P256', false]);
+  });
+
   it('ok/challengePassword attribute is read', () => {
     const cfg = wd.write('cp.cnf', '[req]\nprompt=no\ndistinguished_name=dn\nattributes=attrs\n[dn]\nCN=scep-device\n[attrs]\nchallengePassword=otp-1234\n');
     const res = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', wd.path('cp.key'), '-config', cfg, '-out', wd.path('cp.csr')]);

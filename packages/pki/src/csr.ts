@@ -137,14 +137,23 @@ function readRequested(parsed: ParsedCsr, raw: RawExtension): void {
 
 /**
  * Verifies the CSR's self-signature (RFC 2986 section 4.2, proof of possession) with
- * node:crypto, synchronously. False on a wrong signature; PkiError UNSUPPORTED for an
- * algorithm we cannot check (callers must treat that as a refusal, too).
+ * node:crypto, synchronously. False on a wrong signature and on a public key that is not a
+ * valid key (e.g. an EC point off its curve). PkiError UNSUPPORTED for a signature algorithm
+ * we cannot check; callers must treat that as a refusal, too.
  */
 export function verifyCsrSignature(csr: ParsedCsr): boolean {
   // A copy of the parsed object (spread, structuredClone) is not in the WeakMap: decode its DER again.
   const known = signedParts.has(csr) ? csr : parseCsr(csr.der);
   const parts = signedParts.get(known) as SignedParts;
-  return verifyBytes(parts.algorithm, publicKeyFromSpki(known.spkiDer), parts.tbs, parts.signature);
+  let key: KeyObject;
+  try {
+    key = publicKeyFromSpki(known.spkiDer);
+  } catch (err) {
+    // A key node:crypto cannot load cannot have signed anything.
+    if (err instanceof PkiError && err.code === 'MALFORMED') return false;
+    throw err;
+  }
+  return verifyBytes(parts.algorithm, key, parts.tbs, parts.signature);
 }
 
 export interface BuildCsrOptions {
