@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type PgBoss from 'pg-boss';
+import { chainAuditLog } from './audit/audit-log.ts';
 import { bootstrap, serverTlsCertificate, type BootstrapResult } from './bootstrap.ts';
 import type { Config } from './config/config.ts';
 import { createCore, type Core } from './core.ts';
@@ -8,6 +9,8 @@ import { createSealer, loadMasterKey } from './crypto/sealer.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { startJobs } from './jobs/jobs.ts';
+
+const AUDIT_CHAIN_INTERVAL_MS = 1000;
 
 export interface RunningServer {
   httpUrl: string;
@@ -51,6 +54,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await Promise.all([http.close(), https.close()]);
     throw err;
   }
+  // Links new audit rows into the hash chain about once a second (see audit/audit-log.ts).
+  const chainer = setInterval(() => {
+    chainAuditLog(handle.db).catch((err: unknown) => log.error({ err }, 'audit chaining failed'));
+  }, AUDIT_CHAIN_INTERVAL_MS);
+  chainer.unref();
   const host = config.listen.includes(':') ? `[${config.listen}]` : config.listen;
   return {
     httpUrl: `http://${host}:${httpPort}`,
@@ -58,6 +66,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     core,
     bootstrap: boot,
     close: async () => {
+      clearInterval(chainer);
       await boss?.stop({ graceful: false, wait: true });
       await Promise.all([http.close(), https.close()]);
       await handle.close();

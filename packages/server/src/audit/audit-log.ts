@@ -14,9 +14,9 @@ export interface AuditEvent {
 }
 
 const GENESIS = '0'.repeat(64);
-// One advisory lock key for the chain: appends from every process line up behind it, so each
-// row's prev_hash is the hash of the row committed just before it.
-const CHAIN_LOCK = 0x63657274;
+/** Only the chainer takes this lock; writers never wait for each other. */
+const CHAINER_LOCK = 0x63686e72;
+const CHAIN_BATCH = 2000;
 
 /** Every column the hash covers, except the chain link itself. */
 type RowFields = Pick<AuditRow, 'id' | 'actor_type' | 'actor_id' | 'actor_name' | 'action' | 'resource_type' | 'resource_id' | 'outcome' | 'details'> & { occurred_at: Date };
@@ -32,27 +32,27 @@ function canonical(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : value);
 }
 
-/** SHA-256 of the row's own fields (canonical JSON), computed in JS. */
-function rowDigest(fields: RowFields): Buffer {
-  return createHash('sha256').update(canonical({ ...fields, occurred_at: fields.occurred_at.toISOString() })).digest();
-}
+const rowFields = (row: AuditRow): RowFields => ({
+  id: row.id, occurred_at: row.occurred_at, actor_type: row.actor_type, actor_id: row.actor_id, actor_name: row.actor_name,
+  action: row.action, resource_type: row.resource_type, resource_id: row.resource_id, outcome: row.outcome, details: row.details,
+});
 
-/** The chain link: sha256(prev_hash || row digest), the same formula the INSERT evaluates in SQL. */
-function linkHash(prevHashHex: string, digest: Buffer): string {
+/** The chain link: sha256(prev_hash || sha256(canonical JSON of the row's fields)). */
+function linkHash(prevHashHex: string, fields: RowFields): string {
+  const digest = createHash('sha256').update(canonical({ ...fields, occurred_at: fields.occurred_at.toISOString() })).digest();
   return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(digest).digest('hex');
 }
 
 /**
- * Appends one event to the hash-chained audit log. Call it inside the transaction that makes the
- * change (so both commit or neither), as the transaction's last statement: it takes the chain lock,
- * which is held until COMMIT. The lock must be its own statement: under READ COMMITTED a statement
- * sees the snapshot taken when it started, so reading the previous hash in the statement that waited
- * for the lock could miss a row committed meanwhile. Read and insert are then one statement.
+ * Appends one event to the audit log inside the transaction that makes the change, so both commit
+ * or neither. The row is linked into the hash chain moments later by `chainAuditLog`: linking at
+ * write time would need one lock held across every COMMIT, which serialises all writers behind
+ * the disk's fsync (tens of commits per second instead of thousands).
  */
 export async function appendAudit(trx: Kysely<Database>, event: AuditEvent, clock: Clock): Promise<void> {
-  // Postgres keeps microseconds, JS milliseconds: truncate so the stored value hashes the same.
-  const fields: RowFields = {
+  await trx.insertInto('audit_log').values({
     id: randomUUID(),
+    // Postgres keeps microseconds, JS milliseconds: truncate so the stored value hashes the same.
     occurred_at: new Date(Math.floor(clock.now().getTime())),
     actor_type: event.actor?.via ?? 'anonymous',
     actor_id: event.actor?.userId ?? null,
@@ -61,19 +61,8 @@ export async function appendAudit(trx: Kysely<Database>, event: AuditEvent, cloc
     resource_type: event.resourceType,
     resource_id: event.resourceId ?? null,
     outcome: event.outcome,
-    details: event.details ?? {},
-  };
-  const digest = rowDigest(fields).toString('hex');
-  await sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(trx);
-  await sql`
-    with prev as (
-      select coalesce((select hash from audit_log order by seq desc limit 1), ${GENESIS}) as hash
-    )
-    insert into audit_log (id, occurred_at, actor_type, actor_id, actor_name, action, resource_type, resource_id, outcome, details, prev_hash, hash)
-    select ${fields.id}::uuid, ${fields.occurred_at}, ${fields.actor_type}, ${fields.actor_id}, ${fields.actor_name}, ${fields.action},
-      ${fields.resource_type}, ${fields.resource_id}, ${fields.outcome}, ${JSON.stringify(fields.details)}::jsonb, prev.hash,
-      encode(sha256(decode(prev.hash, 'hex') || decode(${digest}, 'hex')), 'hex')
-    from prev`.execute(trx);
+    details: JSON.stringify(event.details ?? {}),
+  }).execute();
 }
 
 /** Appends in a transaction of its own (events that change nothing else, e.g. a failed login). */
@@ -81,42 +70,83 @@ export async function recordAudit(db: Kysely<Database>, event: AuditEvent, clock
   await db.transaction().execute((trx) => appendAudit(trx, event, clock));
 }
 
+/**
+ * Links every settled row into the chain, in insertion order. A row is settled when every
+ * transaction older than the oldest one still running has ended (`xid < snapshot xmin`): no row
+ * can appear before it any more. One chainer works at a time across processes (a try-lock: a
+ * second caller returns at once); returns how many rows it linked.
+ */
+export async function chainAuditLog(db: Kysely<Database>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const linked = await db.transaction().execute(async (trx) => {
+      // Another process is chaining right now: its run covers these rows too.
+      const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${CHAINER_LOCK}) as ok`.execute(trx);
+      if (!lock.rows[0]?.ok) return 0;
+      const head = await trx.selectFrom('audit_log').select(['chain_pos', 'hash']).where('chain_pos', 'is not', null).orderBy('chain_pos', 'desc').limit(1).executeTakeFirst();
+      const pending = await sql<AuditRow>`
+        select * from audit_log
+        where chain_pos is null and xid < pg_snapshot_xmin(pg_current_snapshot())
+        order by seq limit ${CHAIN_BATCH}`.execute(trx);
+      let pos = BigInt(head?.chain_pos ?? '0');
+      let prev = head?.hash ?? GENESIS;
+      const links = pending.rows.map((row) => {
+        pos += 1n;
+        const hash = linkHash(prev, rowFields(row));
+        const link = { seq: String(row.seq), pos: pos.toString(), prev, hash };
+        prev = hash;
+        return link;
+      });
+      if (links.length > 0) {
+        await sql`
+          update audit_log set chain_pos = l.pos::bigint, prev_hash = l.prev, hash = l.hash
+          from (select unnest(${links.map((l) => l.seq)}::bigint[]) as seq, unnest(${links.map((l) => l.pos)}::text[]) as pos,
+                       unnest(${links.map((l) => l.prev)}::text[]) as prev, unnest(${links.map((l) => l.hash)}::text[]) as hash) l
+          where audit_log.seq = l.seq`.execute(trx);
+      }
+      return links.length;
+    });
+    total += linked;
+    if (linked < CHAIN_BATCH) return total;
+  }
+}
+
 export interface AuditVerification {
   ok: boolean;
   rows: number;
-  /** Hash of the newest row: keep it outside the database to detect removal of the newest rows too. */
+  /** Rows written but not yet linked (their transactions overlapped one still running). */
+  pending: number;
+  /** Hash of the newest linked row: keep it outside the database to detect removal of the newest rows too. */
   head: string;
   problem?: { seq: string; kind: 'modified' | 'broken-link'; message: string };
 }
 
 /**
- * Recomputes every row's hash and checks each prev_hash against the row before it. A modified
- * row fails its own hash; a deleted row breaks the link of the row after it.
+ * Links what is settled, then recomputes every linked row's hash and checks each link against the
+ * row before it. A modified row fails its own hash; a deleted row leaves a gap in the positions.
  */
 export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): Promise<AuditVerification> {
+  await chainAuditLog(db);
+  const pendingRow = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<string>().as('n')).where('chain_pos', 'is', null).executeTakeFirstOrThrow();
+  const pending = Number(pendingRow.n);
   let prev = GENESIS;
   let rows = 0;
-  let afterSeq = '0';
+  let expectedPos = 1n;
   for (;;) {
-    const batch = await db
-      .selectFrom('audit_log')
-      .selectAll()
-      .where(sql<boolean>`seq > ${afterSeq}::bigint`)
-      .orderBy('seq')
-      .limit(batchSize)
-      .execute();
+    const batch = await db.selectFrom('audit_log').selectAll().where('chain_pos', 'is not', null)
+      .where(sql<boolean>`chain_pos >= ${expectedPos.toString()}::bigint`).orderBy('chain_pos').limit(batchSize).execute();
     for (const row of batch) {
-      const { seq, hash, prev_hash, ...fields } = row;
-      if (prev_hash !== prev) {
-        return { ok: false, rows, head: prev, problem: { seq: String(seq), kind: 'broken-link', message: `row ${seq} does not follow the row before it (a row was deleted or reordered)` } };
+      const seq = String(row.seq);
+      if (BigInt(row.chain_pos!) !== expectedPos || row.prev_hash !== prev) {
+        return { ok: false, rows, pending, head: prev, problem: { seq, kind: 'broken-link', message: `row ${seq} does not follow the row before it (a row was deleted or reordered)` } };
       }
-      if (linkHash(prev_hash, rowDigest(fields)) !== hash) {
-        return { ok: false, rows, head: prev, problem: { seq: String(seq), kind: 'modified', message: `row ${seq} was modified after it was written` } };
+      if (linkHash(prev, rowFields(row)) !== row.hash) {
+        return { ok: false, rows, pending, head: prev, problem: { seq, kind: 'modified', message: `row ${seq} was modified after it was written` } };
       }
-      prev = hash;
+      prev = row.hash!;
       rows += 1;
-      afterSeq = String(seq);
+      expectedPos += 1n;
     }
-    if (batch.length < batchSize) return { ok: true, rows, head: prev };
+    if (batch.length < batchSize) return { ok: true, rows, pending, head: prev };
   }
 }

@@ -186,8 +186,10 @@ export interface AuditLogTable {
   resource_id: string | null;
   outcome: 'success' | 'failure';
   details: Json<Record<string, unknown>>;
-  prev_hash: string;
-  hash: string;
+  xid: Generated<string>;
+  chain_pos: string | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 /** Server-wide values (e.g. the server's TLS certificate); `sealed` holds the secret part. */

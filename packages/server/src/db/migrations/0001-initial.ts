@@ -197,9 +197,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       resource_id text,
       outcome text not null,
       details jsonb not null,
-      prev_hash text not null,
-      hash text not null
+      -- The writing transaction: rows are chained only once every older transaction has ended.
+      xid xid8 not null default pg_current_xact_id(),
+      -- Position in the hash chain, and the chain link; null until the chainer reaches the row.
+      chain_pos bigint unique,
+      prev_hash text,
+      hash text
     )`.execute(db);
+  await sql`create index audit_log_unchained on audit_log (seq) where chain_pos is null`.execute(db);
 }
 
 export async function down(): Promise<void> {
