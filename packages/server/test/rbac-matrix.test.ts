@@ -63,6 +63,8 @@ interface Row {
   /** Which target, when a route has more than one row. */
   variant?: string;
   expect: Expected;
+  /** Protocol endpoints refuse in their own format: the expected ACME problem type instead of an error code. */
+  problem?: string;
   request(f: Fixtures, caller: Caller): Req | Promise<Req>;
 }
 
@@ -104,6 +106,12 @@ async function issued(f: Fixtures, app: string, token: string): Promise<{ certif
   const body = res.json<{ certificate: { id: string }; order: { id: string } }>();
   return { certificateId: body.certificate.id, orderId: body.order.id };
 }
+
+/** A profile attached to app A only, with SCEP on (dynamic challenges): the ACME and SCEP endpoints of the matrix. */
+const ENROLL_PROFILE = 'matrix-enroll';
+const ENROLL_SETTINGS = { scep: { enabled: true, challenge: 'dynamic' } };
+/** The ACME POST resources (RFC 8555 section 7.1); `:id` is filled with a random UUID. */
+const ACME_POSTS = ['new-account', 'acct/:id', 'acct/:id/orders', 'key-change', 'new-order', 'order/:id', 'order/:id/finalize', 'authz/:id', 'chall/:id', 'cert/:id', 'revoke-cert'];
 
 /** An ADCS connection to a port nothing listens on: probes and polls fail fast and harmlessly. */
 const connectionBody = (name: string) => ({ name, url: 'https://127.0.0.1:9/certsrv', domain: 'CORP', username: 'alice', password: 'Passw0rd!', auth: 'basic' as const, timeoutMs: 500 });
@@ -243,6 +251,27 @@ const ROWS: Row[] = [
   { route: 'POST /api/v1/orders/:id/fetch', expect: s(200, 200, 200, 404, 403, 401), request: async (f) => ({ url: `/api/v1/orders/${await pendingAdcsOrder(f)}/fetch` }) },
   { route: 'DELETE /api/v1/orders/:id', expect: s(200, 200, 200, 404, 403, 401), request: async (f) => ({ url: `/api/v1/orders/${await pendingAdcsOrder(f)}` }) },
 
+  // enrollment settings and ACME EAB keys (application-scoped admin API)
+  { route: 'GET /api/v1/applications/:appId/enrollment/:profile', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}` }) },
+  { route: 'PUT /api/v1/applications/:appId/enrollment/:profile', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}`, payload: ENROLL_SETTINGS }) },
+  { route: 'POST /api/v1/applications/:appId/enrollment/:profile/scep/challenges', expect: s(201, 201, 201, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}/scep/challenges` }) },
+  { route: 'POST /api/v1/applications/:appId/acme/eab-keys', expect: s(201, 201, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/acme/eab-keys`, payload: {} }) },
+  { route: 'GET /api/v1/applications/:appId/acme/eab-keys', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/acme/eab-keys` }) },
+  { route: 'PUT /api/v1/applications/:appId/acme/settings', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/acme/settings`, payload: { eabRequired: false } }) },
+
+  // Enrollment protocols authenticate by their own means (JWS, challenge password): a Certbridge
+  // token grants nothing there, so every caller gets the same answer.
+  { route: 'GET /acme/:slug/directory', expect: PUBLIC_200, request: fixedUrl(`/acme/${ENROLL_PROFILE}/directory`) },
+  { route: 'GET /acme/:slug/new-nonce', expect: s(204, 204, 204, 204, 204, 204), request: fixedUrl(`/acme/${ENROLL_PROFILE}/new-nonce`) },
+  ...ACME_POSTS.map((path): Row => ({
+    route: `POST /acme/:slug/${path}`, expect: s(400, 400, 400, 400, 400, 400), problem: 'urn:ietf:params:acme:error:malformed',
+    request: () => ({ url: `/acme/${ENROLL_PROFILE}/${path.replace(/:id/, randomUUID())}`, payload: {}, headers: { 'content-type': 'application/jose+json' } }),
+  })),
+  { route: 'GET /scep/:slug', expect: PUBLIC_200, request: fixedUrl(`/scep/${ENROLL_PROFILE}?operation=GetCACaps`) },
+  { route: 'POST /scep/:slug', expect: PUBLIC_200, request: () => ({ url: `/scep/${ENROLL_PROFILE}?operation=GetCACaps`, payload: Buffer.alloc(0), headers: { 'content-type': 'application/octet-stream' } }) },
+  { route: 'GET /scep/:slug/pkiclient.exe', expect: PUBLIC_200, request: fixedUrl(`/scep/${ENROLL_PROFILE}/pkiclient.exe?operation=GetCACert`) },
+  { route: 'POST /scep/:slug/pkiclient.exe', expect: PUBLIC_200, request: () => ({ url: `/scep/${ENROLL_PROFILE}/pkiclient.exe?operation=GetCACaps`, payload: Buffer.alloc(0), headers: { 'content-type': 'application/octet-stream' } }) },
+
   // audit
   { route: 'GET /api/v1/audit', expect: s(200, 403, 403, 403, 200, 401), request: fixedUrl('/api/v1/audit') },
   { route: 'GET /api/v1/audit/verify', expect: s(200, 403, 403, 403, 200, 401), request: fixedUrl('/api/v1/audit/verify') },
@@ -282,6 +311,10 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
       method: 'POST', url: `/api/v1/applications/${f.appA}/certificates`, headers: bearer(token),
       payload: { profile: 'default-tls', subject: { commonName: 'keygen.example.test' }, sans: ['dns:keygen.example.test'] },
     })).json<{ certificate: { id: string } }>().certificate.id;
+    await env.core.catalog.createProfile(admin, { slug: ENROLL_PROFILE, ca: ca.id, policy: 'matrix-policy' });
+    await env.core.catalog.updateApplication(admin, 'matrix-a', { profiles: ['default-tls', ENROLL_PROFILE] });
+    const settings = await env.app.inject({ method: 'PUT', url: `/api/v1/applications/matrix-a/enrollment/${ENROLL_PROFILE}`, headers: bearer(env.adminToken), payload: ENROLL_SETTINGS });
+    if (settings.statusCode !== 200) throw new Error(`enrollment settings: ${settings.statusCode} ${settings.body}`);
     const connection = await env.core.connections.create(admin, { type: 'adcs', ...connectionBody('matrix-conn') });
     const adcsCa = await env.core.adcs.cas.create(admin, { name: 'matrix-adcs', servers: [{ connection: connection.id, priority: 1 }] });
     Object.assign(f, {
@@ -309,7 +342,8 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
       headers: { ...(caller === 'anonymous' ? {} : bearer(f.users[caller].token)), ...req.headers },
       ...(req.payload !== undefined ? { payload: req.payload } : {}),
     });
-    const code = res.statusCode >= 400 ? res.json<{ error: { code: string } }>().error.code : undefined;
-    expect({ status: res.statusCode, code }).toEqual({ status, code: CODE_BY_STATUS[status] });
+    const body = res.statusCode >= 400 ? res.json<{ error?: { code: string }; type?: string }>() : undefined;
+    const code = row.problem ? body?.type : body?.error?.code;
+    expect({ status: res.statusCode, code }).toEqual({ status, code: row.problem ?? CODE_BY_STATUS[status] });
   });
 });
