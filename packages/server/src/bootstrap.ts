@@ -86,7 +86,7 @@ async function ensureEverything(core: Core, opts: { dataDir: string; bootstrapTo
  * The server's own TLS certificate, issued by the intermediate and kept in the database (key
  * sealed) so every instance serves the same one. Renewed when less than 30 days remain.
  */
-export async function serverTlsCertificate(core: Core, publicUrl: string): Promise<{ key: string; cert: string }> {
+export async function serverTlsCertificate(core: Core, publicUrl: string, pkiUrl = publicUrl): Promise<{ key: string; cert: string }> {
   const stored = await core.db.selectFrom('settings').selectAll().where('key', '=', TLS_SETTING).executeTakeFirst();
   const now = core.clock.now();
   if (stored?.sealed && new Date(String(stored.value['notAfter'])).getTime() - now.getTime() > 30 * DAY_MS) {
@@ -99,7 +99,7 @@ export async function serverTlsCertificate(core: Core, publicUrl: string): Promi
   const host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
   const names = [...new Set(['localhost', host])];
   const notAfter = new Date(now.getTime() + 397 * DAY_MS);
-  const urls = pkiUrls(publicUrl, ca.id);
+  const urls = pkiUrls(pkiUrl, ca.id);
   const der = signCertificate({
     serialNumber: randomSerial(), subject: parseDn(`CN=${host}`), spkiDer: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
     sans: [...names.filter((n) => !/^[\d.]+$|:/.test(n)).map((value) => ({ type: 'dns' as const, value })), { type: 'ip', value: '127.0.0.1' }, { type: 'ip', value: '::1' }],

@@ -37,7 +37,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const log = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
   const { handle, core } = await openCore(config, log);
   const boot = await bootstrap(core, { engine: handle.engine, dataDir: config.dataDir, bootstrapToken: config.bootstrapToken, pkiUrl: config.pkiUrl });
-  const tls = await serverTlsCertificate(core, config.publicUrl);
+  const tls = await serverTlsCertificate(core, config.publicUrl, config.pkiUrl);
   const http = await buildApp(core, { publicUrl: config.publicUrl, logger: log.child({ listener: 'http' }), secureCookies: config.publicUrl.startsWith('https:'), acme: config.acme });
   const https = await buildApp(core, { publicUrl: config.publicUrl, logger: log.child({ listener: 'https' }), https: tls, acme: config.acme });
   const listen = async (app: FastifyInstance, port: number) => {
