@@ -132,6 +132,24 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect(dns.queries.some((q) => q.name === 'web.acme.test' && q.type === 1)).toBe(true);
   });
 
+  it('ok/renewalInfo (ARI) suggests a window opening at two thirds of the lifetime', async () => {
+    const c = await client();
+    const { orderUrl, finalize } = await readyOrder(c, ['ari.acme.test']);
+    await c.post(finalize, { csr: Buffer.from(csrDer(['ari.acme.test']).der).toString('base64url') });
+    const certUrl = (await c.post(orderUrl, null)).json<{ certificate: string }>().certificate;
+    const leaf = parseCertificate(pemDecodeAll((await c.post(certUrl, null)).body)[0]!);
+    const serial = Buffer.from(leaf.serialHex.length % 2 ? `0${leaf.serialHex}` : leaf.serialHex, 'hex');
+    const serialDer = serial[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial;
+    const certId = `${Buffer.from(leaf.authorityKeyIdentifier!, 'hex').toString('base64url')}.${serialDer.toString('base64url')}`;
+    const res = await c.request('GET', `${c.base}/renewal-info/${certId}`);
+    const life = leaf.notAfter.getTime() - leaf.notBefore.getTime();
+    expect([res.status, res.headers['retry-after'], res.json()['suggestedWindow']]).toEqual([200, '21600', {
+      start: new Date(leaf.notBefore.getTime() + (life * 2) / 3).toISOString(), end: new Date(leaf.notBefore.getTime() + (life * 3) / 4).toISOString(),
+    }]);
+    const unknown = await c.request('GET', `${c.base}/renewal-info/${certId.split('.')[0]}.AQID`);
+    expect([unknown.status, unknown.json()['type']]).toEqual([404, 'urn:ietf:params:acme:error:malformed']);
+  });
+
   it('ok/dns-01 through the configured resolver authorizes a wildcard', async () => {
     const c = await client();
     const { finalize } = await readyOrder(c, ['*.wild.acme.test'], 'dns-01');

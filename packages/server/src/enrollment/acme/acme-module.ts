@@ -8,6 +8,7 @@ import { createAcmeRepository } from './acme-repository.ts';
 import { createAcmeRequestDecoder, JOSE_JSON } from './acme-request.ts';
 import { createAcmeRevocation } from './acme-revocation.ts';
 import { registerAcmeRoutes } from './acme-routes.ts';
+import { createRenewalInfo } from './renewal-info.ts';
 import { acmeDb } from './acme-tables.ts';
 import { urls } from './acme-views.ts';
 import { createChallengeRunner, type ChallengeRunnerOptions } from './challenge-runner.ts';
@@ -32,6 +33,7 @@ export function createAcmeModule(core: Core, options: AcmeOptions & { publicUrl:
     orders: createAcmeOrders({ repo, issuance: core.issuance, orders: core.repos.orders, certificates: core.repos.certificates, catalog: core.repos.catalog, clock: core.clock, ...(options.limits ? { limits: options.limits } : {}) }),
     runner: createChallengeRunner({ repo, clock: core.clock }, { validators, ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}) }),
     revocation: createAcmeRevocation({ repo, certificates: core.certificates }),
+    renewalInfo: createRenewalInfo({ repo, clock: core.clock }),
     certificates: core.repos.certificates,
     importKey: importAccountKey,
     access: core.access,

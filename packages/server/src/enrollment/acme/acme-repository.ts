@@ -31,6 +31,8 @@ export function createAcmeRepository(db: AcmeDb) {
         .selectAll('applications').where('application_profiles.profile_id', '=', profile.id).orderBy('applications.name').limit(1).executeTakeFirst();
       return application ? { profile, application } : undefined;
     },
+    findCertificateBySerial: (profileId: string, serialHex: string) =>
+      db.selectFrom('certificates').selectAll().where('profile_id', '=', profileId).where('serial_hex', '=', serialHex).executeTakeFirst(),
     findCertificateByFingerprint: (fingerprintSha256: string) => db.selectFrom('certificates').selectAll().where('fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst(),
 
     findAccount: (id: string) => db.selectFrom('acme_accounts').selectAll().where('id', '=', id).executeTakeFirst(),

@@ -7,6 +7,7 @@ import type { AcmeOrderRow } from './acme-tables.ts';
 import { accountView, authorizationView, challengeView, directoryView, orderView, urls } from './acme-views.ts';
 import { accountUpdatePayload, newAccountPayload } from './acme-accounts.ts';
 import { revokePayload } from './acme-revocation.ts';
+import { RENEWAL_INFO_RETRY_AFTER_SECONDS } from './renewal-info.ts';
 import { identifiersSchema, normaliseIdentifiers } from './identifiers.ts';
 import { AcmeProblem } from './problems.ts';
 import { z as zod } from 'zod';
@@ -53,6 +54,12 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
   route(app, { method: 'GET', url: '/acme/:slug/new-nonce', summary: 'A fresh nonce in Replay-Nonce (HEAD 200, GET 204)', tag: TAG, public: true }, async ({ request, params, reply }) => {
     await m.decoder.directory(params['slug']!);
     return reply.status(request.method === 'HEAD' ? 200 : 204).header('cache-control', 'no-store').send();
+  });
+
+  route(app, { method: 'GET', url: '/acme/:slug/renewal-info/:certId', summary: 'ACME Renewal Information (draft-ietf-acme-ari): the suggested renewal window', tag: TAG, public: true }, async ({ params, reply }) => {
+    const dir = await m.decoder.directory(params['slug']!);
+    const info = await m.renewalInfo.window(dir, params['certId']!);
+    return reply.header('retry-after', String(RENEWAL_INFO_RETRY_AFTER_SECONDS)).send(info);
   });
 
   post('new-account', 'Create or find the account of the JWS key (7.3)', 'jwk', async (call, _p, reply) => {

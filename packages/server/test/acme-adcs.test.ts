@@ -1,0 +1,103 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AdcsSim } from '@certbridge/adcs-sim';
+import type { FastifyInstance } from 'fastify';
+import { buildCsr, generateKeyPair, parseCertificate, parseDn, pemDecodeAll } from '@certbridge/pki';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/http/app.ts';
+import { acmeDb } from '../src/enrollment/acme/acme-tables.ts';
+import { addAdcsCa, addAdcsProfile, addConnection, createAdcsEnv, startSim, type AdcsEnv } from './adcs-fixtures.ts';
+import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
+import { TestAcmeClient } from './acme-test-client.ts';
+import { ENGINES } from './helpers.ts';
+
+const ORIGIN = 'https://certbridge.test';
+const MINUTE = 60_000;
+
+/**
+ * ACME in front of ADCS (adcs-sim): a template that auto-issues, and one that needs a CA
+ * manager — the order waits in `processing` with Retry-After until the background poll
+ * resolves it, then turns `valid` (approved) or `invalid` (denied).
+ */
+describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
+  let sim: AdcsSim;
+  let env: AdcsEnv;
+  let app: FastifyInstance;
+  let dns: TestDnsServer;
+  let web: http.Server;
+  const tokens = new Map<string, string>();
+
+  beforeAll(async () => {
+    sim = await startSim();
+    env = await createAdcsEnv(engine);
+    const ca = await addAdcsCa(env, 'corp-adcs', [await addConnection(env, sim, 'sim-basic')]);
+    await addAdcsProfile(env, 'adcs-web', ca, 'WebServer');
+    await addAdcsProfile(env, 'adcs-approval', ca, 'ManagerApproval');
+    dns = await startTestDnsServer();
+    web = http.createServer((req, res) => {
+      const body = tokens.get(req.url?.split('/').pop() ?? '');
+      res.writeHead(body ? 200 : 404).end(body ?? '');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    app = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port: (web.address() as AddressInfo).port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0] } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await new Promise((r) => web?.close(r));
+    await dns?.close();
+    await env?.close();
+    await sim?.stop();
+  });
+
+  async function finalizeOrder(slug: string, name: string) {
+    const c = await TestAcmeClient.create(app, ORIGIN, slug);
+    expect((await c.register()).status).toBe(201);
+    const res = await c.newOrder([{ type: 'dns', value: name }]);
+    const orderUrl = String(res.headers['location']);
+    const order = res.json<{ authorizations: string[]; finalize: string }>();
+    const authz = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>();
+    const ch = authz.challenges.find((x) => x.type === 'http-01')!;
+    tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+    await c.post(ch.url, {});
+    expect((await c.pollUntil(orderUrl, ['pending']))['status']).toBe('ready');
+    const pair = generateKeyPair('EC-P256');
+    const csr = buildCsr({ subject: parseDn(`CN=${name}`), sans: [{ type: 'dns', value: name }], privateKey: pair.privateKey, publicKey: pair.publicKey });
+    const fin = await c.post(order.finalize, { csr: Buffer.from(csr).toString('base64url') });
+    return { c, orderUrl, fin };
+  }
+  const caRequestId = async (orderUrl: string) => {
+    const row = await acmeDb(env.core.db).selectFrom('acme_orders').innerJoin('orders', 'orders.id', 'acme_orders.issuance_order_id')
+      .select('orders.ca_request_id').where('acme_orders.id', '=', orderUrl.split('/').pop()!).executeTakeFirstOrThrow();
+    return Number(row.ca_request_id);
+  };
+
+  it('ok/an auto-issuing template: finalize answers valid and the chain comes from ADCS', async () => {
+    const { c, fin } = await finalizeOrder('adcs-web', 'web.corp.acme.test');
+    expect(fin.json()['status']).toBe('valid');
+    const pem = (await c.post(String(fin.json()['certificate']), null)).body;
+    expect(parseCertificate(pemDecodeAll(pem)[0]!).sans).toEqual([{ type: 'dns', value: 'web.corp.acme.test' }]);
+  });
+
+  it('ok/CA-manager approval: processing with Retry-After, then valid after the background poll', async () => {
+    const { c, orderUrl, fin } = await finalizeOrder('adcs-approval', 'approve.corp.acme.test');
+    expect([fin.status, fin.json()['status'], fin.headers['retry-after']]).toEqual([200, 'processing', '60']);
+    const waiting = await c.post(orderUrl, null);
+    expect([waiting.json()['status'], Number(waiting.headers['retry-after']) > 0]).toEqual(['processing', true]);
+    await sim.approve(await caRequestId(orderUrl));
+    env.clock.advance(2 * MINUTE);
+    await env.core.adcs.pending.runDue();
+    const done = (await c.post(orderUrl, null)).json<{ status: string; certificate: string }>();
+    expect(done.status).toBe('valid');
+    const pem = await c.post(done.certificate, null);
+    expect(parseCertificate(pemDecodeAll(pem.body)[0]!).sans).toEqual([{ type: 'dns', value: 'approve.corp.acme.test' }]);
+  });
+
+  it('fail/CA-manager denial: the processing order becomes invalid with the disposition', async () => {
+    const { c, orderUrl } = await finalizeOrder('adcs-approval', 'deny.corp.acme.test');
+    sim.deny(await caRequestId(orderUrl));
+    env.clock.advance(2 * MINUTE);
+    await env.core.adcs.pending.runDue();
+    const done = (await c.post(orderUrl, null)).json<{ status: string; error: { type: string } }>();
+    expect([done.status, done.error.type]).toEqual(['invalid', 'urn:ietf:params:acme:error:unauthorized']);
+  });
+});
