@@ -107,6 +107,12 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
   // IIS keeps idle connections 120 s (connectionTimeout); NTLM identities live on them.
   server.keepAliveTimeout = 120_000;
   server.on('secureConnection', (s: TLSSocket) => servedCert.set(s, current.certDer));
+  // Every TCP connection, so stop() also ends those that never sent a complete request.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   const applyFaults = async (): Promise<void> => {
     const next = await material(faults.current.tls);
     if (next !== current) {
@@ -166,6 +172,7 @@ export async function createRuntime(input: SimConfigInput, makeAcceptors: (confi
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of sockets) s.destroy();
       });
       await writer.flush();
     },
