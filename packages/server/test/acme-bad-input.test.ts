@@ -94,4 +94,25 @@ describe.each(ENGINES)('ACME bad input on %s', (engine) => {
     const retry = await c.post(orderUrl(), ids);
     expect(retry.status).toBe(201);
   });
+
+  it('fail/rate limits per account and per identifier answer rateLimited (429) and create nothing', async () => {
+    const limited = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port: 1, tlsAlpn01Port: 1, limits: { ordersPerAccountPerHour: 2, ordersPerIdentifierPerHour: 3 } } });
+    try {
+      const a = await TestAcmeClient.create(limited, ORIGIN, 'default-tls');
+      const b = await TestAcmeClient.create(limited, ORIGIN, 'default-tls');
+      await a.register();
+      await b.register();
+      const lim = [{ type: 'dns', value: 'limit.acme.test' }];
+      const statuses = [(await a.newOrder(lim)).status, (await a.newOrder(lim)).status];
+      const byAccount = await a.newOrder([{ type: 'dns', value: 'other.acme.test' }]);
+      statuses.push((await b.newOrder(lim)).status);
+      const byIdentifier = await b.newOrder(lim);
+      expect(statuses).toEqual([201, 201, 201]);
+      expect([byAccount.status, byAccount.json()['type'], byIdentifier.status, byIdentifier.json()['detail']]).toEqual([
+        429, `${URN}rateLimited`, 429, 'limit.acme.test was ordered 3 times in the last hour; the limit is 3',
+      ]);
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -20,8 +20,10 @@ const ORDER_LIFETIME_MS = 7 * DAY_MS;
 export interface RateLimits {
   /** New orders per account per hour. */
   ordersPerAccountPerHour: number;
+  /** New orders naming one identifier per hour, across the accounts of a directory. */
+  ordersPerIdentifierPerHour: number;
 }
-export const DEFAULT_RATE_LIMITS: RateLimits = { ordersPerAccountPerHour: 300 };
+export const DEFAULT_RATE_LIMITS: RateLimits = { ordersPerAccountPerHour: 300, ordersPerIdentifierPerHour: 50 };
 
 /** Orders, their authorizations and challenges, finalize through the issuance core (section 7.4). */
 export function createAcmeOrders(deps: {
@@ -51,10 +53,14 @@ export function createAcmeOrders(deps: {
         const outside = patterns.length ? identifiers.filter((i) => !patterns.some((p) => (i.type === 'ip' ? ipMatches(i.value, p) : dnsMatches(i.value, p)))) : [];
         if (outside.length) throw new AcmeProblem('rejectedIdentifier', `the external account key of this account does not cover ${outside.map((i) => i.value).join(', ')}`);
       }
+      for (const identifier of identifiers) {
+        const n = await repo.countIdentifierOrdersSince(account.profile_id, identifier.value.replace(/^\*\./, ''), new Date(now.getTime() - 3_600_000));
+        if (n >= limits.ordersPerIdentifierPerHour) throw new AcmeProblem('rateLimited', `${identifier.value} was ordered ${n} times in the last hour; the limit is ${limits.ordersPerIdentifierPerHour}`);
+      }
       const expires = new Date(now.getTime() + ORDER_LIFETIME_MS);
       return repo.db.transaction().execute(async (trx) => {
         const order = await repo.insertOrder(trx, {
-          id: randomUUID(), account_id: account.id, status: 'pending', identifiers: JSON.stringify(identifiers), not_before: null, not_after: null, expires_at: expires, error: null, issuance_order_id: null, certificate_id: null,
+          id: randomUUID(), account_id: account.id, status: 'pending', identifiers: JSON.stringify(identifiers), not_before: null, not_after: null, expires_at: expires, error: null, issuance_order_id: null, certificate_id: null, created_at: now,
         });
         const authzIds: string[] = [];
         const challenges = [];

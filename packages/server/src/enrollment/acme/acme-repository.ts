@@ -56,6 +56,10 @@ export function createAcmeRepository(db: AcmeDb) {
     },
     countOrdersSince: async (accountId: string, since: Date) =>
       Number((await db.selectFrom('acme_orders').select(sql<string>`count(*)`.as('n')).where('account_id', '=', accountId).where('created_at', '>=', since).executeTakeFirstOrThrow()).n),
+    countIdentifierOrdersSince: async (profileId: string, value: string, since: Date) =>
+      Number((await db.selectFrom('acme_authorizations').innerJoin('acme_orders', 'acme_orders.id', 'acme_authorizations.order_id')
+        .innerJoin('acme_accounts', 'acme_accounts.id', 'acme_orders.account_id').select(sql<string>`count(*)`.as('n'))
+        .where('acme_accounts.profile_id', '=', profileId).where('acme_authorizations.identifier_value', '=', value).where('acme_orders.created_at', '>=', since).executeTakeFirstOrThrow()).n),
     findOrderByCertificate: (certificateId: string) => db.selectFrom('acme_orders').selectAll().where('certificate_id', '=', certificateId).executeTakeFirst(),
 
     insertAuthorization: (trx: AcmeDb, row: Insertable<AcmeAuthorizationsTable>) => trx.insertInto('acme_authorizations').values(row).execute(),

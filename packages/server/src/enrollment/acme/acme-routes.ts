@@ -47,7 +47,7 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
     return orderView(urls(call.dir.base), result.order, authz.map((a) => a.id));
   };
 
-  route(app, { method: 'GET', url: '/acme/:slug/directory', summary: 'ACME directory (RFC 8555 7.1.1); the profile slug names it', tag: TAG, public: true }, async ({ params }) => {
+  route(app, { method: 'GET', url: '/acme/:slug/directory', summary: 'ACME directory (RFC 8555 7.1.1) of a profile (slug). Accounts issue for the first application (by name) the profile is attached to; an EAB key selects its own application instead', tag: TAG, public: true }, async ({ params }) => {
     const dir = await m.decoder.directory(params['slug']!);
     return directoryView(dir, await m.repo.eabRequired(dir.application.id));
   });
