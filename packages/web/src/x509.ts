@@ -91,7 +91,22 @@ function extensionValue(extOid: string, der: Uint8Array, inner: Tlv): string | u
     const path = second ?? (first?.tag === 0x02 ? first : undefined);
     return `CA: ${ca ? 'yes' : 'no'}${path ? `, path length ${der[path.contentStart]}` : ''}`;
   }
+  if (extOid === '1.3.6.1.5.5.7.1.1' || extOid === '2.5.29.31') return uris(der, inner).join(', ');
+  if (extOid === '2.5.29.14') return hex(der.subarray(inner.contentStart, inner.end));
+  if (extOid === '2.5.29.35') {
+    const keyId = children(der, inner).find((t) => t.tag === 0x80);
+    return keyId ? hex(der.subarray(keyId.contentStart, keyId.end)) : undefined;
+  }
   return undefined;
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+
+/** Every uniformResourceIdentifier ([6] IA5String) below a structure: AIA and CDP URLs. */
+function uris(der: Uint8Array, tlv: Tlv): string[] {
+  if (tlv.tag === 0x86) return [text(der, tlv)];
+  if (!(tlv.tag & 0x20)) return [];
+  return children(der, tlv).flatMap((child) => uris(der, child));
 }
 
 /** Parses a PEM or DER certificate; throws on bytes that are not one. */
@@ -130,5 +145,5 @@ export function pemToDer(pem: string): Uint8Array {
 export async function fingerprint(der: Uint8Array, algorithm: 'SHA-1' | 'SHA-256'): Promise<string | null> {
   if (!globalThis.crypto?.subtle) return null;
   const digest = new Uint8Array(await crypto.subtle.digest(algorithm, der as unknown as ArrayBuffer));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+  return hex(digest);
 }

@@ -70,12 +70,12 @@ export function CertificatesPage() {
         <>
           <div className="table-wrap">
             <table className="table" data-testid="certificates-table">
-              <thead><tr><th>Common name</th><th>SANs</th><th>Status</th><th>Expires</th><th className="hide-phone">Serial</th><th className="hide-phone">Key</th></tr></thead>
+              <thead><tr><th>Common name</th><th className="hide-phone">SANs</th><th>Status</th><th>Expires</th><th className="hide-phone">Serial</th><th className="hide-phone">Key</th></tr></thead>
               <tbody>
                 {page.data.items.map((c) => (
                   <tr key={c.id}>
                     <td><Link to={`/certificates/${c.id}`}>{commonName(c.subject)}</Link></td>
-                    <td className="sans">{c.sans.slice(0, 2).map(sanText).join(', ')}{c.sans.length > 2 ? ` +${c.sans.length - 2}` : ''}</td>
+                    <td className="sans hide-phone">{c.sans.slice(0, 2).map(sanText).join(', ')}{c.sans.length > 2 ? ` +${c.sans.length - 2}` : ''}</td>
                     <td><Status value={c.status} /></td>
                     <td>{fmtDay(c.notAfter)}{c.status === 'active' && daysUntil(c.notAfter) < 30 ? <span className="muted"> ({daysUntil(c.notAfter)} d)</span> : null}</td>
                     <td className="hide-phone mono">{c.serial.slice(0, 16)}…</td>

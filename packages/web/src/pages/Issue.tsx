@@ -114,7 +114,7 @@ export function IssuePage() {
             </Field>
             <Field label="Profile" error={invalid['profile']} hint={profile ? `Defaults: ${profile.defaults.validityDays ?? 90} days, ${profile.defaults.keyAlgorithm ?? 'EC-P256'}${profile.template ? `, ADCS template ${profile.template}` : ''}` : undefined}>
               <select name="profile" value={f['profile']} onChange={set('profile')}>
-                {app.data?.profiles.map((p) => <option key={p.id} value={p.id} disabled={p.broken}>{p.name || p.slug}{p.broken ? ' (broken)' : ''}</option>)}
+                {app.data?.profiles.map((p) => <option key={p.id} value={p.id} disabled={p.broken}>{p.slug}{p.name && p.name !== p.slug ? ` — ${p.name}` : ''}{p.broken ? ' (broken)' : ''}</option>)}
               </select>
             </Field>
           </div>
@@ -139,17 +139,21 @@ export function IssuePage() {
               <Field label="Subject alternative names" error={invalid['sans']} hint="One per line: a host name, an IP address, an e-mail address, or type:value (dns, ip, email, uri, upn).">
                 <textarea name="sans" rows={4} value={f['sans']} onChange={set('sans')} placeholder={'app.example.com\nwww.app.example.com\n10.0.0.7'} />
               </Field>
-              <Field label="Key algorithm" hint="The private key is sealed on the server; download it as a PKCS#12 afterwards.">
+            </>
+          )}
+          <div className="grid-2">
+            {mode === 'keygen' && (
+              <Field label="Key algorithm" hint="The key is sealed on the server; download it as PKCS#12 afterwards.">
                 <select name="keyAlgorithm" value={f['keyAlgorithm']} onChange={set('keyAlgorithm')}>
                   <option value="">Profile default ({profile?.defaults.keyAlgorithm ?? 'EC-P256'})</option>
                   {KEY_ALGORITHMS.map((k) => <option key={k} value={k}>{k}</option>)}
                 </select>
               </Field>
-            </>
-          )}
-          <Field label="Validity (days)" error={invalid['validity']} hint="Empty: the profile default. The policy caps it.">
-            <input name="validity" inputMode="numeric" value={f['validity']} onChange={set('validity')} />
-          </Field>
+            )}
+            <Field label="Validity (days)" error={invalid['validity']} hint="Empty: the profile default. The policy caps it.">
+              <input name="validity" inputMode="numeric" value={f['validity']} onChange={set('validity')} />
+            </Field>
+          </div>
           <ErrorBox error={action.error} />
           {pending ? <PendingOrder order={pending} /> : null}
           <button type="submit" disabled={action.busy || !profile}>{action.busy ? 'Issuing…' : 'Issue certificate'}</button>

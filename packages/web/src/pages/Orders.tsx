@@ -58,7 +58,7 @@ export function OrdersPage() {
             <tbody>
               {orders.data.items.map((o) => (
                 <tr key={o.id} className={o.id === highlight ? 'highlight' : undefined}>
-                  <td>{fmtDate(o.createdAt)}</td>
+                  <td className="nowrap">{fmtDate(o.createdAt)}</td>
                   <td className="mono">{o.caRequestId ?? '—'}</td>
                   <td>{o.certificateId ? <Link to={`/certificates/${o.certificateId}`}>{commonName(o.subject)}</Link> : commonName(o.subject)}</td>
                   <td className="hide-phone">{caName(o.caId)}{o.caServer ? <div className="muted">{o.caServer}</div> : null}</td>
