@@ -156,7 +156,8 @@ export function buildCertRep(input: CertRepInput): Uint8Array {
   const implicitAttrs = Uint8Array.from(attrs);
   implicitAttrs[0] = 0xa0;
   const signerInfo = seq(integer(1), issuerAndSerial(input.ra.certificateDer), algorithm(digestOid), implicitAttrs, algorithm(CMS.rsaEncryption, Uint8Array.of(0x05, 0x00)), octets(signature));
-  const encap = seq(oid(CMS.data), ...(input.envelope ? [context(0, octets(input.envelope))] : []));
+  // PENDING and FAILURE carry an empty eContent: OpenSSL (certmonger) refuses to verify a SignedData without content.
+  const encap = seq(oid(CMS.data), context(0, octets(content)));
   const signedData = seq(integer(1), setOf(algorithm(digestOid)), encap, context(0, input.ra.certificateDer), setOf(signerInfo));
   return seq(oid(CMS.signedData), context(0, signedData));
 }

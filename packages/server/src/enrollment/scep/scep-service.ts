@@ -23,6 +23,8 @@ export interface ScepRequest {
 
 export type ScepReply = { status: 'SUCCESS'; certs: Uint8Array[]; crls: Uint8Array[] } | { status: 'PENDING' };
 
+const requestHash = (req: ScepRequest): string => createHash('sha256').update(req.content).digest('hex');
+
 function readCsr(der: Uint8Array): ParsedCsr {
   try {
     return parseCsr(der);
@@ -60,19 +62,30 @@ export function createScepService(deps: {
     throw new AppError('CA_REJECTED', `the request is ${order.status}: ${order.disposition ?? 'no reason given'}`);
   }
 
-  /** A known transactionID: the same request is answered with its order's state; another is a replay. */
+  /**
+   * A known transactionID with the same PKCS#10 is answered with its order's state (a resent or
+   * replayed message issues nothing new). Clients derive the transactionID from the public key
+   * (RFC 8894 section 3.2.1.1), so a new PKCS#10 under it is a new request once the earlier one
+   * is decided, and refused while it is still pending.
+   */
   async function existing(ep: Endpoint, req: ScepRequest): Promise<ScepReply | undefined> {
     const tx = await repo.findTransaction(ep.settings.id, req.transactionId);
     if (!tx) return undefined;
-    if (tx.request_sha256 !== createHash('sha256').update(req.content).digest('hex')) throw new AppError('CONFLICT', `transactionID ${req.transactionId} was already used for another request`);
     const order = await deps.orders.find(tx.order_id);
-    if (!order) throw new AppError('NOT_FOUND', `the order of transaction ${req.transactionId} is gone`);
-    return orderState(order);
+    if (tx.request_sha256 === requestHash(req)) {
+      if (!order) throw new AppError('NOT_FOUND', `the order of transaction ${req.transactionId} is gone`);
+      // Signed with the certificate this very request produced: a renewal with the same key, not a resend.
+      const issued = order.certificate_id ? await deps.certificates.find(order.certificate_id) : undefined;
+      if (!issued || !Buffer.from(issued.der).equals(Buffer.from(req.signerCertificateDer))) return orderState(order);
+      return undefined;
+    }
+    if (order?.status === 'pending') throw new AppError('CONFLICT', `transactionID ${req.transactionId} is in use by a pending request`);
+    return undefined;
   }
 
   async function enroll(ep: Endpoint, req: ScepRequest, renewedFromId?: string): Promise<ScepReply> {
     const outcome = await issuance.issue({ actor: null, protocol: 'scep', application: ep.application, profile: ep.profile }, { kind: 'csr', csr: req.content, ...(renewedFromId ? { renewedFromId } : {}) });
-    await repo.insertTransaction({ settings_id: ep.settings.id, transaction_id: req.transactionId, request_sha256: createHash('sha256').update(req.content).digest('hex'), order_id: outcome.order.id });
+    await repo.saveTransaction({ settings_id: ep.settings.id, transaction_id: req.transactionId, request_sha256: requestHash(req), order_id: outcome.order.id });
     return replyFor(outcome);
   }
 

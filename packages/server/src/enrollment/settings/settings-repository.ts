@@ -27,8 +27,10 @@ export function createEnrollmentRepository(base: Kysely<Database>) {
 
     findTransaction: (settingsId: string, transactionId: string) =>
       db.selectFrom('scep_transactions').selectAll().where('settings_id', '=', settingsId).where('transaction_id', '=', transactionId).executeTakeFirst(),
-    insertTransaction: (row: { settings_id: string; transaction_id: string; request_sha256: string; order_id: string }) =>
-      db.insertInto('scep_transactions').values(row).onConflict((oc) => oc.columns(['settings_id', 'transaction_id']).doNothing()).execute(),
+    /** Binds a transactionID to its newest request and order. */
+    saveTransaction: (row: { settings_id: string; transaction_id: string; request_sha256: string; order_id: string }) =>
+      db.insertInto('scep_transactions').values(row)
+        .onConflict((oc) => oc.columns(['settings_id', 'transaction_id']).doUpdateSet({ request_sha256: row.request_sha256, order_id: row.order_id, created_at: new Date() })).execute(),
     /** The newest EST order of this profile whose PKCS#10 is byte-identical (RFC 7030 section 4.2.3 retries). */
     findOrderByCsr: (profileId: string, csrDer: Uint8Array) =>
       db.selectFrom('orders').selectAll().where('profile_id', '=', profileId).where('protocol', '=', 'est').where('csr_der', '=', csrDer)
