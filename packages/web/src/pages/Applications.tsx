@@ -2,8 +2,9 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { del, get, patch, post, put } from '../api.ts';
 import { abilities, useAuth } from '../auth.tsx';
+import { EnrollmentPanel } from './Enrollment.tsx';
 import type { AppRole, Application, ApplicationDetail, Profile, User } from '../types.ts';
-import { Copy, Empty, ErrorBox, Field, Loading, PageHeader, Panel, fmtDate, useAction, useLoad } from '../ui.tsx';
+import { Empty, ErrorBox, Field, Loading, PageHeader, Panel, fmtDate, useAction, useLoad } from '../ui.tsx';
 
 const APP_ROLES: AppRole[] = ['owner', 'requester', 'viewer'];
 
@@ -97,7 +98,6 @@ export function ApplicationDetailPage() {
     await setRole(member.user.trim(), member.role);
     setMember({ user: '', role: 'requester' });
   };
-  const apiUrl = `${location.origin}/api/v1/applications/${a.name}/certificates`;
 
   return (
     <>
@@ -143,11 +143,7 @@ export function ApplicationDetailPage() {
           <p className="muted">viewer reads · requester also issues and revokes its own · owner also revokes anything and manages members.</p>
         </Panel>
       </div>
-      <Panel title="Enrollment">
-        <h3>API</h3>
-        <p>POST a CSR or a subject to <code className="break">{apiUrl}</code> <Copy text={apiUrl} label="Copy URL" /> with an <Link to="/tokens">API token</Link>:</p>
-        <pre className="pem">{`curl -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n  -d '{"profile":"${a.profiles[0]?.slug ?? 'PROFILE'}","subject":{"commonName":"app.example.com"},"sans":["dns:app.example.com"]}' \\\n  ${apiUrl}`}</pre>
-      </Panel>
+      <EnrollmentPanel app={a} manage={manageMembers} />
     </>
   );
 }
