@@ -3,7 +3,7 @@ import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
 import {
-  buildCsr, generateKeyPair, issuerHashes, parseDn, pemEncode, randomSerial, signCertificate, spkiOf,
+  buildCsr, generateKeyPair, issuerHashes, parseCertificate, parseDn, pemEncode, randomSerial, signCertificate, spkiOf,
 } from '@certbridge/pki';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,8 @@ interface Fixtures {
   /** An ADCS connection and CA whose only server does not answer (nothing here needs a real ADCS). */
   connection: string;
   adcsCaId: string;
+  /** ACME renewal information certID (base64url AKI "." base64url serial) of a certificate of the enrollment profile. */
+  ariCertId: string;
 }
 
 interface Req { url: string; payload?: object | Buffer; headers?: Record<string, string> }
@@ -262,6 +264,7 @@ const ROWS: Row[] = [
   // Enrollment protocols authenticate by their own means (JWS, challenge password): a Certbridge
   // token grants nothing there, so every caller gets the same answer.
   { route: 'GET /acme/:slug/directory', expect: PUBLIC_200, request: fixedUrl(`/acme/${ENROLL_PROFILE}/directory`) },
+  { route: 'GET /acme/:slug/renewal-info/:certId', expect: PUBLIC_200, request: (f) => ({ url: `/acme/${ENROLL_PROFILE}/renewal-info/${f.ariCertId}` }) },
   { route: 'GET /acme/:slug/new-nonce', expect: s(204, 204, 204, 204, 204, 204), request: fixedUrl(`/acme/${ENROLL_PROFILE}/new-nonce`) },
   ...ACME_POSTS.map((path): Row => ({
     route: `POST /acme/:slug/${path}`, expect: s(400, 400, 400, 400, 400, 400), problem: 'urn:ietf:params:acme:error:malformed',
@@ -303,7 +306,7 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
     await env.core.catalog.createProfile(admin, { slug: 'matrix-profile', ca: ca.id, policy: 'matrix-policy' });
     f = {
       env, admin, users, spare, appA: 'matrix-a', appB: 'matrix-b', caId: ca.id, caName: ca.name, policy: 'matrix-policy', profile: 'matrix-profile',
-      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '',
+      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '', ariCertId: '',
     };
     const a = await issued(f, f.appA, users.admin.token);
     const b = await issued(f, f.appB, users.admin.token);
@@ -317,8 +320,11 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
     if (settings.statusCode !== 200) throw new Error(`enrollment settings: ${settings.statusCode} ${settings.body}`);
     const connection = await env.core.connections.create(admin, { type: 'adcs', ...connectionBody('matrix-conn') });
     const adcsCa = await env.core.adcs.cas.create(admin, { name: 'matrix-adcs', servers: [{ connection: connection.id, priority: 1 }] });
+    const enrolled = await env.app.inject({ method: 'POST', url: '/api/v1/applications/matrix-a/certificates', headers: bearer(env.adminToken), payload: { profile: ENROLL_PROFILE, csr: csrPem('ari.example.test') } });
+    const enrolledInfo = parseCertificate(enrolled.json<{ certificate: { certificate: string } }>().certificate.certificate);
+    const ariCertId = `${Buffer.from(enrolledInfo.authorityKeyIdentifier!, 'hex').toString('base64url')}.${Buffer.from(enrolledInfo.serialHex, 'hex').toString('base64url')}`;
     Object.assign(f, {
-      connection: connection.id, adcsCaId: adcsCa.id,
+      connection: connection.id, adcsCaId: adcsCa.id, ariCertId,
       certA: a.certificateId, orderA: a.orderId, certB: b.certificateId, orderB: b.orderId,
       keygenCertA: await keygen(users.admin.token), memberKeygenCertA: await keygen(users.member.token),
     });
