@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCsr, run, tempDir } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/certbridge-adcs-sim.js', import.meta.url));
+// Each case starts Node + tsx (and the --config case generates a CA): generous on a loaded CI box.
+const SLOW = 180_000;
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 
 beforeAll(async () => {
@@ -40,7 +42,7 @@ describe('--init', () => {
       templates: ['WebServer:auto:alice', 'User:auto:bob', 'SubCA:auto:alice', 'ManagerApproval:manager:alice'],
       port: 9443,
     });
-  });
+  }, SLOW);
 });
 
 describe('--config', () => {
@@ -68,7 +70,7 @@ describe('--config', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect([/Certificate Issued/.test(r.stdout), await exited]).toEqual([true, 0]);
-  });
+  }, SLOW);
 
   it.each([
     ['fail/missing config file', ['--config', '/nonexistent/sim.json'], 1, /ENOENT/],
@@ -77,11 +79,11 @@ describe('--config', () => {
   ])('%s', async (_n, args, code, message) => {
     const r = await run('node', [BIN, ...args]);
     expect([r.code, message.test(r.stderr + r.stdout)]).toEqual([code, true]);
-  });
+  }, SLOW);
 
   it('fail/invalid configuration names the field', async () => {
     const bad = await tmp.file('bad.json', JSON.stringify({ adminToken: 'short', port: 'x' }));
     const r = await run('node', [BIN, '--config', bad]);
     expect([r.code, /adminToken/.test(r.stderr) && /port/.test(r.stderr)]).toEqual([1, true]);
-  });
+  }, SLOW);
 });
