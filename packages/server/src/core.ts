@@ -5,6 +5,7 @@ import { createAdcsCaService } from './ca-backends/adcs/adcs-ca-service.ts';
 import { createAdcsRuntime, type AdcsRuntimeOptions } from './ca-backends/adcs/adcs-runtime.ts';
 import { createAdcsTemplates } from './ca-backends/adcs/adcs-templates.ts';
 import { createPendingOrders } from './ca-backends/adcs/pending-orders.ts';
+import { createAdcsSubordinates } from './ca-backends/adcs/adcs-subordinate.ts';
 import type { BackendDeps } from './ca-backends/registry.ts';
 import { createConnectionService } from './connections/connection-service.ts';
 import { createConnectionsRepository } from './connections/connections-repository.ts';
@@ -62,6 +63,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
     templates: adcsTemplates,
     cas: createAdcsCaService({ db, cas: repos.cas, connections: connectionsRepo, runtime: adcsRuntime, templates: adcsTemplates, clock }),
     pending: createPendingOrders({ db, issuance, access, clock }),
+    subordinates: createAdcsSubordinates({ db, cas: repos.cas, keys, backends, clock }),
   };
   const crl = createCrlService({ db, cas: repos.cas, certificates: repos.certificates, keys, clock });
   const responders = createOcspResponderStore({ db, keys, sealer, clock });

@@ -69,7 +69,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerCertificateRoutes(app, { certificates: core.certificates, issuance: core.issuance, catalog: core.catalog, access: core.access, orders: core.repos.orders });
   registerAuditRoutes(app, { db: core.db });
   registerConnectionRoutes(app, { connections: core.connections });
-  registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending });
+  registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending, subordinates: core.adcs.subordinates });
   await app.register(acmePlugin(core, { publicUrl: options.publicUrl, ...options.acme }));
   registerEnrollmentRoutes(app, core, { https: Boolean(options.https) });
 

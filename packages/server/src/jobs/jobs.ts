@@ -38,6 +38,8 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     'adcs-pending-poll': async () => {
       const { polled } = await core.adcs.pending.runDue();
       if (polled) log.info({ orders: polled }, 'pending ADCS orders polled');
+      const activated = await core.adcs.subordinates.pollPending();
+      if (activated) log.info({ cas: activated }, 'ADCS-signed intermediate CAs activated');
     },
     'adcs-health': async () => void (await core.adcs.cas.healthCheck()),
     'adcs-templates-refresh': async () => void (await core.adcs.templates.refreshAll()),

@@ -7,6 +7,8 @@ import type { AdcsCaService } from './adcs-ca-service.ts';
 import { adcsSettingsSchema } from './adcs-settings.ts';
 import type { AdcsTemplates } from './adcs-templates.ts';
 import type { PendingOrders } from './pending-orders.ts';
+import type { AdcsSubordinates } from './adcs-subordinate.ts';
+import { keyAlgorithmSchema } from '../../issuance/policy-rules.ts';
 
 const serversSchema = z.array(z.object({
   connection: z.string().min(1),
@@ -18,8 +20,20 @@ const serversSchema = z.array(z.object({
  * ADCS CAs (`POST /api/v1/cas/adcs`, servers, templates) and the pending-order actions
  * (`POST /api/v1/orders/{id}/fetch`, `DELETE /api/v1/orders/{id}`).
  */
-export function registerAdcsRoutes(app: FastifyInstance, deps: { adcsCas: AdcsCaService; templates: AdcsTemplates; pending: PendingOrders }): void {
+export function registerAdcsRoutes(app: FastifyInstance, deps: { adcsCas: AdcsCaService; templates: AdcsTemplates; pending: PendingOrders; subordinates: AdcsSubordinates }): void {
   const { adcsCas, templates, pending } = deps;
+  route(app, {
+    method: 'POST', url: '/api/v1/cas/:id/subordinates',
+    summary: 'Create an internal intermediate CA (key generated here) whose certificate this ADCS CA issues from a subordinate-CA template; 201 active, 202 disabled until a CA manager approves',
+    tag: 'cas', responses: { 201: 'Issued: the CA is active', 202: 'Pending at ADCS: the CA is disabled until the certificate is issued' },
+    body: z.object({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/), subject: z.string().min(1).max(1000),
+      keyAlgorithm: keyAlgorithmSchema.default('RSA-2048'), template: z.string().min(1).max(200).default('SubCA'),
+    }).strict(),
+  }, async ({ principal, params, body, reply }) => {
+    const ca = await deps.subordinates.create(principal, params['id']!, body);
+    return reply.status(ca.status === 'active' ? 201 : 202).send({ ...caDto(ca), pendingAtAdcs: ca.status !== 'active' });
+  });
   route(app, {
     method: 'POST', url: '/api/v1/cas/adcs', summary: 'Create an ADCS CA over one or more ADCS connections with priorities (1 = asked first)', tag: 'cas', responses: { 201: 'Created' },
     body: z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/), servers: serversSchema, settings: adcsSettingsSchema.partial().optional() }).strict(),
