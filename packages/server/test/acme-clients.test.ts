@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
  * challenge server on CERTBRIDGE_ACME_HTTP01_PORT / CERTBRIDGE_ACME_TLSALPN01_PORT.
  */
 const exec = promisify(execFile);
-const REQUIRED = ['lego', 'certbot'];
+const REQUIRED = ['lego', 'certbot', 'dehydrated'];
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -37,7 +38,7 @@ async function run(cmd: string, args: string[], env: Record<string, string>, cwd
   }
 }
 
-describe('ACME with real clients (lego, certbot)', () => {
+describe('ACME with real clients (lego, certbot, dehydrated)', () => {
   let server: RunningServer;
   let dns: TestDnsServer;
   let dataDir: string;
@@ -49,7 +50,7 @@ describe('ACME with real clients (lego, certbot)', () => {
   beforeAll(async () => {
     for (const tool of REQUIRED) {
       const found = await run('sh', ['-c', `command -v ${tool}`], {}, os.tmpdir());
-      if (found.code !== 0) throw new Error(`${tool} is not installed: apt-get install -y lego certbot`);
+      if (found.code !== 0) throw new Error(`${tool} is not installed: apt-get install -y lego certbot dehydrated`);
     }
     dns = await startTestDnsServer();
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-acme-data-'));
@@ -63,7 +64,7 @@ describe('ACME with real clients (lego, certbot)', () => {
       CERTBRIDGE_ACME_HTTP01_PORT: String(http01Port), CERTBRIDGE_ACME_TLSALPN01_PORT: String(alpnPort), CERTBRIDGE_ACME_DNS_RESOLVER: dns.address,
     }));
     directoryUrl = `${server.httpsUrl}/acme/default-tls/directory`;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await server?.close();
     await dns?.close();
@@ -142,4 +143,56 @@ describe('ACME with real clients (lego, certbot)', () => {
     expect(rev.code, rev.out).toBe(0);
     expect(await statusOf(leaf.serialHex)).toEqual({ status: 'revoked', revocation_reason: 'keyCompromise' });
   }, 120_000);
+
+  it('ok/certbot with external account binding from the API binds the account to the key', async () => {
+    const key = await fetch(`${server.httpUrl}/api/v1/applications/default/acme/eab-keys`, {
+      method: 'POST', headers: { authorization: `Bearer ${server.bootstrap.adminToken}`, 'content-type': 'application/json' }, body: '{}',
+    }).then((r) => r.json() as Promise<{ keyId: string; hmacKey: string }>);
+    const domain = 'certbot-eab.acme.test';
+    const dirs = ['--config-dir', path.join(work, 'cbe', 'c'), '--work-dir', path.join(work, 'cbe', 'w'), '--logs-dir', path.join(work, 'cbe', 'l')];
+    const res = await run('/usr/bin/certbot', ['certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email', '--server', directoryUrl, ...dirs,
+      '--eab-kid', key.keyId, '--eab-hmac-key', key.hmacKey, '--standalone', '--http-01-address', '127.0.0.1', '--http-01-port', String(http01Port), '-d', domain],
+    { REQUESTS_CA_BUNDLE: path.join(dataDir, 'ca.pem') }, work);
+    expect(res.code, res.out).toBe(0);
+    const bound = await server.core.db.withTables<{ acme_eab_keys: { id: string; account_id: string | null } }>()
+      .selectFrom('acme_eab_keys').select('account_id').where('id', '=', key.keyId).executeTakeFirstOrThrow();
+    expect(bound.account_id).toMatch(/^[0-9a-f-]{36}$/);
+  }, 120_000);
+
+  it('ok/dehydrated http-01: register, issue, forced renewal, revoke', async () => {
+    const base = path.join(work, 'dh');
+    const wellKnown = path.join(base, 'wk');
+    await fs.mkdir(wellKnown, { recursive: true });
+    const config = path.join(base, 'config');
+    await fs.writeFile(config, [
+      `CA="${directoryUrl}"`, `CURL_OPTS="--cacert ${path.join(dataDir, 'ca.pem')}"`, `BASEDIR="${base}"`, `WELLKNOWN="${wellKnown}"`,
+      'CHALLENGETYPE="http-01"', 'KEY_ALGO="prime256v1"', 'KEYSIZE="2048"', 'CONTACT_EMAIL="ops@example.test"', '',
+    ].join('\n'));
+    // dehydrated only writes the token files: this server publishes them where the validator looks.
+    const web = http.createServer((req, res) => {
+      const token = (req.url ?? '').split('/').pop() ?? '';
+      fs.readFile(path.join(wellKnown, token.replace(/[^A-Za-z0-9_-]/g, '')), 'utf8').then((body) => res.writeHead(200).end(body), () => res.writeHead(404).end());
+    });
+    await new Promise<void>((resolve) => web.listen(http01Port, '127.0.0.1', resolve));
+    try {
+      const domain = 'dehydrated.acme.test';
+      const dh = (args: string[]) => run('dehydrated', ['-f', config, ...args], {}, base);
+      const reg = await dh(['--register', '--accept-terms']);
+      expect(reg.code, reg.out).toBe(0);
+      const first = await dh(['-c', '-d', domain]);
+      expect(first.code, first.out).toBe(0);
+      const certFile = path.join(base, 'certs', domain, 'cert.pem');
+      const issued = await leafOf(certFile);
+      expect(issued.sans).toEqual([{ type: 'dns', value: domain }]);
+      const renewed = await dh(['-c', '-d', domain, '--force']);
+      expect(renewed.code, renewed.out).toBe(0);
+      const second = await leafOf(certFile);
+      expect(second.serialHex).not.toBe(issued.serialHex);
+      const revoked = await dh(['-r', certFile]);
+      expect(revoked.code, revoked.out).toBe(0);
+      expect((await statusOf(second.serialHex)).status).toBe('revoked');
+    } finally {
+      await new Promise((r) => web.close(r));
+    }
+  }, 240_000);
 });
