@@ -20,6 +20,11 @@ describe('readState', () => {
     ['fail/random bytes', '\u0000\u00ff\u0010\u00fe binary', /state file is not valid JSON/],
     ['fail/wrong version', '{"version": 2, "ca": {}, "requests": {}}', /not an adcs-sim state file/],
     ['fail/JSON of another shape', '[1, 2, 3]', /not an adcs-sim state file/],
+    [
+      'fail/override that is not a valid template',
+      JSON.stringify({ version: 1, ca: { root: { certificate: 'x' }, issuing: { certificate: 'y' } }, requests: { nextRequestId: 2, requests: [] }, overrides: { templates: [{ cn: '' }] } }),
+      /invalid overrides/,
+    ],
   ])('%s → clear error naming the file', async (name, content, message) => {
     const path = join(dir, `${name.replace(/\W/g, '_')}.json`);
     await writeFile(path, content);

@@ -6,7 +6,10 @@ import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { StoredCa } from '../ca/authority.ts';
 import type { RequestSnapshot } from './requests.ts';
-import type { CaFlags, TemplateConfig } from '../config.ts';
+import { z } from 'zod';
+import { caFlagsSchema, templateSchema, type CaFlags, type TemplateConfig } from '../config.ts';
+
+const overridesSchema = z.object({ caFlags: caFlagsSchema.optional(), templates: z.array(templateSchema).optional() }).optional();
 
 export interface SimState {
   version: 1;
@@ -41,7 +44,10 @@ export async function readState(path: string): Promise<SimState | undefined> {
     Array.isArray(candidate.requests?.requests) &&
     typeof candidate.requests?.nextRequestId === 'number';
   if (!looksRight) throw new Error(`${path}: not an adcs-sim state file (version 1 with ca and requests)`);
-  return parsed as SimState;
+  // Run-time overrides are configuration: validate them with the config schemas, never cast.
+  const overrides = overridesSchema.safeParse(candidate.overrides);
+  if (!overrides.success) throw new Error(`${path}: invalid overrides (${overrides.error.issues[0]?.message ?? 'unknown'})`);
+  return { ...(parsed as SimState), overrides: overrides.data };
 }
 
 /** Serialises writes so concurrent changes never interleave on disk. */
