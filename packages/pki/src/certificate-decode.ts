@@ -19,43 +19,12 @@ export interface FastCertificate {
   subjectKeyIdentifier?: string; authorityKeyIdentifier?: string; extensions: RawExtension[];
 }
 
-/** UTCTime (YYMMDDHHMMSSZ, 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ) in the only forms DER allows for certificates. */
-function decodeTime(buf: Uint8Array, t: der.Tlv | undefined): Date {
-  if (!t) throw new der.DerError('missing time');
-  const s = Buffer.from(der.bytes(buf, t)).toString('latin1');
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (t.tag === 0x17 && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
-    year = Number(m[1]);
-    year += year < 50 ? 2000 : 1900;
-  } else if (t.tag === 0x18 && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
-    year = Number(m[1]);
-  } else {
-    throw new der.DerError('time form');
-  }
-  const [mo, d, h, mi, se] = m.slice(2).map(Number) as [number, number, number, number, number];
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
-  // Date.UTC rolls over (month 13, second 61); a real calendar value survives the round trip.
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h || date.getUTCMinutes() !== mi || date.getUTCSeconds() !== se) {
-    throw new der.DerError('time out of range');
-  }
-  date.setUTCFullYear(year);
-  return date;
-}
-
 function keyId(buf: Uint8Array, t: der.Tlv, aki: boolean): string | undefined {
   if (!aki) return Buffer.from(der.bytes(buf, der.expect(t, 0x04))).toString('hex');
   // Only the common form, keyIdentifier alone; issuer+serial forms go to the general decoder.
   const [id, more] = der.children(buf, der.expect(t, 0x30));
   if (more || id?.tag !== 0x80) throw new der.DerError('AuthorityKeyIdentifier form');
   return Buffer.from(der.bytes(buf, id)).toString('hex');
-}
-
-/** AlgorithmIdentifier: OID and at most one parameter element. */
-function algorithmOid(buf: Uint8Array, t: der.Tlv | undefined): string {
-  const [oid, , more] = der.children(buf, der.expect(t, 0x30));
-  if (more) throw new der.DerError('extra AlgorithmIdentifier field');
-  return der.decodeOid(buf, oid as der.Tlv);
 }
 
 /** basicConstraints (RFC 5280 section 4.2.1.9) in strict DER: cA only when TRUE, pathLen only after it. */
@@ -78,13 +47,13 @@ export function decodeCertificateFast(buf: Uint8Array): FastCertificate {
   const f = der.children(buf, der.expect(tbs, 0x30));
   if (f[0]?.tag !== 0xa0 || der.raw(buf, f[0]).join() !== '160,3,2,1,2') throw new der.DerError('not v3');
   const [, serial, innerAlg, issuer, validity, subject, spki, ...rest] = f;
-  algorithmOid(buf, innerAlg);
+  der.algorithmOid(buf, innerAlg);
   const [notBefore, notAfter, v3] = der.children(buf, der.expect(validity, 0x30));
   if (v3) throw new der.DerError('extra validity field');
   const out: FastCertificate = {
     serialHex: integerToSerialHex(der.bytes(buf, der.expect(serial, 0x02))), issuer: decodeName(buf, issuer), subject: decodeName(buf, subject),
-    notBefore: decodeTime(buf, notBefore), notAfter: decodeTime(buf, notAfter), spkiDer: der.raw(buf, der.expect(spki, 0x30)).slice(),
-    signatureAlgorithmOid: algorithmOid(buf, alg),
+    notBefore: der.decodeTime(buf, notBefore), notAfter: der.decodeTime(buf, notAfter), spkiDer: der.raw(buf, der.expect(spki, 0x30)).slice(),
+    signatureAlgorithmOid: der.algorithmOid(buf, alg),
     sans: [], isCa: false, keyUsages: [], extendedKeyUsages: [], extensions: [],
   };
   // Only an extensions block may follow (issuer/subjectUniqueID are not worth a fast path).

@@ -1,10 +1,11 @@
 import { AsnConvert, AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
-import { AuthorityKeyIdentifier as AuthorityKeyIdentifierLite, CRLReason, CertificateList, RevokedCertificate, TBSCertList, Time, Version, type Extension } from '@peculiar/asn1-x509';
+import { AuthorityKeyIdentifier as AuthorityKeyIdentifierLite, CRLReason, CertificateList } from '@peculiar/asn1-x509';
+import * as der from './der.ts';
+import { decodeCrlFast, tbsCertListDer, type FastCrl } from './crl-der.ts';
 import { PkiError, check, guard } from './errors.ts';
 import { toDer } from './pem.ts';
 import { formatDn, fromAsnName } from './names.ts';
 import { signBytes, signatureSchemeFor } from './algorithms.ts';
-import { authorityKeyIdentifierExtension, extension } from './extensions.ts';
 import { issuerContext, type Signer } from './issuer.ts';
 import { OID_EXT } from './oids.ts';
 import { integerToSerialHex, serialHexToBytes, serialToInteger } from './serial.ts';
@@ -30,14 +31,14 @@ export function reasonFromCode(code: number): RevocationReason {
  * CRLNumber ::= INTEGER (0..MAX) read as bytes: asn1-x509's CRLNumber maps to a JS number,
  * which cannot hold the 20 octets RFC 5280 section 5.2.3 allows.
  */
-class CrlNumberBytes {
+export class CrlNumberBytes {
   value = new ArrayBuffer(0);
   constructor(value?: ArrayBuffer) { if (value) this.value = value; }
 }
 AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })(CrlNumberBytes.prototype, 'value');
 AsnType({ type: AsnTypeTypes.Choice })(CrlNumberBytes);
 
-function bigintToBytes(n: bigint): Uint8Array {
+export function bigintToBytes(n: bigint): Uint8Array {
   if (n < 0n) throw new PkiError('MALFORMED', 'crlNumber must not be negative');
   const hex = n.toString(16);
   const bytes = serialHexToBytes(hex);
@@ -52,37 +53,27 @@ export interface SignCrlOptions { issuer: Signer; crlNumber: bigint; thisUpdate:
  * Signs a complete (non-delta) v2 CRL with the CA key, synchronously: authorityKeyIdentifier
  * and cRLNumber extensions (both required by RFC 5280 section 5.2), one entry per revoked
  * serial with a reasonCode unless "unspecified" (section 5.3.1 says SHOULD be absent).
+ * Encoded by crl-der.ts (see there for why).
  */
 export function signCrl(opts: SignCrlOptions): Uint8Array {
   const ctx = issuerContext(opts.issuer);
   const scheme = signatureSchemeFor(opts.issuer.privateKey);
+  for (const d of [opts.thisUpdate, opts.nextUpdate]) {
+    if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new PkiError('MALFORMED', 'thisUpdate/nextUpdate must be valid Dates');
+  }
   const entries = opts.revoked.map((r) => {
     if (r.reason === 'removeFromCRL') throw new PkiError('MALFORMED', 'removeFromCRL is only valid in delta CRLs (RFC 5280 section 5.3.1)');
     const code = REVOCATION_REASON_CODES[r.reason];
     if (code === undefined) throw new PkiError('MALFORMED', `unknown revocation reason "${String(r.reason)}"`);
-    const exts: Extension[] = code === 0 ? [] : [extension(OID_EXT.crlReason, false, new CRLReason(code))];
-    return new RevokedCertificate({
-      userCertificate: serialToInteger(serialHexToBytes(r.serialHex)).buffer as ArrayBuffer,
-      revocationDate: new Time(r.revokedAt),
-      crlEntryExtensions: exts.length ? exts : undefined,
-    });
+    if (!(r.revokedAt instanceof Date) || Number.isNaN(r.revokedAt.getTime())) throw new PkiError('MALFORMED', `revokedAt of ${r.serialHex} is not a valid Date`);
+    return { serialContent: serialToInteger(serialHexToBytes(r.serialHex)), revokedAt: r.revokedAt, ...(code === 0 ? {} : { reasonCode: code }) };
   });
-  const tbs = new TBSCertList({
-    version: Version.v2,
-    signature: scheme.algorithm,
-    issuer: ctx.name,
-    thisUpdate: new Time(opts.thisUpdate),
-    nextUpdate: new Time(opts.nextUpdate),
-    // RFC 5280 section 5.1.2.6: when there are no revoked certificates the list MUST be absent.
-    revokedCertificates: entries.length ? entries : undefined,
-    crlExtensions: [
-      authorityKeyIdentifierExtension(ctx.keyId),
-      extension(OID_EXT.crlNumber, false, new CrlNumberBytes(bigintToBytes(opts.crlNumber).slice().buffer)),
-    ],
+  const tbsDer = tbsCertListDer({
+    algorithmDer: scheme.algorithmDer, issuerNameDer: ctx.nameDer, thisUpdate: opts.thisUpdate, nextUpdate: opts.nextUpdate, entries,
+    authorityKeyId: ctx.keyId, crlNumberContent: bigintToBytes(opts.crlNumber),
   });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
   const signature = signBytes(scheme, opts.issuer.privateKey, tbsDer);
-  return new Uint8Array(AsnConvert.serialize(new CertificateList({ tbsCertList: tbs, signatureAlgorithm: scheme.algorithm, signature: signature.slice().buffer })));
+  return der.seq(tbsDer, scheme.algorithmDer, der.bitString(signature));
 }
 
 export interface ParsedCrl {
@@ -103,7 +94,26 @@ export function decodeCrl(input: string | Uint8Array): { der: Uint8Array; list: 
   return { der, list };
 }
 
+/** Parses a v2 CRL (PEM "X509 CRL", bare base64 or DER); plain DER through crl-der.ts, the rest through asn1-schema. */
 export function parseCrl(input: string | Uint8Array): ParsedCrl {
+  const der = toDer(input, ['X509 CRL'], 'CRL');
+  let fast: FastCrl | undefined;
+  try {
+    fast = decodeCrlFast(der);
+  } catch {
+    // Not plain DER: the general decoder gives the verdict and the error message.
+  }
+  if (!fast) return parseCrlGeneral(der);
+  if (fast.crlNumberHex === undefined) throw new PkiError('MALFORMED', 'CRL has no cRLNumber extension (RFC 5280 section 5.2.3)');
+  return {
+    der, crlNumber: BigInt(`0x${fast.crlNumberHex}`), thisUpdate: fast.thisUpdate, ...(fast.nextUpdate ? { nextUpdate: fast.nextUpdate } : {}),
+    revoked: fast.revoked.map((r) => ({ serialHex: r.serialHex, revokedAt: r.revokedAt, ...(r.reasonCode === undefined ? {} : { reason: reasonFromCode(r.reasonCode) }) })),
+    issuerText: formatDn(fast.issuer), ...(fast.authorityKeyIdentifier ? { authorityKeyIdentifier: fast.authorityKeyIdentifier } : {}),
+  };
+}
+
+/** The asn1-schema decoder: CRLs the fast path declines, and the reference for the differential test. */
+export function parseCrlGeneral(input: Uint8Array): ParsedCrl {
   const { der, list } = decodeCrl(input);
   const tbs = list.tbsCertList;
   let crlNumber: bigint | undefined;

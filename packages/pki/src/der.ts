@@ -23,10 +23,10 @@ export function readTlv(buf: Uint8Array, pos: number, limit: number = buf.length
   let body = pos + 2;
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0 || n > 3 || body + n > limit) throw new DerError('bad length');
+    if (n === 0 || n > 4 || body + n > limit) throw new DerError('bad length');
     if (buf[body] === 0) throw new DerError('non-minimal length');
     len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | (buf[body + i] as number);
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[body + i] as number);
     if (len < 0x80) throw new DerError('non-minimal length');
     body += n;
   }
@@ -94,13 +94,45 @@ export function decodeString(buf: Uint8Array, t: Tlv): string {
   }
 }
 
+/** UTCTime (YYMMDDHHMMSSZ, 1950-2049) or GeneralizedTime (YYYYMMDDHHMMSSZ) in the only forms DER allows for certificates. */
+export function decodeTime(buf: Uint8Array, t: Tlv | undefined): Date {
+  if (!t) throw new DerError('missing time');
+  const s = Buffer.from(bytes(buf, t)).toString('latin1');
+  let m: RegExpExecArray | null;
+  let year: number;
+  if (t.tag === 0x17 && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
+    year = Number(m[1]);
+    year += year < 50 ? 2000 : 1900;
+  } else if (t.tag === 0x18 && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
+    year = Number(m[1]);
+  } else {
+    throw new DerError('time form');
+  }
+  const [mo, d, h, mi, se] = m.slice(2).map(Number) as [number, number, number, number, number];
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
+  // Date.UTC rolls over (month 13, second 61); a real calendar value survives the round trip.
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || date.getUTCHours() !== h || date.getUTCMinutes() !== mi || date.getUTCSeconds() !== se) {
+    throw new DerError('time out of range');
+  }
+  date.setUTCFullYear(year);
+  return date;
+}
+
+/** AlgorithmIdentifier: OID and at most one parameter element. */
+export function algorithmOid(buf: Uint8Array, t: Tlv | undefined): string {
+  const [oid, , more] = children(buf, expect(t, 0x30));
+  if (more) throw new DerError('extra AlgorithmIdentifier field');
+  return decodeOid(buf, oid as Tlv);
+}
+
 // ---- writer ----
 
 function lengthOctets(n: number): number[] {
   if (n < 0x80) return [n];
   if (n < 0x100) return [0x81, n];
   if (n < 0x10000) return [0x82, n >> 8, n & 0xff];
-  return [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  if (n < 0x1000000) return [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return [0x84, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
 }
 
 export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
