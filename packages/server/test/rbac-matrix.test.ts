@@ -5,10 +5,12 @@ import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
 import {
   buildCsr, generateKeyPair, issuerHashes, parseCertificate, parseDn, pemEncode, randomSerial, signCertificate, spkiOf,
 } from '@certbridge/pki';
+import type { AdcsSim } from '@certbridge/adcs-sim';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.ts';
 import { documentedRoutes } from '../src/http/route-table.ts';
+import { SIM_PASSWORD, simConfig, startSim } from './adcs-fixtures.ts';
 import { ENGINES, bearer, createTestEnv, userWithToken, type TestEnv } from './helpers.ts';
 
 /**
@@ -55,6 +57,8 @@ interface Fixtures {
   /** An ADCS connection and CA whose only server does not answer (nothing here needs a real ADCS). */
   connection: string;
   adcsCaId: string;
+  /** An ADCS CA over an adcs-sim that issues from the SubCA template. */
+  simCaId: string;
   /** ACME renewal information certID (base64url AKI "." base64url serial) of a certificate of the enrollment profile. */
   ariCertId: string;
 }
@@ -247,6 +251,7 @@ const ROWS: Row[] = [
   },
   { route: 'POST /api/v1/connections/:id/test', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}/test` }) },
   { route: 'POST /api/v1/cas/adcs', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/cas/adcs', payload: { name: `adcs-${uniq()}`, servers: [{ connection: f.connection, priority: 1 }] } }) },
+  { route: 'POST /api/v1/cas/:id/subordinates', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/cas/${f.simCaId}/subordinates`, payload: { name: `sub-${uniq()}`, subject: `CN=Matrix Sub ${uniq()}`, keyAlgorithm: 'EC-P256' } }) },
   { route: 'GET /api/v1/cas/:id/servers', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/servers` }) },
   { route: 'PUT /api/v1/cas/:id/servers', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/servers`, payload: { servers: [{ connection: f.connection, priority: 1 }] } }) },
   { route: 'GET /api/v1/cas/:id/templates', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/templates` }) },
@@ -288,6 +293,7 @@ const CASES = ROWS.flatMap((row) => CALLERS.map((caller) => {
 
 describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
   let f: Fixtures;
+  let sim: AdcsSim | undefined;
   beforeAll(async () => {
     const env = await createTestEnv(engine);
     const admin = (await env.core.auth.authenticateToken(env.adminToken))!;
@@ -306,7 +312,7 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
     await env.core.catalog.createProfile(admin, { slug: 'matrix-profile', ca: ca.id, policy: 'matrix-policy' });
     f = {
       env, admin, users, spare, appA: 'matrix-a', appB: 'matrix-b', caId: ca.id, caName: ca.name, policy: 'matrix-policy', profile: 'matrix-profile',
-      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '', ariCertId: '',
+      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '', simCaId: '', ariCertId: '',
     };
     const a = await issued(f, f.appA, users.admin.token);
     const b = await issued(f, f.appB, users.admin.token);
@@ -323,8 +329,11 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
     const enrolled = await env.app.inject({ method: 'POST', url: '/api/v1/applications/matrix-a/certificates', headers: bearer(env.adminToken), payload: { profile: ENROLL_PROFILE, csr: csrPem('ari.example.test') } });
     const enrolledInfo = parseCertificate(enrolled.json<{ certificate: { certificate: string } }>().certificate.certificate);
     const ariCertId = `${Buffer.from(enrolledInfo.authorityKeyIdentifier!, 'hex').toString('base64url')}.${Buffer.from(enrolledInfo.serialHex, 'hex').toString('base64url')}`;
+    sim = await startSim({ templates: [...(simConfig().templates ?? []), { cn: 'SubCA', displayName: 'Subordinate Certification Authority', enroll: ['alice'], isCa: true }] });
+    const simConnection = await env.core.connections.create(admin, { type: 'adcs', name: 'matrix-sim', url: sim.url, domain: 'CORP', username: 'alice', password: SIM_PASSWORD, auth: 'basic', caPem: sim.tlsCaPem, timeoutMs: 5000 });
+    const simCa = await env.core.adcs.cas.create(admin, { name: 'matrix-sim-ca', servers: [{ connection: simConnection.id, priority: 1 }] });
     Object.assign(f, {
-      connection: connection.id, adcsCaId: adcsCa.id, ariCertId,
+      connection: connection.id, adcsCaId: adcsCa.id, simCaId: simCa.id, ariCertId,
       certA: a.certificateId, orderA: a.orderId, certB: b.certificateId, orderB: b.orderId,
       keygenCertA: await keygen(users.admin.token), memberKeygenCertA: await keygen(users.member.token),
     });
@@ -332,6 +341,7 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
   afterAll(async () => {
     await f?.env.core.adcs.runtime.close();
     await f?.env.close();
+    await sim?.stop();
   });
 
   it('ok/every route registered through route() has a matrix row, and every row names a registered route', () => {
