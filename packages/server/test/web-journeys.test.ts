@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAdcsSim, type AdcsSim } from '@certbridge/adcs-sim';
 import { launchBrowser } from '../../web/test-support/browser.ts';
 import { ensureWebUiBuilt } from '../../web/test-support/build-ui.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { SIM_PASSWORD, simConfig } from './adcs-fixtures.ts';
 
 /**
  * The main journeys of the web UI in a real browser (Debian's chromium through playwright-core)
@@ -25,6 +27,7 @@ let shots: string;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 let certificateUrl: string;
+let sim: AdcsSim;
 
 const url = (p: string) => `${server.httpUrl}${p}`;
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: false });
@@ -50,6 +53,7 @@ beforeAll(async () => {
   // The defaults of `npm start` (public URL on https, so Secure cookies), on free ports.
   server = await startServer(loadConfig({ CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: '0', CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent' }));
   await seedCertificates();
+  sim = await startAdcsSim(simConfig());
   browser = await launchBrowser();
   page = await browser.context.newPage();
 }, 300_000);
@@ -57,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await sim?.stop();
   await fs.rm(dataDir, { recursive: true, force: true });
 });
 
@@ -198,6 +203,89 @@ describe('web UI journeys (chromium)', () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+});
+
+describe('web UI journeys with ADCS (adcs-sim)', () => {
+  it('ok/creates an ADCS connection and tests it step by step', async () => {
+    await page.goto(url('/connections'));
+    await page.getByText('No ADCS connections.').waitFor();
+    await page.getByRole('button', { name: 'New connection' }).click();
+    await page.locator('input[name="conn-name"]').fill('corp-ca1');
+    await page.locator('input[name="conn-url"]').fill(sim.url);
+    await page.locator('input[name="conn-domain"]').fill('CORP');
+    await page.locator('input[name="conn-username"]').fill('alice');
+    await page.locator('input[name="conn-password"]').fill(SIM_PASSWORD);
+    await page.locator('select[name="conn-auth"]').selectOption('basic');
+    await page.locator('textarea[name="conn-ca"]').fill(sim.tlsCaPem);
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await page.getByRole('heading', { level: 2, name: 'corp-ca1' }).waitFor();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const report = page.getByTestId('connection-test');
+    await report.waitFor({ timeout: 30_000 });
+    expect(await report.locator('li.step-bad').count()).toBe(0);
+    expect(await report.locator('li', { hasText: 'Templates' }).textContent()).toContain('WebServer');
+    await shot('connections');
+  });
+
+  it('ok/creates an ADCS CA over the connection and refreshes its templates', async () => {
+    await page.goto(url('/cas'));
+    await page.getByRole('button', { name: 'Add ADCS CA' }).click();
+    await page.locator('input[name="adcs-name"]').fill('Corp ADCS');
+    await page.getByLabel('Connection').selectOption({ label: `corp-ca1 (${sim.url})` });
+    await page.locator('input[name="adcs-quick-retries"]').fill('0');
+    await page.getByRole('button', { name: 'Create ADCS CA' }).click();
+    await heading('Corp ADCS').waitFor();
+    await page.getByRole('button', { name: 'Refresh from ADCS' }).click();
+    await page.locator('td.mono', { hasText: 'ManagerApproval' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('td.mono').allTextContents()).toEqual(expect.arrayContaining(['WebServer', 'ManagerApproval']));
+    await shot('ca-adcs');
+  });
+
+  it('ok/makes a profile with the approval template and an application using it', async () => {
+    await page.goto(url('/profiles'));
+    await page.getByRole('button', { name: 'New profile' }).click();
+    await page.locator('input[name="profile-slug"]').fill('corp-approval');
+    await page.locator('select[name="profile-ca"]').selectOption({ label: 'Corp ADCS (ADCS)' });
+    await page.locator('select[name="profile-policy"]').selectOption({ label: 'permissive' });
+    await page.locator('select[name="profile-template"] option', { hasText: 'ManagerApproval' }).waitFor({ state: 'attached' });
+    await page.locator('select[name="profile-template"]').selectOption('ManagerApproval');
+    await page.getByRole('button', { name: 'Create profile' }).click();
+    await page.getByTestId('profiles-table').locator('tr', { hasText: 'corp-approval' }).waitFor();
+
+    await page.goto(url('/applications'));
+    await page.getByRole('button', { name: 'New application' }).click();
+    await page.locator('input[name="app-name"]').fill('corp-web');
+    await page.getByLabel('corp-approval').check();
+    await page.getByRole('button', { name: 'Create application' }).click();
+    await heading('corp-web').waitFor();
+    expect(await page.locator('#enroll-profile option').allTextContents()).toEqual(['corp-approval']);
+  });
+
+  it('ok/a pending order turns Issued after approval in the emulator', async () => {
+    await page.getByRole('link', { name: 'Issue certificate' }).last().click();
+    await page.locator('select[name="profile"] option', { hasText: 'corp-approval' }).waitFor({ state: 'attached' });
+    await page.locator('input[name="cn"]').fill('approval.corp.example.test');
+    await page.locator('textarea[name="sans"]').fill('approval.corp.example.test');
+    await page.getByRole('button', { name: 'Issue certificate' }).click();
+    await page.getByRole('status').filter({ hasText: 'waiting for the CA' }).waitFor({ timeout: 60_000 });
+    const pending = sim.listRequests().filter((r) => r.disposition === 'pending');
+    expect(pending.length).toBe(1);
+
+    await page.goto(url('/orders?status=pending'));
+    const row = page.getByTestId('orders-table').locator('tr', { hasText: 'approval.corp.example.test' });
+    await row.waitFor();
+    expect([await row.locator('.status').textContent(), await row.locator('td.mono').textContent()]).toEqual(['Pending', String(pending[0]!.id)]);
+    await shot('orders-pending');
+    await sim.approve(pending[0]!.id);
+    await page.goto(url('/orders'));
+    await row.getByRole('button', { name: 'Fetch' }).click();
+    await row.locator('.status', { hasText: 'Issued' }).waitFor({ timeout: 30_000 });
+    await row.getByRole('link', { name: 'approval.corp.example.test' }).click();
+    expect(await page.getByTestId('cert-status').textContent()).toBe('Active');
+  });
+});
+
+describe('web UI session end', () => {
   it('ok/logout returns to the login page and the session is gone', async () => {
     await page.goto(url('/account'));
     expect(await page.getByTestId('me-username').textContent()).toBe('admin');

@@ -117,6 +117,7 @@ function CreateAdcsCa({ onDone }: { onDone: (ca: Ca) => void }) {
   const [name, setName] = useState('');
   const [rows, setRows] = useState<ServerRow[]>([{ connection: '', priority: '1', maxRequestsPerSecond: '' }]);
   const [sanAttribute, setSanAttribute] = useState(false);
+  const [quickRetries, setQuickRetries] = useState('5');
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const action = useAction();
   if (connections.data && connections.data.items.length === 0) return <Empty title="No ADCS connection yet."><Link to="/connections">Add a connection</Link> to an ADCS web enrollment server first.</Empty>;
@@ -126,9 +127,10 @@ function CreateAdcsCa({ onDone }: { onDone: (ca: Ca) => void }) {
     const errors: Record<string, string> = {};
     if (!CA_NAME.test(name)) errors['name'] = CA_NAME_HINT;
     if (serverError) errors['servers'] = serverError;
+    if (!/^[0-5]$/.test(quickRetries)) errors['quickRetries'] = '0 to 5.';
     setInvalid(errors);
     if (Object.keys(errors).length) return;
-    const ca = await action.run(() => post<Ca>('/api/v1/cas/adcs', { name, servers, settings: { sanAttribute } }));
+    const ca = await action.run(() => post<Ca>('/api/v1/cas/adcs', { name, servers, settings: { sanAttribute, quickRetries: Number(quickRetries) } }));
     if (ca) onDone(ca);
   };
   return (
@@ -136,6 +138,9 @@ function CreateAdcsCa({ onDone }: { onDone: (ca: Ca) => void }) {
       <Field label="Name" error={invalid['name']} hint={CA_NAME_HINT}><input name="adcs-name" value={name} onChange={(e) => setName(e.target.value)} /></Field>
       <Field label="Servers (1 = asked first; the others take over when it fails)" error={invalid['servers']}>
         <ServersEditor rows={rows} setRows={setRows} connections={connections.data?.items ?? []} />
+      </Field>
+      <Field label="Quick re-asks after a request is pended" error={invalid['quickRetries']} hint="0 to 5 (2, 4, 8, 16, 30 s): the answer waits for them; 0 leaves pending requests to the background poll.">
+        <input name="adcs-quick-retries" inputMode="numeric" value={quickRetries} onChange={(e) => setQuickRetries(e.target.value)} />
       </Field>
       <label className="check"><input type="checkbox" checked={sanAttribute} onChange={(e) => setSanAttribute(e.target.checked)} /> Send SANs as the <code>SAN:</code> request attribute (needs EDITF_ATTRIBUTESUBJECTALTNAME2 on the CA, a known risk)</label>
       <ErrorBox error={action.error ?? connections.error} />

@@ -155,6 +155,7 @@ export function IssuePage() {
             </Field>
           </div>
           <ErrorBox error={action.error} />
+          {action.busy && <div className="notice" role="status"><span className="spinner" /> Asking the CA… An ADCS CA that pends the request is asked again for up to a minute before the order is left pending.</div>}
           {pending ? <PendingOrder order={pending} /> : null}
           <button type="submit" disabled={action.busy || !profile}>{action.busy ? 'Issuing…' : 'Issue certificate'}</button>
         </form>
