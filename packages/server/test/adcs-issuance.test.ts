@@ -45,6 +45,12 @@ describe.each(ENGINES)('ADCS issuance on %s', (engine) => {
     expect(sim.getRequest(Number(order.caRequestId))?.template).toBe('WebServer');
   });
 
+  it('ok/ntlm-handshake-once-per-pooled-socket', async () => {
+    for (let i = 0; i < 5; i++) expect((await issue(env, { profile: 'adcs-web-ntlm', csr: csrPem(`seq${i}.corp.example.test`) })).statusCode).toBe(201);
+    const conn = await env.core.connections.require('sim-ntlm');
+    expect(await env.core.adcs.runtime.pool.client(conn).counters()).toMatchObject({ handshakes: 1 });
+  });
+
   it('ok/server-generated-key-is-sent-as-a-csr', async () => {
     const res = await issue(env, { profile: 'adcs-web', subject: { commonName: 'keygen.corp.example.test' }, sans: ['dns:keygen.corp.example.test'] });
     expect(res.statusCode).toBe(201);
