@@ -38,6 +38,16 @@ async function addressOf(resolver: Resolver, identifier: AcmeIdentifier): Promis
   throw new AcmeProblem('dns', `no A or AAAA record found for ${identifier.value}`);
 }
 
+/** RFC 8738 section 6: the reverse-mapping name of an address (in-addr.arpa / ip6.arpa). */
+export function reverseName(ip: string): string {
+  if (isIP(ip) === 4) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+  const [head = '', tail] = new URL(`http://[${ip}]/`).hostname.slice(1, -1).split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return `${groups.map((g) => g.padStart(4, '0')).join('').split('').reverse().join('.')}.ip6.arpa`;
+}
+
 const hostFor = (address: string) => (isIP(address) === 6 ? `[${address}]` : address);
 
 /** The challenge validators of RFC 8555 section 8.3, 8.4 and RFC 8737, for real over the network. */
@@ -86,9 +96,10 @@ export function createValidators(options: ValidationOptions): Record<AcmeChallen
   const tlsAlpn01: Validator = async (identifier, _token, keyAuthorization) => {
     const address = await addressOf(resolver, identifier);
     const expected = createHash('sha256').update(keyAuthorization).digest();
-    const servername = identifier.type === 'dns' ? identifier.value : undefined;
+    // RFC 8738 section 6: an IP identifier is named in SNI by its reverse-mapping name.
+    const servername = identifier.type === 'dns' ? identifier.value : reverseName(identifier.value);
     const der = await new Promise<Buffer>((resolve, reject) => {
-      const socket = tls.connect({ host: address, port: options.tlsAlpn01Port, ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false, ...(servername ? { servername } : {}), timeout }, () => {
+      const socket = tls.connect({ host: address, port: options.tlsAlpn01Port, ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false, servername, timeout }, () => {
         const cert = socket.getPeerCertificate(false);
         const protocol = socket.alpnProtocol;
         socket.destroy();
