@@ -23,17 +23,21 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
   let dns: TestDnsServer;
   let web: http.Server;
   const tokens = new Map<string, string>();
+  /** Tokens whose first fetch fails (a challenge server that is not ready yet). */
+  const flaky = new Set<string>();
+  let http01Port = 0;
 
   beforeAll(async () => {
     env = await createTestEnv(engine);
     dns = await startTestDnsServer();
     web = http.createServer((req, res) => {
       const token = req.url?.split('/').pop() ?? '';
+      if (flaky.delete(token)) return void res.writeHead(503).end('not yet');
       const body = tokens.get(token);
       res.writeHead(body ? 200 : 404).end(body ?? 'no such token');
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    const http01Port = (web.address() as AddressInfo).port;
+    http01Port = (web.address() as AddressInfo).port;
     app = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0], timeoutMs: 2000 } });
   });
   afterAll(async () => {
@@ -148,6 +152,25 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     }]);
     const unknown = await c.request('GET', `${c.base}/renewal-info/${certId.split('.')[0]}.AQID`);
     expect([unknown.status, unknown.json()['type']]).toEqual([404, 'urn:ietf:params:acme:error:malformed']);
+  });
+
+  it('ok/a failed validation attempt is retried: the challenge stays processing, then turns valid', async () => {
+    const retrying = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0, 300] } });
+    try {
+      const c = await TestAcmeClient.create(retrying, ORIGIN, 'default-tls');
+      await c.register();
+      const order = (await c.newOrder([{ type: 'dns', value: 'retry.acme.test' }])).json<{ authorizations: string[] }>();
+      const authz = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>();
+      const ch = authz.challenges.find((x) => x.type === 'http-01')!;
+      tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+      flaky.add(ch.token);
+      expect((await c.post(ch.url, {})).json()['status']).toBe('processing');
+      expect((await c.pollUntil(order.authorizations[0]!, ['pending']))['status']).toBe('valid');
+      const row = await env.core.db.withTables<{ acme_challenges: { id: string; attempts: number } }>().selectFrom('acme_challenges').select('attempts').where('id', '=', ch.url.split('/').pop()!).executeTakeFirstOrThrow();
+      expect(row.attempts).toBe(1);
+    } finally {
+      await retrying.close();
+    }
   });
 
   it('ok/dns-01 through the configured resolver authorizes a wildcard', async () => {

@@ -28,6 +28,7 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
 
   async function attempt(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<AcmeProblem | null> {
     let last: AcmeProblem | null = null;
+    let attempts = challenge.attempts;
     for (const delay of delays) {
       if (delay > 0) await sleep(delay);
       try {
@@ -35,7 +36,7 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
         return null;
       } catch (err) {
         last = toAcmeProblem(err);
-        await repo.updateChallenge(repo.db, challenge.id, { attempts: challenge.attempts + 1 });
+        await repo.updateChallenge(repo.db, challenge.id, { attempts: ++attempts });
       }
     }
     return last;
