@@ -1,10 +1,10 @@
-import { createHash, randomBytes, sign } from 'node:crypto';
-import { buildCsr, generateKeyPair, parseDn, pemDecode, randomSerial, signCertificate, spkiOf } from '@certbridge/pki';
+import { randomBytes } from 'node:crypto';
+import { pemDecode } from '@certbridge/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issuerAndSerial, openEnvelope, sealEnvelope } from '../src/enrollment/scep/cms-envelope.ts';
-import { algorithm, context, integer, octets, oid, printable, seq, setOf } from '../src/enrollment/scep/der-writer.ts';
+import { openEnvelope } from '../src/enrollment/scep/cms-envelope.ts';
 import { decodePkiMessage } from '../src/enrollment/scep/scep-message.ts';
 import { ENGINES, bearer, createTestEnv, type TestEnv } from './helpers.ts';
+import { AES128, DES3, certRepStatus, clientIdentity, pkcsReq } from './scep-message-builder.ts';
 
 /**
  * SCEP bad input on the in-process app (both engines): PKIOperation bodies that are not
@@ -13,49 +13,13 @@ import { ENGINES, bearer, createTestEnv, type TestEnv } from './helpers.ts';
  * produce a 500 nor issue anything. The client side is built here with the same DER writer.
  */
 const STATIC = 'scep static challenge 1';
-const AES128 = '2.16.840.1.101.3.4.1.2';
-const DES3 = '1.2.840.113549.3.7';
-
-function clientIdentity(cn: string) {
-  const pair = generateKeyPair('RSA-2048');
-  const now = Date.now();
-  const cert = signCertificate({ serialNumber: randomSerial(), subject: parseDn(`CN=${cn}`), spkiDer: spkiOf(pair.publicKey), notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) }, { selfSigned: pair.privateKey });
-  return { ...pair, cert };
-}
-
-/** A PKCSReq pkiMessage (RFC 8894 section 3.2) as a client builds it. */
-function pkcsReq(opts: { raCert: Uint8Array; client: ReturnType<typeof clientIdentity>; challenge?: string; transactionId?: string; cipher?: string; signWith?: ReturnType<typeof clientIdentity> }) {
-  const csr = buildCsr({ subject: parseDn(`CN=${opts.client.cert.length}.scep.example.test`), privateKey: opts.client.privateKey, publicKey: opts.client.publicKey, ...(opts.challenge ? { challengePassword: opts.challenge } : {}) });
-  const envelope = sealEnvelope(csr, opts.raCert, opts.cipher ?? AES128);
-  const attr = (type: string, value: Uint8Array) => seq(oid(type), setOf(value));
-  const attrs = setOf(
-    attr('1.2.840.113549.1.9.3', oid('1.2.840.113549.1.7.1')),
-    attr('1.2.840.113549.1.9.4', octets(createHash('sha256').update(envelope).digest())),
-    attr('2.16.840.1.113733.1.9.2', printable('19')),
-    attr('2.16.840.1.113733.1.9.7', printable(opts.transactionId ?? randomBytes(20).toString('hex'))),
-    attr('2.16.840.1.113733.1.9.5', octets(randomBytes(16))),
-  );
-  const signature = sign('sha256', attrs, (opts.signWith ?? opts.client).privateKey);
-  const implicit = Uint8Array.from(attrs);
-  implicit[0] = 0xa0;
-  const signer = seq(integer(1), issuerAndSerial(opts.client.cert), algorithm('2.16.840.1.101.3.4.2.1'), implicit, algorithm('1.2.840.113549.1.1.1', Uint8Array.of(5, 0)), octets(signature));
-  const signed = seq(integer(1), setOf(algorithm('2.16.840.1.101.3.4.2.1')), seq(oid('1.2.840.113549.1.7.1'), context(0, octets(envelope))), context(0, opts.client.cert), setOf(signer));
-  return Buffer.from(seq(oid('1.2.840.113549.1.7.2'), context(0, signed)));
-}
 
 describe.each(ENGINES)('SCEP bad input on %s', (engine) => {
   let env: TestEnv;
   let raCert: Uint8Array;
   const post = (body: Buffer, contentType = 'application/x-pki-message') =>
     env.app.inject({ method: 'POST', url: '/scep/default-tls/pkiclient.exe?operation=PKIOperation', headers: { 'content-type': contentType }, payload: body });
-  /** pkiStatus and failInfo of a CertRep answer (the RA signature is checked by decodePkiMessage). */
-  const status = (payload: Buffer) => {
-    const der = new Uint8Array(payload);
-    const msg = decodePkiMessage(der);
-    const text = Buffer.from(der).toString('latin1');
-    const printableAfter = (oidDer: string) => { const i = text.indexOf(oidDer); return i < 0 ? undefined : text.slice(i + oidDer.length + 4, i + oidDer.length + 5); };
-    return { valid: msg.signatureValid, messageType: msg.messageType, pkiStatus: printableAfter('\x06\x0a\x60\x86\x48\x01\x86\xf8\x45\x01\x09\x03'), failInfo: printableAfter('\x06\x0a\x60\x86\x48\x01\x86\xf8\x45\x01\x09\x04') };
-  };
+  const status = certRepStatus;
   const certificates = async () => Number((await env.core.db.selectFrom('certificates').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
   beforeAll(async () => {
