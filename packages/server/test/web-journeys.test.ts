@@ -53,7 +53,8 @@ beforeAll(async () => {
   // The defaults of `npm start` (public URL on https, so Secure cookies), on free ports.
   server = await startServer(loadConfig({ CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: '0', CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent' }));
   await seedCertificates();
-  sim = await startAdcsSim(simConfig());
+  const base = simConfig();
+  sim = await startAdcsSim({ ...base, templates: [...(base.templates ?? []), { cn: 'SubCA', displayName: 'Subordinate Certification Authority', enroll: ['alice'], isCa: true }] });
   browser = await launchBrowser();
   page = await browser.context.newPage();
 }, 300_000);
@@ -239,6 +240,15 @@ describe('web UI journeys with ADCS (adcs-sim)', () => {
     await page.locator('td.mono', { hasText: 'ManagerApproval' }).waitFor({ timeout: 30_000 });
     expect(await page.locator('td.mono').allTextContents()).toEqual(expect.arrayContaining(['WebServer', 'ManagerApproval']));
     await shot('ca-adcs');
+  });
+
+  it('ok/creates an internal intermediate CA signed by ADCS', async () => {
+    await page.locator('input[name="sub-name"]').fill('Corp Issuing');
+    await page.locator('input[name="sub-subject"]').fill('CN=Corp Issuing CA, O=Example Corp');
+    await page.locator('select[name="sub-template"]').selectOption('SubCA');
+    await page.getByRole('button', { name: 'Create intermediate' }).click();
+    await heading('Corp Issuing').waitFor({ timeout: 30_000 });
+    expect([await page.locator('.page-header .status').textContent(), await page.locator('dl.facts dd').first().textContent()]).toEqual(['Active', 'Internal intermediate']);
   });
 
   it('ok/makes a profile with the approval template and an application using it', async () => {

@@ -4,7 +4,20 @@ import { get, patch, post, put, qs } from '../api.ts';
 import { abilities, useAuth } from '../auth.tsx';
 import type { Ca, CaServer, Connection, Template } from '../types.ts';
 import { KEY_ALGORITHMS } from '../types.ts';
+import { parseCertificate } from '../x509.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader, Panel, Status, commonName, fmtDate, fmtDay, useAction, useLoad } from '../ui.tsx';
+
+/** Root or intermediate: an internal CA without a parent here may still be signed elsewhere (ADCS, imported). */
+function caKind(c: Ca): string {
+  if (c.type === 'adcs') return 'ADCS';
+  if (c.parentId) return 'Intermediate';
+  try {
+    const parsed = c.certificate ? parseCertificate(c.certificate) : null;
+    return parsed && parsed.subject !== parsed.issuer ? 'Intermediate' : 'Root';
+  } catch {
+    return 'Root';
+  }
+}
 
 const CA_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
 const CA_NAME_HINT = 'Letters, digits, space, . _ -; up to 100.';
@@ -176,7 +189,7 @@ export function CasPage() {
             <tbody>{cas.data?.items.map((c) => (
               <tr key={c.id}>
                 <td><Link to={`/cas/${c.id}`}>{c.name}</Link></td>
-                <td>{c.type === 'adcs' ? 'ADCS' : c.parentId ? 'Intermediate' : 'Root'}</td>
+                <td>{caKind(c)}</td>
                 <td><Status value={c.status} /></td>
                 <td className="hide-phone">{c.subject ?? '—'}</td>
                 <td className="hide-phone">{parentName(c.parentId) || '—'}</td>
@@ -251,6 +264,49 @@ function AdcsTemplates({ ca, manage }: { ca: Ca; manage: boolean }) {
   );
 }
 
+/** An internal intermediate whose certificate this ADCS CA issues (a subordinate-CA template). */
+function AdcsSubordinate({ ca }: { ca: Ca }) {
+  const navigate = useNavigate();
+  const templates = useLoad(() => get<{ items: Template[] }>(`/api/v1/cas/${ca.id}/templates`), [ca.id]);
+  const [f, setF] = useState({ name: '', subject: '', keyAlgorithm: 'RSA-2048', template: 'SubCA' });
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  const [pending, setPending] = useState<Ca>();
+  const action = useAction();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errors: Record<string, string> = {};
+    if (!CA_NAME.test(f.name)) errors['name'] = CA_NAME_HINT;
+    if (!/^\s*[A-Za-z.0-9]+=/.test(f.subject)) errors['subject'] = 'A distinguished name such as CN=Example Issuing CA, O=Example.';
+    if (!f.template) errors['template'] = 'The subordinate-CA template (SubCA on a default ADCS).';
+    setInvalid(errors);
+    if (Object.keys(errors).length) return;
+    const created = await action.run(() => post<Ca & { pendingAtAdcs: boolean }>(`/api/v1/cas/${ca.id}/subordinates`, { ...f, subject: f.subject.trim() }));
+    if (created?.pendingAtAdcs) setPending(created);
+    else if (created) navigate(`/cas/${created.id}`);
+  };
+  return (
+    <Panel title="ADCS-signed intermediate CA">
+      <p className="muted">Certbridge generates the key, ADCS issues the certificate from a subordinate-CA template; the new CA then issues inside Certbridge, chained to your ADCS root.</p>
+      <form onSubmit={(e) => void submit(e)} noValidate className="form">
+        <div className="grid-2">
+          <Field label="Name" error={invalid['name']} hint={CA_NAME_HINT}><input name="sub-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} /></Field>
+          <Field label="Subject" error={invalid['subject']}><input name="sub-subject" value={f.subject} placeholder="CN=Example Issuing CA, O=Example" onChange={(e) => setF({ ...f, subject: e.target.value })} /></Field>
+          <Field label="Key algorithm"><select name="sub-key" value={f.keyAlgorithm} onChange={(e) => setF({ ...f, keyAlgorithm: e.target.value })}>{KEY_ALGORITHMS.map((k) => <option key={k}>{k}</option>)}</select></Field>
+          <Field label="ADCS template" error={invalid['template']}>
+            <select name="sub-template" value={f.template} onChange={(e) => setF({ ...f, template: e.target.value })}>
+              {!templates.data?.items.some((t) => t.name === 'SubCA') && <option value="SubCA">SubCA</option>}
+              {templates.data?.items.map((t) => <option key={t.name} value={t.name}>{t.displayName || t.name} ({t.name})</option>)}
+            </select>
+          </Field>
+        </div>
+        <ErrorBox error={action.error} />
+        {pending && <div className="notice" role="status">Request pending at ADCS: <Link to={`/cas/${pending.id}`}>{pending.name}</Link> stays disabled until a CA manager approves it.</div>}
+        <button type="submit" disabled={action.busy}>{action.busy ? 'Asking ADCS…' : 'Create intermediate'}</button>
+      </form>
+    </Panel>
+  );
+}
+
 export function CaDetailPage() {
   const { id = '' } = useParams();
   const { me } = useAuth();
@@ -267,7 +323,8 @@ export function CaDetailPage() {
       <div className="two-columns">
         <Panel title="Details">
           <dl className="facts">
-            <dt>Type</dt><dd>{c.type === 'adcs' ? 'ADCS' : c.parentId ? 'Internal intermediate' : 'Internal root'}</dd>
+            <dt>Type</dt><dd>{c.type === 'adcs' ? 'ADCS' : `Internal ${caKind(c).toLowerCase()}`}</dd>
+            {c.type !== 'adcs' && c.certificate && <><dt>Issuer</dt><dd>{(() => { try { return parseCertificate(c.certificate).issuer; } catch { return '—'; } })()}</dd></>}
             <dt>Subject</dt><dd>{c.subject ?? '—'}</dd>
             <dt>Key</dt><dd>{c.keyAlgorithm ?? '—'}</dd>
             <dt>Valid</dt><dd>{fmtDay(c.notBefore)} – {fmtDay(c.notAfter)}</dd>
@@ -297,7 +354,7 @@ export function CaDetailPage() {
           )}
         </Panel>
       </div>
-      {c.type === 'adcs' && <><AdcsServers ca={c} manage={can.manageCas} /><AdcsTemplates ca={c} manage={can.manageCas} /></>}
+      {c.type === 'adcs' && <><AdcsServers ca={c} manage={can.manageCas} /><AdcsTemplates ca={c} manage={can.manageCas} />{can.manageCas && <AdcsSubordinate ca={c} />}</>}
       {c.certificate && <details className="panel"><summary>CA certificate ({commonName(c.subject ?? c.name)})</summary><pre className="pem">{c.certificate}</pre></details>}
     </>
   );
