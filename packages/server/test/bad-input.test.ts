@@ -134,7 +134,10 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
     f.certB = b.json<{ certificate: { id: string } }>().certificate.id;
     f.orderB = b.json<{ order: { id: string } }>().order.id;
   });
-  afterAll(async () => f?.env.close());
+  afterAll(async () => {
+    await f?.env.core.adcs.runtime.close();
+    await f?.env.close();
+  });
 
   describe('bodies that cannot be decoded, on every route with a JSON body', () => {
     const BIG = `{"name":"${'a'.repeat(300 * 1024)}"}`;
@@ -358,6 +361,14 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
     it.each(['=', '=value', 'CN=', 'CN=a,,', 'CN=a,=b', 'NOTANATTRIBUTE=x', 'CN=a+'])('fail/a CA subject of %j is 400 and creates no CA', async (subject) => {
       const before = await counts();
       const res = await send({ method: 'POST', url: '/api/v1/cas', headers: bearer(f.adminToken), payload: { name: `subj-${randomUUID().slice(0, 8)}`, kind: 'root', subject, keyAlgorithm: 'EC-P256' } });
+      expect({ ...outcome(res), changed: changed(before, await counts()) }).toEqual({ ...err(400, 'VALIDATION_FAILED'), changed: {} });
+    });
+
+    it.each(['=', '=value', 'CN=a,,', 'NOTANATTRIBUTE=x'])('fail/an ADCS subordinate subject of %j is 400 VALIDATION_FAILED and creates no CA', async (subject) => {
+      const connection = await f.env.core.connections.create(f.admin, { type: 'adcs', name: `c-${randomUUID().slice(0, 8)}`, url: 'https://127.0.0.1:9/certsrv', domain: 'CORP', username: 'alice', password: 'Passw0rd!', auth: 'basic', timeoutMs: 500 });
+      const parent = await f.env.core.adcs.cas.create(f.admin, { name: `adcs-${randomUUID().slice(0, 8)}`, servers: [{ connection: connection.id, priority: 1 }] });
+      const before = await counts();
+      const res = await send({ method: 'POST', url: `/api/v1/cas/${parent.id}/subordinates`, headers: bearer(f.adminToken), payload: { name: `sub-${randomUUID().slice(0, 8)}`, subject, keyAlgorithm: 'EC-P256' } });
       expect({ ...outcome(res), changed: changed(before, await counts()) }).toEqual({ ...err(400, 'VALIDATION_FAILED'), changed: {} });
     });
 

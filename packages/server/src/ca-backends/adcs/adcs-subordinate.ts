@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { buildCsr, exportPrivateKeyPkcs8Der, generateKeyPair, parseCertificate, parseDn, type KeyAlgorithm } from '@certbridge/pki';
+import { buildCsr, exportPrivateKeyPkcs8Der, generateKeyPair, parseCertificate, type KeyAlgorithm } from '@certbridge/pki';
 import { appendAudit } from '../../audit/audit-log.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { requirePermission } from '../../auth/rbac.ts';
@@ -9,6 +9,7 @@ import type { Clock } from '../../clock.ts';
 import type { CaRow, Database } from '../../db/schema.ts';
 import { AppError, conflict } from '../../errors.ts';
 import type { CasRepository } from '../../repositories/cas-repository.ts';
+import { subjectFromInput } from '../../issuance/request-facts.ts';
 import { backendFor, type BackendDeps } from '../registry.ts';
 import type { IssueResult } from '../types.ts';
 
@@ -49,7 +50,7 @@ export function createAdcsSubordinates(deps: { db: Kysely<Database>; cas: CasRep
       const parent = await cas.find(parentIdOrName);
       if (!parent || parent.type !== 'adcs') throw new AppError('VALIDATION_FAILED', `${parentIdOrName} is not an ADCS CA`);
       if (await cas.find(input.name)) throw conflict(`a CA named ${input.name} already exists`);
-      const subject = parseDn(input.subject.includes('=') ? input.subject : `CN=${input.subject}`);
+      const subject = subjectFromInput(input.subject); // a bad DN is VALIDATION_FAILED, not a 500
       const pair = generateKeyPair(input.keyAlgorithm);
       const csrDer = buildCsr({ subject, privateKey: pair.privateKey, publicKey: pair.publicKey });
       const spkiDer = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
