@@ -1,15 +1,13 @@
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, CRLReason, Certificate, Extension } from '@peculiar/asn1-x509';
-import {
-  BasicOCSPResponse, CertID, CertStatus, KeyHash, OCSPRequest, OCSPResponse, OCSPResponseStatus, ResponderID,
-  ResponseBytes, ResponseData, RevokedInfo, SingleResponse, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
-} from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { OCSPRequest, OCSPResponse, OCSPResponseStatus, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
+import * as der from './der.ts';
+import { ocspResponseDer, responseDataDer, type SingleResponseDer } from './ocsp-der.ts';
 import { PkiError, check, guard } from './errors.ts';
 import { signBytes, signatureSchemeFor } from './algorithms.ts';
 import { REVOCATION_REASON_CODES, type RevocationReason } from './crl.ts';
 import { issuerContext, type Signer } from './issuer.ts';
 import { integerToSerialHex, serialHexToBytes, serialToInteger } from './serial.ts';
-import { cachedCertificate, issuerHashes } from './ocsp-hashes.ts';
+import { issuerHashes } from './ocsp-hashes.ts';
 
 /** OCSP requests and responses (RFC 6960 sections 4.1 and 4.2). */
 
@@ -51,32 +49,23 @@ export function parseOcspRequest(der: Uint8Array): { certIds: OcspCertId[]; nonc
   return { certIds, nonce };
 }
 
-function certStatus(s: OcspCertStatus): CertStatus {
+/** The status in the encoder's terms; validates the reason. */
+function statusDer(s: OcspCertStatus): SingleResponseDer['status'] {
   switch (s.status) {
-    case 'good': return new CertStatus({ good: null });
-    case 'unknown': return new CertStatus({ unknown: null });
+    case 'good': return { kind: 'good' };
+    case 'unknown': return { kind: 'unknown' };
     case 'revoked': {
       const code = s.reason === undefined ? undefined : REVOCATION_REASON_CODES[s.reason];
       if (s.reason !== undefined && code === undefined) throw new PkiError('MALFORMED', `unknown revocation reason "${s.reason}"`);
-      return new CertStatus({ revoked: new RevokedInfo({ revocationTime: wholeSeconds(s.revokedAt), revocationReason: code === undefined ? undefined : new CRLReason(code) }) });
+      return { kind: 'revoked', revokedAt: validDate(s.revokedAt), ...(code === undefined ? {} : { reasonCode: code }) };
     }
     default: throw new PkiError('MALFORMED', 'unknown OCSP certificate status');
   }
 }
 
-/** GeneralizedTime in DER carries no fractional seconds when they are zero (RFC 5280 section 4.1.2.5.2). */
-function wholeSeconds(d: Date): Date {
+function validDate(d: Date): Date {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new PkiError('MALFORMED', 'OCSP times must be valid Dates');
-  return new Date(Math.floor(d.getTime() / 1000) * 1000);
-}
-
-function certIdOf(id: OcspCertId): CertID {
-  return new CertID({
-    hashAlgorithm: new AlgorithmIdentifier({ algorithm: id.hashAlgorithmOid, parameters: new Uint8Array([5, 0]).buffer }),
-    issuerNameHash: new OctetString(id.issuerNameHash.slice().buffer),
-    issuerKeyHash: new OctetString(id.issuerKeyHash.slice().buffer),
-    serialNumber: serialToInteger(serialHexToBytes(id.serialHex)).buffer as ArrayBuffer,
-  });
+  return d;
 }
 
 /**
@@ -88,33 +77,31 @@ export function signOcspResponse(opts: SignOcspResponseOptions): Uint8Array {
   // Checks the key matches the responder certificate before anything is signed.
   issuerContext(opts.responder);
   const scheme = signatureSchemeFor(opts.responder.privateKey);
-  const data = new ResponseData({
-    responderID: new ResponderID({ byKey: new KeyHash(responderKeyHash(opts.responder.certificateDer)) }),
-    producedAt: wholeSeconds(opts.producedAt),
-    responses: opts.responses.map((r) => new SingleResponse({
-      certID: certIdOf(r.certId), certStatus: certStatus(r.status), thisUpdate: wholeSeconds(r.thisUpdate),
-      nextUpdate: r.nextUpdate ? wholeSeconds(r.nextUpdate) : undefined,
+  const tbs = responseDataDer({
+    responderKeyHash: responderKeyHash(opts.responder.certificateDer),
+    producedAt: validDate(opts.producedAt),
+    responses: opts.responses.map((r) => ({
+      hashAlgorithmOid: r.certId.hashAlgorithmOid, issuerNameHash: r.certId.issuerNameHash, issuerKeyHash: r.certId.issuerKeyHash,
+      serialContent: serialToInteger(serialHexToBytes(r.certId.serialHex)), status: statusDer(r.status), thisUpdate: validDate(r.thisUpdate),
+      ...(r.nextUpdate ? { nextUpdate: validDate(r.nextUpdate) } : {}),
     })),
-    responseExtensions: opts.nonce
-      ? [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(opts.nonce.slice().buffer) })]
-      : undefined,
+    ...(opts.nonce ? { nonce: opts.nonce } : {}),
   });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(data));
-  const signature = signBytes(scheme, opts.responder.privateKey, tbsDer);
-  const certs: Certificate[] | undefined = opts.responderChain?.length ? opts.responderChain.map(cachedCertificate) : undefined;
-  const basic = new BasicOCSPResponse({ tbsResponseData: data, signatureAlgorithm: scheme.algorithm, signature: signature.slice().buffer, certs });
-  const response = new OCSPResponse({
-    responseStatus: OCSPResponseStatus.successful,
-    responseBytes: new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(AsnConvert.serialize(basic)) }),
-  });
-  return new Uint8Array(AsnConvert.serialize(response));
+  const chain = opts.responderChain ?? [];
+  for (const cert of chain) {
+    // Included verbatim, so at least make sure each is one DER SEQUENCE and not, say, PEM text.
+    const ok = guard('responderChain certificate', () => { const t = der.readTlv(cert, 0); return t.tag === 0x30 && t.end === cert.length; });
+    check(ok, 'responderChain certificate: not one DER SEQUENCE');
+  }
+  const signature = signBytes(scheme, opts.responder.privateKey, tbs);
+  return ocspResponseDer(tbs, scheme.algorithmDer, signature, chain);
 }
 
 /** ResponderID byKey: SHA-1 of the responder's subjectPublicKey (RFC 6960 section 4.2.1). */
-function responderKeyHash(certDer: Uint8Array): ArrayBuffer {
+function responderKeyHash(certDer: Uint8Array): Uint8Array {
   const hashes = issuerHashes(certDer, '1.3.14.3.2.26');
   check(hashes, 'OCSP responder: SHA-1 unavailable');
-  return hashes.keyHash.slice().buffer;
+  return hashes.keyHash;
 }
 
 const ERROR_STATUS = {
