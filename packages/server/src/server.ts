@@ -52,6 +52,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     boss = await startJobs(handle, core, log);
   } catch (err) {
     await Promise.all([http.close(), https.close()]);
+    await handle.close();
     throw err;
   }
   // Links new audit rows into the hash chain about once a second (see audit/audit-log.ts).

@@ -45,9 +45,24 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     'adcs-templates-refresh': async () => void (await core.adcs.templates.refreshAll()),
   };
   for (const [name, cron] of Object.entries(SCHEDULES) as [JobName, string][]) {
-    await boss.createQueue(name);
+    await createQueue(boss, name);
     await boss.schedule(name, cron);
     await boss.work(name, async () => handlers[name]());
   }
   return boss;
+}
+
+/**
+ * pg-boss 10's `create_queue` deadlocks (PostgreSQL 40P01) when two instances create the same
+ * queue at the same moment; the loser's transaction is rolled back, and retrying then finds the
+ * queue the winner made (ON CONFLICT DO NOTHING).
+ */
+async function createQueue(boss: PgBoss, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await boss.createQueue(name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+    }
+  }
 }
