@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { appendAudit } from '../../audit/audit-log.ts';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealer.ts';
-import type { ApplicationRow } from '../../db/schema.ts';
+import type { Kysely } from 'kysely';
+import type { ApplicationRow, Database } from '../../db/schema.ts';
 import type { CatalogRepository } from '../../repositories/catalog-repository.ts';
 import type { AcmeRepository } from './acme-repository.ts';
-import type { AccountRow } from './acme-tables.ts';
+import { acmeDb, type AccountRow } from './acme-tables.ts';
 import type { AcmeDirectory } from './acme-views.ts';
 import { decodeJws, decodePayload, jwkThumbprint, verifySignature } from './jws.ts';
 import { AcmeProblem } from './problems.ts';
@@ -34,7 +36,7 @@ function checkContacts(contact: string[]): string[] {
  * ACME accounts of one directory (profile): creation with optional external account binding
  * (section 7.3.4), lookup by key, contact update, deactivation and key rollover (7.3.5).
  */
-export function createAcmeAccounts(deps: { repo: AcmeRepository; catalog: CatalogRepository; sealer: Sealer; clock: Clock }) {
+export function createAcmeAccounts(deps: { db: Kysely<Database>; repo: AcmeRepository; catalog: CatalogRepository; sealer: Sealer; clock: Clock }) {
   const { repo, sealer } = deps;
 
   /** Verifies the EAB JWS (HS256 over the account JWK, section 7.3.4); returns the key row. */
@@ -75,12 +77,14 @@ export function createAcmeAccounts(deps: { repo: AcmeRepository; catalog: Catalo
       } else if (await repo.eabRequired(dir.application.id)) {
         throw new AcmeProblem('externalAccountRequired', `directory ${dir.profile.slug} requires an external account binding (ask the application owner for an EAB key)`);
       }
-      const account = await repo.db.transaction().execute(async (trx) => {
-        const row = await repo.insertAccount(trx, {
+      const account = await deps.db.transaction().execute(async (trx) => {
+        const atrx = acmeDb(trx);
+        const row = await repo.insertAccount(atrx, {
           id: randomUUID(), profile_id: dir.profile.id, application_id: application.id, thumbprint, jwk: JSON.stringify(jwk),
           status: 'valid', contact: JSON.stringify(contact), eab_key_id: eabKeyId,
         });
-        if (eabKeyId && !(await repo.bindEabKey(trx, eabKeyId, row.id))) throw new AcmeProblem('unauthorized', `external account key ${eabKeyId} is already bound to an account`);
+        if (eabKeyId && !(await repo.bindEabKey(atrx, eabKeyId, row.id))) throw new AcmeProblem('unauthorized', `external account key ${eabKeyId} is already bound to an account`);
+        await appendAudit(trx, { actor: null, action: 'acme.account.create', resourceType: 'acme-account', resourceId: row.id, outcome: 'success', details: { profile: dir.profile.slug, application: application.name, eabKeyId, contact } }, deps.clock);
         return row;
       });
       return { account, created: true };

@@ -29,7 +29,7 @@ export function createAcmeModule(core: Core, options: AcmeOptions & { publicUrl:
   return {
     repo,
     decoder: createAcmeRequestDecoder({ repo, clock: core.clock, publicUrl: options.publicUrl }),
-    accounts: createAcmeAccounts({ repo, catalog: core.repos.catalog, sealer: core.sealer, clock: core.clock }),
+    accounts: createAcmeAccounts({ db: core.db, repo, catalog: core.repos.catalog, sealer: core.sealer, clock: core.clock }),
     orders: createAcmeOrders({ repo, issuance: core.issuance, orders: core.repos.orders, certificates: core.repos.certificates, catalog: core.repos.catalog, clock: core.clock, ...(options.limits ? { limits: options.limits } : {}) }),
     runner: createChallengeRunner({ repo, clock: core.clock }, { validators, ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}) }),
     revocation: createAcmeRevocation({ repo, certificates: core.certificates }),
