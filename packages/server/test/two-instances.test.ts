@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildCsr, generateKeyPair, parseCrl, parseDn, pemEncode } from '@certbridge/pki';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
@@ -31,10 +32,9 @@ describe.skipIf(!PG)('two instances on one PostgreSQL database (skipped without 
     const res = await fetch(`${server.httpUrl}${p}`, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
     return { status: res.status, headers: res.headers, body: res.headers.get('content-type')?.includes('json') ? await res.json() : new Uint8Array(await res.arrayBuffer()) };
   };
-  const count = async (table: 'users' | 'cas' | 'api_tokens', where: [string, string] | null = null) => {
-    let q = db.handle.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n'));
-    if (where) q = q.where(where[0] as never, '=', where[1]);
-    return Number((await q.executeTakeFirstOrThrow()).n);
+  const count = async (table: 'users' | 'cas' | 'api_tokens', where: { column: 'username' | 'name'; value: string } | null = null) => {
+    const filter = where ? sql<boolean>`${sql.ref(where.column)} = ${where.value}` : sql<boolean>`true`;
+    return Number((await db.handle.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where(filter).executeTakeFirstOrThrow()).n);
   };
 
   beforeAll(async () => {
@@ -62,8 +62,8 @@ describe.skipIf(!PG)('two instances on one PostgreSQL database (skipped without 
   it('ok/bootstrap ran exactly once: one first start, one admin, one root CA, one token', async () => {
     expect({
       firstStarts: [a.bootstrap.firstStart, b.bootstrap.firstStart].filter(Boolean).length,
-      admins: await count('users', ['username', 'admin']),
-      roots: await count('cas', ['name', 'Certbridge Root CA']),
+      admins: await count('users', { column: 'username', value: 'admin' }),
+      roots: await count('cas', { column: 'name', value: 'Certbridge Root CA' }),
       cas: await count('cas'),
       tokens: await count('api_tokens'),
     }).toEqual({ firstStarts: 1, admins: 1, roots: 1, cas: 2, tokens: 1 });

@@ -1,0 +1,140 @@
+/**
+ * REST issuance on the internal CA (issue 2 "Speed"): N concurrent
+ * `POST /api/v1/applications/default/certificates` with pre-generated EC P-256 CSRs, through the
+ * real server process (`certbridge serve`, HTTP listener, keep-alive), each certificate stored,
+ * on PGlite and on PostgreSQL. Compared with the bare ceiling measured in this same run: CSR
+ * parse + signature verify + certificate sign with @certbridge/pki, no HTTP, no database.
+ *
+ * Environment: BENCH_N (requests per engine, default 3000), BENCH_CONCURRENCY (default 48),
+ * BENCH_MAX_SECONDS (per engine, default 60), BENCH_ENGINES (default "pglite,postgres"),
+ * BENCH_LOG_LEVEL (server log level, default warn), BENCH_CPU_PROF (directory: write the
+ * server's CPU profile there), TEST_DATABASE_URL (PostgreSQL server; a fresh database is made).
+ */
+import http from 'node:http';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import {
+  buildCsr, generateKeyPair, parseCsr, parseDn, pemEncode, randomSerial, signCertificate, verifyCsrSignature, type Signer,
+} from '@certbridge/pki';
+import { freshPostgres, startServerProcess } from './lib/server-process.ts';
+import { percentile, table } from './lib/stats.ts';
+
+const N = Number(process.env['BENCH_N'] ?? 3000);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 48);
+const MAX_SECONDS = Number(process.env['BENCH_MAX_SECONDS'] ?? 60);
+const ENGINES = (process.env['BENCH_ENGINES'] ?? 'pglite,postgres').split(',').map((e) => e.trim()).filter(Boolean);
+const PG_BASE = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const WARMUP = 200;
+const DAY_MS = 86_400_000;
+
+interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string }
+
+function makeCsrs(count: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const pair = generateKeyPair('EC-P256');
+    const cn = `bench-${i}.example.test`;
+    out.push(pemEncode('CERTIFICATE REQUEST', buildCsr({ subject: parseDn(`CN=${cn}`), sans: [{ type: 'dns', value: cn }], privateKey: pair.privateKey, publicKey: pair.publicKey })));
+  }
+  return out;
+}
+
+/** The same work the internal backend does per request, minus HTTP, policy, storage and audit. */
+function bareCeiling(csrs: string[]): Result {
+  const caPair = generateKeyPair('EC-P256');
+  const caSpki = new Uint8Array(caPair.publicKey.export({ type: 'spki', format: 'der' }));
+  const now = new Date();
+  const caDer = signCertificate({ serialNumber: randomSerial(), subject: parseDn('CN=Bench CA'), spkiDer: caSpki, notBefore: now, notAfter: new Date(now.getTime() + 3650 * DAY_MS), ca: { pathLength: 0 }, keyUsages: ['keyCertSign', 'cRLSign'] }, { selfSigned: caPair.privateKey });
+  const signer: Signer = { certificateDer: caDer, privateKey: caPair.privateKey };
+  const latenciesMs: number[] = [];
+  const issueOne = (pem: string) => {
+    const csr = parseCsr(pem);
+    if (!verifyCsrSignature(csr)) throw new Error('CSR signature does not verify');
+    const t = Date.now();
+    return signCertificate({
+      serialNumber: randomSerial(), subject: csr.subject, spkiDer: csr.spkiDer, sans: csr.sans, notBefore: new Date(t - 60_000), notAfter: new Date(t + 90 * DAY_MS),
+      keyUsages: ['digitalSignature', 'keyEncipherment'], extendedKeyUsages: ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'],
+      aia: { caIssuers: ['http://pki.bench.test/ca/x.crt'], ocsp: ['http://pki.bench.test/ocsp/x'] }, crlDistributionPoints: ['http://pki.bench.test/crl/x.crl'],
+    }, signer);
+  };
+  for (const pem of csrs.slice(0, WARMUP)) issueOne(pem);
+  const start = performance.now();
+  for (const pem of csrs) {
+    const t0 = performance.now();
+    issueOne(pem);
+    latenciesMs.push(performance.now() - t0);
+  }
+  return { name: 'bare ceiling (1 thread)', ok: csrs.length, errors: 0, seconds: (performance.now() - start) / 1000, latenciesMs };
+}
+
+function post(agent: http.Agent, url: URL, token: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `CONCURRENCY` keep-alive connections, each sending its next request as soon as the last one answers. */
+async function load(name: string, baseUrl: string, token: string, bodies: string[], deadline: number): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const url = new URL('/api/v1/applications/default/certificates', baseUrl);
+  const latenciesMs: number[] = [];
+  let next = 0, ok = 0, errors = 0, firstError: string | undefined;
+  const start = performance.now();
+  const worker = async () => {
+    while (next < bodies.length && performance.now() < deadline) {
+      const body = bodies[next++]!;
+      const t0 = performance.now();
+      try {
+        const res = await post(agent, url, token, body);
+        if (res.status === 201) ok++, latenciesMs.push(performance.now() - t0);
+        else errors++, (firstError ??= `${res.status} ${res.body.slice(0, 200)}`);
+      } catch (err) {
+        errors++, (firstError ??= String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  return { name, ok, errors, seconds, latenciesMs, ...(firstError ? { firstError } : {}) };
+}
+
+async function runEngine(engine: string, bodies: string[]): Promise<Result> {
+  const pgdb = engine === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
+  const server = await startServerProcess({
+    ...(pgdb ? { databaseUrl: pgdb.url } : {}), logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
+    ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
+  });
+  try {
+    const warm = await load(`${engine} warm-up`, server.httpUrl, server.token, bodies.slice(0, WARMUP), Infinity);
+    if (warm.errors) throw new Error(`warm-up failed on ${engine}: ${warm.firstError}`);
+    return await load(`REST on ${engine}`, server.httpUrl, server.token, bodies.slice(WARMUP), performance.now() + MAX_SECONDS * 1000);
+  } finally {
+    await server.stop();
+    await pgdb?.drop();
+  }
+}
+
+const loadAtStart = os.loadavg()[0]!.toFixed(1);
+const csrs = makeCsrs(N + WARMUP);
+const bodies = csrs.map((csr) => JSON.stringify({ profile: 'default-tls', csr }));
+const ceiling = bareCeiling(csrs.slice(0, Math.min(csrs.length, 3000)));
+const results: Result[] = [ceiling];
+for (const engine of ENGINES) results.push(await runEngine(engine, bodies));
+
+const ceilingRate = ceiling.ok / ceiling.seconds;
+console.log(`\nissue-internal: ${N} EC P-256 CSR issuances per engine, concurrency ${CONCURRENCY}, ${MAX_SECONDS}s cap, node ${process.version}, ${os.cpus().length} CPUs, load average at start ${loadAtStart}, at end ${os.loadavg()[0]!.toFixed(1)}`);
+console.log(table(['run', 'certificates', 'errors', 'cert/s', 'p50 ms', 'p99 ms', 'ratio to ceiling'], results.map((r) => {
+  const rate = r.ok / r.seconds;
+  return [r.name, String(r.ok), String(r.errors), rate.toFixed(0), percentile(r.latenciesMs, 50).toFixed(2), percentile(r.latenciesMs, 99).toFixed(2), (rate / ceilingRate).toFixed(3)];
+})));
+for (const r of results) if (r.firstError) console.log(`${r.name}: first error: ${r.firstError}`);
+console.log(`target: >= 5000 cert/s on PostgreSQL. Reproduce: cd ${process.cwd()} && BENCH_N=${N} BENCH_CONCURRENCY=${CONCURRENCY} TEST_DATABASE_URL=${PG_BASE} node --import tsx bench/issue-internal.ts`);
+if (results.some((r) => r.errors > 0)) process.exitCode = 1;

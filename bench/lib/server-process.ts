@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = 'packages/server/src/cli/main.ts';
+
+export interface ServerProcess {
+  httpUrl: string;
+  token: string;
+  /** SIGTERM, wait for the exit (a CPU profile is written then), drop the database, remove the data dir. */
+  stop(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database next to `baseUrl`; `drop` removes it (with force). */
+export async function freshPostgres(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `certbridge_bench_${randomBytes(5).toString('hex')}`;
+  const query = async (text: string) => {
+    const c = new pg.Client({ connectionString: baseUrl });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
+  await query(`create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => query(`drop database if exists ${name} with (force)`) };
+}
+
+/**
+ * Starts `certbridge serve` as its own process (as `npm start` does), on free ports, with a
+ * throwaway data directory, and waits for its "listening" line.
+ */
+export async function startServerProcess(opts: { databaseUrl?: string; cpuProfileDir?: string; logLevel?: string }): Promise<ServerProcess> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-bench-'));
+  const token = `cbt_bench_${randomBytes(16).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: '0', CERTBRIDGE_HTTPS_PORT: '0',
+    CERTBRIDGE_BOOTSTRAP_TOKEN: token, CERTBRIDGE_LOG_LEVEL: opts.logLevel ?? 'warn',
+  };
+  delete env['DATABASE_URL'];
+  if (opts.databaseUrl) env['DATABASE_URL'] = opts.databaseUrl;
+  const nodeArgs = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), '--import', 'tsx', CLI, 'serve'];
+  const child: ChildProcess = spawn(process.execPath, nodeArgs, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const httpUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+) and/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`the server exited (${code}) before listening: ${stderr.trim().split('\n').at(-1)}`)));
+  });
+  return {
+    httpUrl,
+    token,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
