@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { pemEncode } from '@certbridge/pki';
+import { pemEncode, REVOCATION_REASON_CODES, type RevocationReason } from '@certbridge/pki';
 import { verifyAuditChain } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/principal.ts';
 import { loadConfig } from '../config/config.ts';
@@ -44,6 +44,11 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'certbridge serve',
     async run(_args, out) {
       const server = await startServer(loadConfig());
+      // Listen for stop signals before saying we are up: a supervisor may send one at once.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
       const b = server.bootstrap;
       out(`Certbridge is listening on ${server.httpUrl} and ${server.httpsUrl}`);
       if (b.firstStart) {
@@ -52,11 +57,7 @@ export const COMMANDS: Record<string, Command> = {
       } else {
         out(`Admin API token: ${b.tokenFile}; root CA certificate: ${b.rootCaFile}`);
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await server.close();
       return 0;
     },
@@ -164,8 +165,11 @@ export const COMMANDS: Record<string, Command> = {
     run: async (args, out) => {
       const { values, positionals } = parseArgs({ args, options: { reason: { type: 'string', default: 'unspecified' } }, allowPositionals: true, strict: true });
       if (positionals.length !== 1) throw new CliError('give the certificate id');
+      const reason = String(values.reason);
+      // An unknown reason must be refused before anything is stored: the CRL could not be signed with it.
+      if (!(reason in REVOCATION_REASON_CODES)) throw new CliError(`--reason must be one of ${Object.keys(REVOCATION_REASON_CODES).join(', ')}`);
       return withCore(async (core) => {
-        const cert = await core.certificates.revoke(await cliPrincipal(core), positionals[0]!, values.reason as never);
+        const cert = await core.certificates.revoke(await cliPrincipal(core), positionals[0]!, reason as RevocationReason);
         out(`revoked ${cert.id} serial ${cert.serial_hex} (${cert.revocation_reason})`);
         return 0;
       });
