@@ -5,13 +5,15 @@ import {
   BasicOCSPResponse, CertID, CertStatus, KeyHash, OCSPResponse, OCSPResponseStatus, ResponderID, ResponseBytes, ResponseData, RevokedInfo,
   SingleResponse, id_pkix_ocsp_basic, id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { issuerHashes, signOcspResponse, type OcspSingleResponse } from './ocsp.ts';
+import { issuerHashes, parseOcspRequest, parseOcspRequestGeneral, signOcspResponse, type OcspSingleResponse } from './ocsp.ts';
+import { decodeOcspRequestFast } from './ocsp-der.ts';
 import { REVOCATION_REASON_CODES } from './crl.ts';
 import { serialHexToBytes, serialToInteger } from './serial.ts';
 import { signatureSchemeFor } from './algorithms.ts';
 import * as der from './der.ts';
 import { PkiError } from './errors.ts';
-import { makeIssued, makeRoot, type TestCa } from './test-helpers.ts';
+import { makeIssued, makeRoot, openssl, workdir, type TestCa } from './test-helpers.ts';
+import { afterAll } from 'vitest';
 
 /** ocsp-der.ts against @peculiar/asn1-ocsp: same bytes, signature aside. */
 
@@ -78,5 +80,44 @@ describe('ocsp-der against asn1-ocsp', () => {
     ['fail/two certificates glued together', [new Uint8Array([...root.certificateDer, ...root.certificateDer])], new PkiError('MALFORMED', 'responderChain certificate: not one DER SEQUENCE')],
   ])('%s', (_n, chain, error) => {
     expect(() => signOcspResponse({ responder: root, producedAt: new Date(), responses: CASES[0]?.[1] ?? [], responderChain: chain })).toThrow(error);
+  });
+});
+
+describe('OCSP request decoding against asn1-ocsp', () => {
+  const wd = workdir();
+  afterAll(() => wd.cleanup());
+  const rootFile = wd.write('root.pem', root.pem);
+  const leafFile = wd.write('leaf.pem', delegated.pem);
+  const request = (name: string, extra: string[]): Uint8Array => {
+    const res = openssl(['ocsp', ...extra, '-issuer', rootFile, '-cert', leafFile, '-cert', rootFile, '-reqout', wd.path(name)]);
+    if (res.status !== 0) throw new Error(res.out);
+    return new Uint8Array(wd.read(name));
+  };
+  const view = (r: { certIds: unknown[]; nonce?: Uint8Array }): string => JSON.stringify({ ids: r.certIds, nonce: r.nonce ? [...r.nonce] : null });
+  const SAMPLES: [string, () => Uint8Array][] = [
+    ['two certificates with nonce', () => request('a.der', [])],
+    ['SHA-256 CertIDs without nonce', () => request('b.der', ['-no_nonce', '-sha256'])],
+  ];
+
+  it.each(SAMPLES)('ok/%s: the fast decoder accepts and agrees', (_n, make) => {
+    const der = make();
+    expect([view(decodeOcspRequestFast(der)), parseOcspRequest(der).certIds.length]).toEqual([view(parseOcspRequestGeneral(der)), 2]);
+  });
+
+  it.each(SAMPLES)('ok/%s: every single-bit flip the fast decoder accepts decodes the same in asn1-schema', (_n, make) => {
+    const good = make();
+    const disagreements: string[] = [];
+    for (let i = 0; i < good.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const b = good.slice();
+        b[i] = (b[i] ?? 0) ^ bit;
+        let fast: string;
+        try { fast = view(decodeOcspRequestFast(b)); } catch { continue; }
+        let general: string;
+        try { general = view(parseOcspRequestGeneral(b)); } catch (e) { general = String(e); }
+        if (fast !== general) disagreements.push(`byte ${i} bit ${bit}: ${general.slice(0, 100)}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
   });
 });

@@ -1,10 +1,13 @@
 import * as der from './der.ts';
 import { OID_EXT } from './oids.ts';
+import { readExtension } from './extensions-der.ts';
+import { integerToSerialHex } from './serial.ts';
 
 /**
- * BasicOCSPResponse encoding (RFC 6960 section 4.2.1) with der.ts: an OCSP responder signs one
- * response per request, and asn1-schema cost several times the ECDSA signature itself.
- * ocsp-der.test.ts checks the output byte for byte against @peculiar/asn1-ocsp.
+ * OCSP on der.ts: BasicOCSPResponse encoding (RFC 6960 section 4.2.1) and plain request
+ * decoding (section 4.1.1). A responder handles one request and signs one response per query,
+ * and asn1-schema cost several times the ECDSA signature itself. ocsp-der.test.ts checks both
+ * against @peculiar/asn1-ocsp.
  */
 
 const OID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
@@ -55,4 +58,46 @@ export function responseDataDer(p: { responderKeyHash: Uint8Array; producedAt: D
 export function ocspResponseDer(tbs: Uint8Array, algorithmDer: Uint8Array, signature: Uint8Array, certs: Uint8Array[]): Uint8Array {
   const basic = der.seq(tbs, algorithmDer, der.bitString(signature), ...(certs.length ? [der.tlv(0xa0, der.seq(...certs))] : []));
   return der.seq(der.tlv(0x0a, new Uint8Array([0])), der.tlv(0xa0, der.seq(der.oid(OID_PKIX_OCSP_BASIC), der.octets(basic))));
+}
+
+export interface FastOcspRequest {
+  certIds: { hashAlgorithmOid: string; issuerNameHash: Uint8Array; issuerKeyHash: Uint8Array; serialHex: string }[];
+  nonce?: Uint8Array;
+}
+
+/**
+ * Decodes the common unsigned request: optional v1 version, no requestorName, no per-request
+ * extensions. Throws (any error) for anything else so the caller uses asn1-schema.
+ */
+export function decodeOcspRequestFast(buf: Uint8Array): FastOcspRequest {
+  const outer = der.readTlv(buf, 0);
+  if (outer.end !== buf.length) throw new der.DerError('trailing data');
+  const [tbs, signature] = der.children(buf, der.expect(outer, 0x30));
+  if (signature) throw new der.DerError('signed request');
+  const f = der.children(buf, der.expect(tbs, 0x30));
+  let i = 0;
+  if (f[i]?.tag === 0xa0) {
+    if (der.raw(buf, f[i++] as der.Tlv).join() !== '160,3,2,1,0') throw new der.DerError('version');
+  }
+  const out: FastOcspRequest = { certIds: [] };
+  for (const req of der.children(buf, der.expect(f[i++], 0x30))) {
+    const [certId, extra] = der.children(buf, der.expect(req, 0x30));
+    if (extra) throw new der.DerError('singleRequestExtensions');
+    const [alg, nameHash, keyHash, serial, more] = der.children(buf, der.expect(certId, 0x30));
+    if (more) throw new der.DerError('extra CertID field');
+    out.certIds.push({
+      hashAlgorithmOid: der.algorithmOid(buf, alg), issuerNameHash: der.bytes(buf, der.expect(nameHash, 0x04)).slice(),
+      issuerKeyHash: der.bytes(buf, der.expect(keyHash, 0x04)).slice(), serialHex: integerToSerialHex(der.bytes(buf, der.expect(serial, 0x02))),
+    });
+  }
+  if (f[i]?.tag === 0xa2) {
+    const [list, x] = der.children(buf, f[i++] as der.Tlv);
+    if (x) throw new der.DerError('extra requestExtensions');
+    for (const e of der.children(buf, der.expect(list, 0x30))) {
+      const { raw } = readExtension(buf, e);
+      if (raw.oid === OID_EXT.ocspNonce && out.nonce === undefined) out.nonce = raw.valueDer;
+    }
+  }
+  if (f[i]) throw new der.DerError('requestorName or extra field');
+  return out;
 }

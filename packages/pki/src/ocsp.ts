@@ -1,7 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { OCSPRequest, OCSPResponse, OCSPResponseStatus, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import * as der from './der.ts';
-import { ocspResponseDer, responseDataDer, type SingleResponseDer } from './ocsp-der.ts';
+import { decodeOcspRequestFast, ocspResponseDer, responseDataDer, type FastOcspRequest, type SingleResponseDer } from './ocsp-der.ts';
 import { PkiError, check, guard } from './errors.ts';
 import { signBytes, signatureSchemeFor } from './algorithms.ts';
 import { REVOCATION_REASON_CODES, type RevocationReason } from './crl.ts';
@@ -33,6 +33,22 @@ export { issuerHashes };
  */
 export function parseOcspRequest(der: Uint8Array): { certIds: OcspCertId[]; nonce?: Uint8Array } {
   check(der instanceof Uint8Array && der.length > 0, 'OCSP request: empty');
+  let fast: FastOcspRequest | undefined;
+  try {
+    fast = decodeOcspRequestFast(der);
+  } catch {
+    // Signed, extended or unusual requests: the general decoder gives the verdict.
+  }
+  const { certIds, nonce } = fast ?? parseOcspRequestGeneral(der);
+  if (certIds.length === 0) throw new PkiError('MALFORMED', 'OCSP request: empty requestList');
+  if (!nonce) return { certIds };
+  // RFC 8954 section 2.1: responders may reject nonces outside 1..32 octets (plus the OCTET STRING header).
+  if (nonce.length === 0 || nonce.length > 34) throw new PkiError('MALFORMED', `OCSP request: nonce of ${nonce.length} octets`);
+  return { certIds, nonce };
+}
+
+/** The asn1-schema decoder, before any checks; the reference for ocsp-der.test.ts. */
+export function parseOcspRequestGeneral(der: Uint8Array): FastOcspRequest {
   const req = guard('OCSP request', () => AsnConvert.parse(der, OCSPRequest));
   const certIds = req.tbsRequest.requestList.map((r) => ({
     hashAlgorithmOid: r.reqCert.hashAlgorithm.algorithm,
@@ -40,13 +56,8 @@ export function parseOcspRequest(der: Uint8Array): { certIds: OcspCertId[]; nonc
     issuerKeyHash: new Uint8Array(r.reqCert.issuerKeyHash.buffer),
     serialHex: integerToSerialHex(r.reqCert.serialNumber),
   }));
-  if (certIds.length === 0) throw new PkiError('MALFORMED', 'OCSP request: empty requestList');
   const nonceExt = req.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
-  if (!nonceExt) return { certIds };
-  const nonce = new Uint8Array(nonceExt.extnValue.buffer);
-  // RFC 8954 section 2.1: responders may reject nonces outside 1..32 octets (plus the OCTET STRING header).
-  if (nonce.length === 0 || nonce.length > 34) throw new PkiError('MALFORMED', `OCSP request: nonce of ${nonce.length} octets`);
-  return { certIds, nonce };
+  return nonceExt ? { certIds, nonce: new Uint8Array(nonceExt.extnValue.buffer) } : { certIds };
 }
 
 /** The status in the encoder's terms; validates the reason. */
