@@ -7,7 +7,7 @@ import { keyIdentifier } from './extensions.ts';
 import { generateKeyPair, spkiOf, type KeyAlgorithm } from './keys.ts';
 import { parseDn, toAsnName } from './names.ts';
 import { serialToInteger } from './serial.ts';
-import { EKU, EKU_NAMES } from './oids.ts';
+import { EKU_NAMES } from './oids.ts';
 import * as der from './der.ts';
 import { bytesToIp, ipToBytes } from './ip.ts';
 import { GeneralName } from '@peculiar/asn1-x509';
