@@ -9,6 +9,7 @@ import { createAdcsSubordinates } from './ca-backends/adcs/adcs-subordinate.ts';
 import type { BackendDeps } from './ca-backends/registry.ts';
 import { createConnectionService } from './connections/connection-service.ts';
 import { createConnectionsRepository } from './connections/connections-repository.ts';
+import { createConnectorsModule } from './connectors/connectors-module.ts';
 import { createCaKeyStore } from './cas/ca-keys.ts';
 import { createCaService } from './cas/ca-service.ts';
 import { createCertificateService } from './certificates/certificate-service.ts';
@@ -49,7 +50,8 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   };
   const keys = createCaKeyStore(sealer);
   const adcsRuntime = createAdcsRuntime({ db, sealer, clock, ...adcsOptions });
-  const backends: BackendDeps = { keys, pkiUrl, adcs: adcsRuntime };
+  const connectors = createConnectorsModule({ db, sealer, clock });
+  const backends: BackendDeps = { keys, pkiUrl, adcs: adcsRuntime, connectors };
   const connectionsRepo = createConnectionsRepository(db);
   const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
   const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock });
@@ -72,7 +74,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
     db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
     hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) },
   });
-  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs };
+  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors };
 }
 
 export type Core = ReturnType<typeof createCore>;

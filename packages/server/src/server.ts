@@ -5,6 +5,7 @@ import { chainAuditLog } from './audit/audit-log.ts';
 import { bootstrap, serverTlsCertificate, type BootstrapResult } from './bootstrap.ts';
 import type { Config } from './config/config.ts';
 import { createCore, type Core } from './core.ts';
+import { attachConnectorHub } from './connectors/connector-hub.ts';
 import { createSealer, loadMasterKey } from './crypto/sealer.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
@@ -47,10 +48,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   };
   const httpPort = await listen(http, config.httpPort);
   const httpsPort = await listen(https, config.httpsPort);
+  // On-prem connectors dial wss://…/connector/v1/ws on the HTTPS listener (mutual TLS).
+  const connectorHub = attachConnectorHub(https.server, { db: handle.db, ...core.connectors, connectors: core.connectors.service, log: log.child({ listener: 'connectors' }) });
   let boss: PgBoss | undefined;
   try {
     boss = await startJobs(handle, core, log);
   } catch (err) {
+    await connectorHub.close();
     await Promise.all([http.close(), https.close()]);
     await handle.close();
     throw err;
@@ -69,6 +73,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     close: async () => {
       clearInterval(chainer);
       await boss?.stop({ graceful: false, wait: true });
+      await connectorHub.close();
       await Promise.all([http.close(), https.close()]);
       await handle.close();
     },

@@ -137,6 +137,7 @@ async function pendingAdcsOrder(f: Fixtures): Promise<string> {
 
 const callerUser = (f: Fixtures, caller: Caller): Identity => (caller === 'anonymous' ? f.spare : f.users[caller]);
 const fixedUrl = (url: string) => () => ({ url });
+const newConnector = (f: Fixtures) => f.env.core.connectors.service.create(f.admin, { name: `conn-${uniq()}`, site: 'matrix' });
 
 const ROWS: Row[] = [
   // system (public)
@@ -250,6 +251,19 @@ const ROWS: Row[] = [
     request: async (f) => ({ url: `/api/v1/connections/${(await f.env.core.connections.create(f.admin, { type: 'adcs', ...connectionBody(`conn-${uniq()}`) })).id}` }),
   },
   { route: 'POST /api/v1/connections/:id/test', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}/test` }) },
+
+  // On-prem connectors (issue 7)
+  { route: 'GET /api/v1/connectors', expect: READERS_200, request: fixedUrl('/api/v1/connectors') },
+  { route: 'GET /api/v1/connectors/:id', expect: READERS_200, request: async (f) => ({ url: `/api/v1/connectors/${(await newConnector(f)).connector.id}` }) },
+  { route: 'POST /api/v1/connectors', expect: s(201, 403, 403, 403, 403, 401), request: () => ({ url: '/api/v1/connectors', payload: { name: `conn-${uniq()}`, site: 'matrix' } }) },
+  { route: 'POST /api/v1/connectors/:id/token', expect: s(200, 403, 403, 403, 403, 401), request: async (f) => ({ url: `/api/v1/connectors/${(await newConnector(f)).connector.id}/token` }) },
+  { route: 'POST /api/v1/connectors/:id/revoke', expect: s(200, 403, 403, 403, 403, 401), request: async (f) => ({ url: `/api/v1/connectors/${(await newConnector(f)).connector.id}/revoke` }) },
+  { route: 'GET /connector/v1/ca', expect: PUBLIC_200, request: fixedUrl('/connector/v1/ca') },
+  { route: 'POST /connector/v1/register', expect: PUBLIC_200, request: async (f) => ({ url: '/connector/v1/register', payload: { token: (await newConnector(f)).token, csr: csrPem('matrix-connector') } }) },
+  {
+    route: 'POST /api/v1/cas/connector', expect: s(201, 403, 403, 403, 403, 401),
+    request: async (f) => ({ url: '/api/v1/cas/connector', payload: { name: `via-${uniq()}`, connector: (await newConnector(f)).connector.id, servers: [{ connection: f.connection, priority: 1 }] } }),
+  },
   { route: 'POST /api/v1/cas/adcs', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/cas/adcs', payload: { name: `adcs-${uniq()}`, servers: [{ connection: f.connection, priority: 1 }] } }) },
   { route: 'POST /api/v1/cas/:id/subordinates', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/cas/${f.simCaId}/subordinates`, payload: { name: `sub-${uniq()}`, subject: `CN=Matrix Sub ${uniq()}`, keyAlgorithm: 'EC-P256' } }) },
   { route: 'GET /api/v1/cas/:id/servers', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/servers` }) },

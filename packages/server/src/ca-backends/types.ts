@@ -53,7 +53,7 @@ export interface CaBackend {
   poll(ticket: PendingTicket): Promise<IssueResult>;
 }
 
-export type CaType = 'internal' | 'adcs';
+export type CaType = 'internal' | 'adcs' | 'connector';
 
 export class NotSupportedError extends Error {
   constructor(operation: string, caType: string) {

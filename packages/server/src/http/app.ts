@@ -15,6 +15,8 @@ import { registerCertificateRoutes } from './routes/certificate-routes.ts';
 import { registerSystemRoutes } from './routes/system-routes.ts';
 import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
+import { registerConnectorCaRoutes } from '../ca-backends/connector/connector-ca-routes.ts';
+import { registerConnectorRoutes } from '../connectors/connector-routes.ts';
 import { acmePlugin, type AcmeOptions } from '../enrollment/acme/acme-module.ts';
 import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
 import { registerWebUi } from './web-ui.ts';
@@ -70,6 +72,8 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerAuditRoutes(app, { db: core.db });
   registerConnectionRoutes(app, { connections: core.connections });
   registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending, subordinates: core.adcs.subordinates });
+  registerConnectorRoutes(app, { connectors: core.connectors.service });
+  registerConnectorCaRoutes(app, { db: core.db, connectors: core.connectors.service, clock: core.clock });
   await app.register(acmePlugin(core, { publicUrl: options.publicUrl, ...options.acme }));
   registerEnrollmentRoutes(app, core, { https: Boolean(options.https) });
 

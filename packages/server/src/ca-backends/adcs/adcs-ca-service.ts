@@ -115,7 +115,7 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
     /** One authenticated GET of the certsrv home page per server; feeds the circuit breakers. */
     async healthCheck(): Promise<number> {
       const rows = await db.selectFrom('ca_servers').innerJoin('cas', 'cas.id', 'ca_servers.ca_id').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
-        .selectAll('connections').select(['ca_servers.ca_id']).where('cas.status', '=', 'active').execute();
+        .selectAll('connections').select(['ca_servers.ca_id']).where('cas.status', '=', 'active').where('cas.type', '=', 'adcs').execute();
       for (const { ca_id, ...conn } of rows) {
         let error: string | null = null;
         try {

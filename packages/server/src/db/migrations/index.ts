@@ -3,6 +3,7 @@ import * as initial from './0001-initial.ts';
 import * as adcs from './0002-adcs.ts';
 import * as estScep from './0003-est-scep.ts';
 import * as acme from './0004-acme.ts';
+import * as connectors from './0005-connectors.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-adcs': adcs,
   '0003-est-scep': estScep,
   '0004-acme': acme,
+  '0005-connectors': connectors,
 };

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The connector wire protocol, version 1: JSON text frames over `wss://…/connector/v1/ws`.
+ * Every message carries `v: 1` and a `type`; each side validates what it receives with these
+ * schemas and answers an invalid or oversized frame with an `error` message instead of closing,
+ * so one bad frame never drops the other jobs on the socket.
+ */
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either side accepts (a PKCS#12 with a chain fits well under it). */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+export const HEARTBEAT_INTERVAL_MS = 15_000;
+
+const adcsOptions = z.object({
+  baseUrl: z.string().url(),
+  username: z.string(),
+  password: z.string(),
+  domain: z.string(),
+  auth: z.enum(['ntlm', 'kerberos', 'negotiate', 'basic']),
+  ca: z.string().optional(),
+  rejectUnauthorized: z.boolean().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxSockets: z.number().int().positive().optional(),
+}).strict();
+export type AdcsOptionsWire = z.infer<typeof adcsOptions>;
+
+const san = z.object({ type: z.enum(['dns', 'ip', 'email', 'uri', 'upn']), value: z.string() });
+
+/** What a job asks the connector to do; `adcs` is filled in by the server instance that sends it. */
+export const jobSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('templates') }),
+  z.object({ kind: z.literal('ca-chain') }),
+  z.object({ kind: z.literal('submit'), csrPem: z.string().max(64 * 1024), template: z.string(), sans: z.array(san).optional(), notAfter: z.string().datetime().optional() }),
+  z.object({ kind: z.literal('retrieve'), requestId: z.number().int().positive() }),
+  z.object({
+    kind: z.literal('enroll-keygen'), template: z.string(), subject: z.string(), sans: z.array(san).default([]),
+    keyAlgorithm: z.enum(['EC-P256', 'EC-P384', 'RSA-2048', 'RSA-3072', 'RSA-4096']), password: z.string().min(1),
+  }),
+]);
+export type JobSpec = z.infer<typeof jobSpec>;
+
+/** The outcome of an ADCS request as the connector saw it (mirrors adcs-client SubmitResult). */
+export const submitOutcome = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('issued'), requestId: z.number(), certificatePem: z.string(), pkcs12: z.string().optional() }),
+  z.object({ status: z.literal('pending'), requestId: z.number(), dispositionMessage: z.string() }),
+  z.object({ status: z.literal('denied'), requestId: z.number().optional(), dispositionMessage: z.string(), hresult: z.string().optional() }),
+]);
+export type SubmitOutcome = z.infer<typeof submitOutcome>;
+
+export const serverMessage = z.discriminatedUnion('type', [
+  z.object({ v: z.literal(1), type: z.literal('job'), id: z.string().uuid(), job: jobSpec, adcs: adcsOptions.optional() }),
+  z.object({ v: z.literal(1), type: z.literal('heartbeat-ack'), at: z.string() }),
+  z.object({ v: z.literal(1), type: z.literal('error'), message: z.string(), id: z.string().optional() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+
+export const connectorMessage = z.discriminatedUnion('type', [
+  z.object({ v: z.literal(1), type: z.literal('hello'), version: z.string().max(64) }),
+  z.object({ v: z.literal(1), type: z.literal('heartbeat'), at: z.string() }),
+  z.object({
+    v: z.literal(1), type: z.literal('result'), id: z.string().uuid(),
+    outcome: z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true), result: z.unknown() }),
+      z.object({ ok: z.literal(false), error: z.object({ message: z.string().max(4000), retryable: z.boolean() }) }),
+    ]),
+  }),
+]);
+export type ConnectorMessage = z.infer<typeof connectorMessage>;
+
+export type Parsed<T> = { ok: true; message: T } | { ok: false; reason: string };
+
+/** Decodes one frame: size first, then JSON, then the schema. */
+export function decodeFrame<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, data: string | Buffer): Parsed<T> {
+  const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (size > MAX_MESSAGE_BYTES) return { ok: false, reason: `message of ${size} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit` };
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'message is not JSON' };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: `message does not match protocol v${PROTOCOL_VERSION}: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  return { ok: true, message: parsed.data };
+}

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import { pemEncode } from '@certbridge/pki';
+import { INTERMEDIATE_CA_NAME } from '../bootstrap.ts';
+import type { Clock } from '../clock.ts';
+import type { Sealer } from '../crypto/sealer.ts';
+import type { Database } from '../db/schema.ts';
+import { createConnectorAdcsOptions } from './adcs-options.ts';
+import { createConnectorCa } from './connector-ca.ts';
+import { createConnectorJobs, type Sleep } from './connector-jobs.ts';
+import { createConnectorsService, type ServerTrust } from './connectors-service.ts';
+
+/**
+ * The server's trust anchors for connectors: the issuers of the HTTPS certificate (the internal
+ * intermediate and its root), which the connector pins instead of the system store.
+ */
+function serverTrust(db: Kysely<Database>): ServerTrust {
+  return async () => {
+    const ca = await db.selectFrom('cas').selectAll().where('name', '=', INTERMEDIATE_CA_NAME).executeTakeFirst();
+    if (!ca?.certificate_der) throw new Error(`the ${INTERMEDIATE_CA_NAME} is missing`);
+    const ders = [ca.certificate_der, ...ca.chain.map((b) => new Uint8Array(Buffer.from(b, 'base64')))];
+    return { caPem: ders.map((d) => pemEncode('CERTIFICATE', d)).join(''), pinDer: ca.certificate_der };
+  };
+}
+
+/** Wiring of the connector side of the server (issue 7): Connector CA, lifecycle, job queue. */
+export function createConnectorsModule(deps: { db: Kysely<Database>; sealer: Sealer; clock: Clock; sleep?: Sleep }) {
+  const ca = createConnectorCa(deps);
+  const service = createConnectorsService({ db: deps.db, ca, clock: deps.clock, trust: serverTrust(deps.db) });
+  const jobs = createConnectorJobs({ db: deps.db, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+  return { ca, service, jobs, adcsOptions: createConnectorAdcsOptions(deps.db, deps.sealer) };
+}
+
+export type ConnectorsModule = ReturnType<typeof createConnectorsModule>;

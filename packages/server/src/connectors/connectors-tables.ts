@@ -1,0 +1,43 @@
+import type { ColumnType, Kysely, Selectable } from 'kysely';
+import type { Database } from '../db/schema.ts';
+
+type Default<T> = ColumnType<T, T | undefined, T>;
+
+/** `connectors` (migration 0005). */
+export interface ConnectorsTable {
+  id: string;
+  name: string;
+  site: Default<string>;
+  status: Default<'pending' | 'active' | 'revoked'>;
+  token_hash: string | null;
+  token_expires_at: Date | null;
+  serial_hex: string | null;
+  cert_not_after: Date | null;
+  version: string | null;
+  last_heartbeat_at: Date | null;
+  jobs_done: Default<number>;
+  jobs_failed: Default<number>;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+/** `connector_jobs` (migration 0005): the queue every server instance reads for the sockets it holds. */
+export interface ConnectorJobsTable {
+  id: string;
+  connector_id: string;
+  kind: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  status: Default<'queued' | 'sent' | 'done' | 'failed'>;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  instance: string | null;
+  created_at: Default<Date>;
+  updated_at: Default<Date>;
+}
+
+export type ConnectorRow = Selectable<ConnectorsTable>;
+export type ConnectorJobRow = Selectable<ConnectorJobsTable>;
+export type ConnectorDb = Kysely<Database & { connectors: ConnectorsTable; connector_jobs: ConnectorJobsTable }>;
+
+/** The shared database handle, typed with the connector tables. */
+export const connectorDb = (db: Kysely<Database>): ConnectorDb => db.withTables<{ connectors: ConnectorsTable; connector_jobs: ConnectorJobsTable }>();

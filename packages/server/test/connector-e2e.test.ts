@@ -1,0 +1,124 @@
+/**
+ * The on-prem connector end to end (issue 7): a real server (HTTP + HTTPS listeners), a connector
+ * registered with a one-time token and running in process over wss with mutual TLS, and adcs-sim
+ * that only the connector talks to (the server has no AdcsClient for the connection: its pool
+ * stays empty). Registration, issuance through the connector, bad frames, status, restart, revocation.
+ */
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AdcsSim } from '@certbridge/adcs-sim';
+import { loadState, register, type Runner } from '@certbridge/connector';
+import { MAX_MESSAGE_BYTES } from '@certbridge/connector/protocol';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csrPem, SIM_PASSWORD, startSim } from './adcs-fixtures.ts';
+import { fastRunner, registeredConnector, startTestServer, waitFor, type ServerHandle } from './connector-fixtures.ts';
+import { ENGINES } from './helpers.ts';
+
+describe.each(ENGINES)('connector end to end on %s', (engine) => {
+  let sim: AdcsSim;
+  let h: ServerHandle;
+  let runner: Runner;
+  let connector: Awaited<ReturnType<typeof registeredConnector>>;
+  const dirs: string[] = [];
+  const lines: string[] = [];
+
+  const issue = (cn: string) => h.api('POST', '/api/v1/applications/default/certificates', { profile: 'via-connector', csr: csrPem(cn, [cn]) });
+
+  beforeAll(async () => {
+    sim = await startSim();
+    h = await startTestServer(engine, dirs);
+    connector = await registeredConnector(h, 'branch-1', dirs);
+    runner = fastRunner(connector.state, lines);
+    await runner.connected();
+    const conn = await h.api('POST', '/api/v1/connections', { name: 'sim-behind-connector', type: 'adcs', url: sim.url, domain: 'CORP', username: 'alice', password: SIM_PASSWORD, auth: 'basic', caPem: sim.tlsCaPem, timeoutMs: 5000 });
+    expect(conn.status).toBe(201);
+    const ca = await h.api('POST', '/api/v1/cas/connector', { name: 'corp-via-connector', connector: 'branch-1', servers: [{ connection: 'sim-behind-connector', priority: 1 }], jobTimeoutSeconds: 10 });
+    expect(ca.status).toBe(201);
+    const profile = await h.api('POST', '/api/v1/profiles', { slug: 'via-connector', ca: ca.body['id'], policy: 'permissive' });
+    expect(profile.status).toBe(201);
+    // Template discovery through the connector is not wired into profile validation yet.
+    await h.server.core.db.updateTable('profiles').set({ template: 'WebServer' }).where('slug', '=', 'via-connector').execute();
+    const app = await h.api('GET', '/api/v1/applications/default');
+    const profiles = [...(app.body['profiles'] as { slug: string }[]).map((p) => p.slug), 'via-connector'];
+    expect((await h.api('PATCH', '/api/v1/applications/default', { profiles })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await runner?.stop();
+    await h?.close();
+    await sim?.stop();
+    await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+  });
+
+  it('ok/registration-stores-state-0600-and-token-is-one-time', async () => {
+    const modes = await Promise.all((await fs.readdir(connector.dir)).map(async (f) => (await fs.stat(path.join(connector.dir, f))).mode & 0o777));
+    const again = await register({ server: h.server.httpsUrl, token: 'cbc1.x'.padEnd(20, 'x') + '.' + '0'.repeat(64), dir: `${connector.dir}-again` }).catch((e: Error) => e.message);
+    const cert = new X509Certificate(connector.state.certificatePem);
+    expect({ modes: [...new Set(modes)], files: modes.length, again, cn: cert.subject.includes(`CN=${connector.id}`) })
+      .toEqual({ modes: [0o600], files: 4, again: expect.stringContaining('does not present the CA the token pins'), cn: true });
+  });
+
+  it('fail/registration-token-reuse-is-refused', async () => {
+    const created = await h.api('POST', '/api/v1/connectors', { name: 'once', site: 'lab' });
+    const token = String(created.body['registrationToken']);
+    dirs.push(`${connector.dir}-once`, `${connector.dir}-twice`);
+    await register({ server: h.server.httpsUrl, token, dir: `${connector.dir}-once` });
+    const second = await register({ server: h.server.httpsUrl, token, dir: `${connector.dir}-twice` }).catch((e: Error) => e.message);
+    expect(second).toContain('HTTP 401');
+  });
+
+  it('ok/job-reaches-the-connector-and-the-certificate-comes-back', async () => {
+    const res = await issue('through.connector.test');
+    expect(res.status).toBe(201);
+    const order = res.body['order'] as { status: string; caRequestId: string };
+    const certificate = res.body['certificate'] as { certificate: string };
+    expect({ status: order.status, subject: new X509Certificate(certificate.certificate).subject, issuer: new X509Certificate(certificate.certificate).issuer, template: sim.getRequest(Number(order.caRequestId))?.template })
+      .toEqual({ status: 'issued', subject: 'CN=through.connector.test', issuer: new X509Certificate(sim.issuingCaPem).subject, template: 'WebServer' });
+    // The server never built an ADCS client of its own for the connection.
+    expect(await h.server.core.adcs.runtime.pool.counters()).toEqual({ handshakes: 0, requests: 0 });
+  });
+
+  it('fail/malformed-and-oversized-frames-are-rejected-without-dropping-jobs', async () => {
+    const before = lines.length;
+    runner.sendRaw('{not json');
+    runner.sendRaw(JSON.stringify({ v: 1, type: 'hello', version: 'x'.repeat(MAX_MESSAGE_BYTES) }));
+    runner.sendRaw(JSON.stringify({ v: 9, type: 'result' }));
+    const res = await issue('after.bad.frames.test');
+    await waitFor('three rejections', async () => lines.slice(before).filter((l) => l.startsWith('server rejected a message')).length >= 3);
+    const rejected = lines.slice(before).filter((l) => l.startsWith('server rejected a message'));
+    expect({ status: res.status, reasons: rejected.map((l) => /not JSON|exceeds the|does not match/.exec(l)?.[0]) })
+      .toEqual({ status: 201, reasons: ['not JSON', 'exceeds the', 'does not match'] });
+  });
+
+  it('ok/status-lists-version-site-online-expiry-and-job-counts', async () => {
+    const list = await h.api('GET', '/api/v1/connectors');
+    const row = (list.body['items'] as Record<string, unknown>[]).find((c) => c['name'] === 'branch-1')!;
+    expect({ site: row['site'], status: row['status'], online: row['online'], version: row['version'], expires: typeof row['certificateExpiresAt'], done: Number(row['jobsDone']) >= 2, failed: row['jobsFailed'] })
+      .toEqual({ site: 'HQ', status: 'active', online: true, version: '0.1.0', expires: 'string', done: true, failed: 0 });
+  });
+
+  it('ok/connector-reconnects-after-the-server-restarts', async () => {
+    const before = lines.filter((l) => l.startsWith('connected to')).length;
+    await h.restart();
+    await waitFor('reconnect', async () => lines.filter((l) => l.startsWith('connected to')).length > before);
+    expect((await issue('after.restart.test')).status).toBe(201);
+  });
+
+  it('fail/revoked-connector-is-dropped-and-refused', async () => {
+    const closedBefore = lines.filter((l) => l.startsWith('disconnected')).length;
+    expect((await h.api('POST', `/api/v1/connectors/${connector.id}/revoke`)).status).toBe(200);
+    await waitFor('socket dropped', async () => lines.filter((l) => l.startsWith('disconnected')).length > closedBefore);
+    const state = await loadState(connector.dir);
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${h.server.httpsUrl.replace('https:', 'wss:')}/connector/v1/ws`, { ca: state.serverCaPem, cert: state.certificatePem, key: state.keyPem });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => resolve(-1));
+    });
+    const refused = await issue('after.revoke.test');
+    const error = refused.body['error'] as { code: string; message: string };
+    expect({ status, issue: refused.status, code: error.code, message: error.message })
+      .toEqual({ status: 403, issue: 503, code: 'CA_UNAVAILABLE', message: 'connector branch-1 of CA corp-via-connector is revoked' });
+  });
+});
