@@ -296,9 +296,23 @@ describe('web UI journeys with ADCS (adcs-sim)', () => {
 });
 
 describe('web UI session end', () => {
-  it('ok/logout returns to the login page and the session is gone', async () => {
+  it('ok/changes the own password, then logs in with it', async () => {
     await page.goto(url('/account'));
     expect(await page.getByTestId('me-username').textContent()).toBe('admin');
+    await page.locator('input[name="new-password"]').fill('the new admin passphrase');
+    await page.locator('input[name="confirm-password"]').fill('the new admin passphrase!');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    expect(await page.locator('.field-error').textContent()).toBe('The two passwords differ.');
+    await page.locator('input[name="confirm-password"]').fill('the new admin passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('status').filter({ hasText: 'Password changed.' }).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.locator('input[name="password"]').fill('the new admin passphrase');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await heading('Your account').waitFor(); // logging in again keeps the page the user was on
+  });
+
+  it('ok/logout returns to the login page and the session is gone', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     const cookies = await browser.context.cookies(server.httpUrl);

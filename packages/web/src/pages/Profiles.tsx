@@ -24,7 +24,9 @@ function ProfileForm({ profile, cas, policies, onDone }: { profile?: Profile; ca
   const action = useAction();
   const ca = cas.find((c) => c.id === f.ca);
   const isAdcs = ca?.type === 'adcs';
-  const templates = useLoad(async () => (isAdcs ? (await get<{ items: Template[] }>(`/api/v1/cas/${f.ca}/templates`)).items : []), [f.ca, isAdcs]);
+  const { me } = useAuth();
+  const [refresh, setRefresh] = useState(0);
+  const templates = useLoad(async () => (isAdcs ? (await get<{ items: Template[] }>(`/api/v1/cas/${f.ca}/templates${refresh ? '?refresh=true' : ''}`)).items : []), [f.ca, isAdcs, refresh]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -53,7 +55,7 @@ function ProfileForm({ profile, cas, policies, onDone }: { profile?: Profile; ca
         <Field label="CA" error={invalid['ca']}><select name="profile-ca" value={f.ca} onChange={(e) => setF({ ...f, ca: e.target.value, template: '' })}>{cas.map((c) => <option key={c.id} value={c.id}>{c.name}{c.type === 'adcs' ? ' (ADCS)' : ''}</option>)}</select></Field>
         <Field label="Policy" error={invalid['policy']}><select name="profile-policy" value={f.policy} onChange={(e) => setF({ ...f, policy: e.target.value })}>{policies.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}</select></Field>
         {isAdcs && <>
-          <Field label="ADCS template" error={invalid['template']} hint={templates.data?.length === 0 ? 'No templates known: refresh them on the CA page.' : 'From the last discovery on the CA’s servers.'}>
+          <Field label="ADCS template" error={invalid['template']} hint={<>{templates.loading ? 'Asking the CA’s servers…' : templates.data?.length === 0 ? 'No templates known yet.' : 'From the last discovery on the CA’s servers.'}{abilities(me?.role).manageCas && !templates.loading && <> <button type="button" className="link" onClick={() => setRefresh(refresh + 1)}>Refresh from ADCS</button></>}</>}>
             <select name="profile-template" value={f.template} onChange={(e) => setF({ ...f, template: e.target.value })}>
               <option value="">Choose…</option>
               {templates.data?.map((t) => <option key={t.name} value={t.name}>{t.displayName || t.name} ({t.name})</option>)}

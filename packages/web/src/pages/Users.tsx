@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { get, patch, post } from '../api.ts';
 import type { Role, User } from '../types.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader, Panel, Status, fmtDate, useAction, useLoad } from '../ui.tsx';
@@ -37,24 +37,48 @@ function CreateUser({ onDone }: { onDone: () => void }) {
 export function UsersPage() {
   const users = useLoad(() => get<{ items: User[] }>('/api/v1/users'), []);
   const action = useAction();
-  const change = async (id: string, body: Partial<User>) => { await action.run(() => patch(`/api/v1/users/${id}`, body)); users.reload(); };
+  const change = async (id: string, body: Partial<User> & { password?: string }) => { const ok = await action.run(() => patch(`/api/v1/users/${id}`, body)); users.reload(); return ok !== undefined; };
+  const [resetFor, setResetFor] = useState<string>();
+  const [newPassword, setNewPassword] = useState('');
+  const [resetError, setResetError] = useState<string>();
+  const [resetDone, setResetDone] = useState<string>();
+  const reset = async (e: FormEvent, user: User) => {
+    e.preventDefault();
+    if (newPassword.length < 12) { setResetError('At least 12 characters.'); return; }
+    setResetError(undefined);
+    if (await change(user.id, { password: newPassword })) { setResetFor(undefined); setNewPassword(''); setResetDone(user.username); }
+  };
   return (
     <>
       <PageHeader title="Users" />
       <CreateUser onDone={users.reload} />
       <ErrorBox error={users.error ?? action.error} />
+      {resetDone && <div className="notice notice-ok" role="status">Password of {resetDone} changed.</div>}
       {users.loading && !users.data ? <Loading /> : users.data && users.data.items.length === 0 ? <Empty title="No users." /> : (
         <div className="table-wrap">
           <table className="table" data-testid="users-table">
             <thead><tr><th>User</th><th>Role</th><th>Status</th><th className="hide-phone">Created</th><th /></tr></thead>
             <tbody>{users.data?.items.map((u) => (
-              <tr key={u.id}>
+              <Fragment key={u.id}>
+              <tr>
                 <td>{u.username}</td>
                 <td><select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => void change(u.id, { role: e.target.value as Role })}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select></td>
                 <td><Status value={u.disabled ? 'disabled' : 'active'} /></td>
                 <td className="hide-phone">{fmtDate(u.createdAt)}</td>
-                <td className="row-actions"><button type="button" className="secondary small" onClick={() => void change(u.id, { disabled: !u.disabled })}>{u.disabled ? 'Enable' : 'Disable'}</button></td>
+                <td className="row-actions">
+                  <button type="button" className="secondary small" onClick={() => { setResetFor(resetFor === u.id ? undefined : u.id); setNewPassword(''); setResetError(undefined); }}>Set password</button>
+                  <button type="button" className="secondary small" onClick={() => void change(u.id, { disabled: !u.disabled })}>{u.disabled ? 'Enable' : 'Disable'}</button>
+                </td>
               </tr>
+              {resetFor === u.id && (
+                <tr><td colSpan={5}>
+                  <form className="form inline-form" noValidate onSubmit={(e) => void reset(e, u)}>
+                    <Field label={`New password for ${u.username}`} error={resetError} hint="At least 12 characters; tell the user over a separate channel."><input name="reset-password" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNewPassword(e.target.value)} /></Field>
+                    <button type="submit" disabled={action.busy}>Save password</button>
+                  </form>
+                </td></tr>
+              )}
+              </Fragment>
             ))}</tbody>
           </table>
         </div>
