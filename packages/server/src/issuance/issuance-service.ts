@@ -76,13 +76,16 @@ export function createIssuanceService(deps: IssuanceDeps) {
 
   function decodeCsr(csr: string | Uint8Array) {
     let parsed;
+    let signatureOk: boolean;
     try {
       parsed = parseCsr(csr);
+      signatureOk = verifyCsrSignature(parsed);
     } catch (err) {
+      // MALFORMED: not a CSR; UNSUPPORTED: a signature algorithm this server cannot check.
       if (err instanceof PkiError) throw new AppError('MALFORMED_CSR', `the CSR cannot be read: ${err.message}`, undefined, { cause: err });
       throw err;
     }
-    if (!verifyCsrSignature(parsed)) throw new AppError('BAD_CSR_SIGNATURE', 'the CSR signature does not verify (the request was altered or signed with another key)');
+    if (!signatureOk) throw new AppError('BAD_CSR_SIGNATURE', 'the CSR signature does not verify (the request was altered or signed with another key)');
     return parsed;
   }
 
