@@ -20,18 +20,23 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
-export async function startTestServer(engine: Engine, extraDirs: string[]): Promise<ServerHandle> {
-  const db = engine === 'postgres' ? await freshDatabase('postgres') : undefined;
+/** What a second instance on the same PostgreSQL database shares with the first. */
+export interface SharedInstance { url: string; masterKey: string; token: string }
+
+export async function startTestServer(engine: Engine, extraDirs: string[], shared?: SharedInstance): Promise<ServerHandle & { shared?: SharedInstance }> {
+  const db = engine === 'postgres' && !shared ? await freshDatabase('postgres') : undefined;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-connector-'));
   extraDirs.push(dir);
-  const randomBytesKey = randomBytes(32).toString('base64');
-  const token = `cbt_conn_${randomBytes(16).toString('hex')}`;
+  const randomBytesKey = shared?.masterKey ?? randomBytes(32).toString('base64');
+  const token = shared?.token ?? `cbt_conn_${randomBytes(16).toString('hex')}`;
+  const url = shared?.url ?? db?.url;
   const env = (http = '0', https = '0') => loadConfig({
-    ...(db ? { DATABASE_URL: db.url! } : {}), CERTBRIDGE_DATA_DIR: dir, CERTBRIDGE_HTTP_PORT: http, CERTBRIDGE_HTTPS_PORT: https,
+    ...(url ? { DATABASE_URL: url } : {}), CERTBRIDGE_DATA_DIR: dir, CERTBRIDGE_HTTP_PORT: http, CERTBRIDGE_HTTPS_PORT: https,
     CERTBRIDGE_MASTER_KEY: randomBytesKey, CERTBRIDGE_BOOTSTRAP_TOKEN: token, CERTBRIDGE_LOG_LEVEL: 'silent',
     CERTBRIDGE_PUBLIC_URL: 'https://127.0.0.1', CERTBRIDGE_PKI_URL: 'http://pki.connector.test', CERTBRIDGE_LISTEN: '127.0.0.1',
   });
-  const handle: ServerHandle = {
+  const handle: ServerHandle & { shared?: SharedInstance } = {
+    ...(url ? { shared: { url, masterKey: randomBytesKey, token } } : {}),
     server: await startServer(env()),
     async api(method, p, body) {
       const res = await fetch(`${handle.server.httpUrl}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
