@@ -58,6 +58,20 @@ async function dumpDatabase(env: TestEnv): Promise<string> {
 const count = async (env: TestEnv, table: 'cas' | 'users' | 'policies' | 'profiles' | 'applications' | 'api_tokens' | 'audit_log'): Promise<number> =>
   Number((await env.core.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
 
+
+/**
+ * Verifies once every audit row is linked. Rows settle when no older transaction is still running
+ * anywhere in the PostgreSQL cluster, so with other test files running in parallel a row can stay
+ * unlinked for a moment; wait for that (bounded) instead of racing it.
+ */
+async function settledVerification(db: Parameters<typeof verifyAuditChain>[0]) {
+  for (let attempt = 0; ; attempt += 1) {
+    const result = await verifyAuditChain(db);
+    if (result.pending === 0 || !result.ok || attempt >= 200) return result;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe.each(ENGINES)('secrets at rest on %s', (engine) => {
   let env: TestEnv;
   let dump: string;
@@ -179,11 +193,12 @@ describe.each(ENGINES)('audit chain on %s', (engine) => {
 
   it('ok/the chain verifies after all those changes', async () => {
     await call('POST', '/api/v1/applications/default/certificates', { profile: 'default-tls', csr: csrPem('chain.example.test') });
-    const result = await verifyAuditChain(env.core.db);
+    const result = await settledVerification(env.core.db);
     expect({ ok: result.ok, rows: result.rows }).toEqual({ ok: true, rows: await count(env, 'audit_log') });
   });
 
   it('fail/an UPDATE of one row\'s details is detected as modified at that row', async () => {
+    expect((await settledVerification(env.core.db)).pending).toBe(0);
     const target = await env.core.db.selectFrom('audit_log').select(['seq', 'details']).where('action', '=', 'policy.create').orderBy('seq').limit(1).executeTakeFirstOrThrow();
     await env.core.db.updateTable('audit_log').set({ details: JSON.stringify({ name: 'forged' }) }).where('seq', '=', target.seq).execute();
     const result = await verifyAuditChain(env.core.db);
@@ -196,7 +211,8 @@ describe.each(ENGINES)('audit chain on %s', (engine) => {
   });
 
   it('fail/a DELETE of a middle row is detected as a broken link at the next row', async () => {
-    const rows = await env.core.db.selectFrom('audit_log').select('seq').orderBy('seq').execute();
+    expect((await settledVerification(env.core.db)).pending).toBe(0);
+    const rows = await env.core.db.selectFrom('audit_log').select('seq').orderBy('chain_pos').execute();
     const middle = rows[Math.floor(rows.length / 2)]!.seq;
     const next = rows[Math.floor(rows.length / 2) + 1]!.seq;
     await env.core.db.deleteFrom('audit_log').where('seq', '=', middle).execute();
