@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parseCertificate, pemDecodeAll } from '@certbridge/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
+import { freePort, tool } from './enrollment-fixtures.ts';
 
 /**
  * Unmodified ACME clients from Debian (lego, certbot) against a running Certbridge over HTTPS on
@@ -17,26 +15,10 @@ import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
  * test starts (CERTBRIDGE_ACME_DNS_RESOLVER); the validator connects to the client's own
  * challenge server on CERTBRIDGE_ACME_HTTP01_PORT / CERTBRIDGE_ACME_TLSALPN01_PORT.
  */
-const exec = promisify(execFile);
 const REQUIRED = ['lego', 'certbot', 'dehydrated'];
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-async function run(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await exec(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
+/** Runs a client with extra environment variables; never throws (see enrollment-fixtures `tool`). */
+const run = (cmd: string, args: string[], env: Record<string, string>, cwd: string) => tool(cmd, args, cwd, { env, timeoutMs: 120_000 });
 
 describe('ACME with real clients (lego, certbot, dehydrated)', () => {
   let server: RunningServer;
@@ -48,9 +30,9 @@ describe('ACME with real clients (lego, certbot, dehydrated)', () => {
   let alpnPort: number;
 
   beforeAll(async () => {
-    for (const tool of REQUIRED) {
-      const found = await run('sh', ['-c', `command -v ${tool}`], {}, os.tmpdir());
-      if (found.code !== 0) throw new Error(`${tool} is not installed: apt-get install -y lego certbot dehydrated`);
+    for (const client of REQUIRED) {
+      const found = await run('sh', ['-c', `command -v ${client}`], {}, os.tmpdir());
+      if (found.code !== 0) throw new Error(`${client} is not installed: apt-get install -y lego certbot dehydrated`);
     }
     dns = await startTestDnsServer();
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-acme-data-'));

@@ -1,39 +1,16 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { freePort, tool } from './enrollment-fixtures.ts';
 
 /**
  * CRL and OCSP checked by real relying-party code: curl issues and revokes over HTTPS (trusting
  * only `<data>/ca.pem`), and OpenSSL's `ocsp` client and `verify -crl_check` judge the answers
  * of our responder. PGlite (the default `npm start` engine).
  */
-const exec = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** Runs a tool and returns stdout + stderr together (OpenSSL prints its verdicts on both); never throws. */
-async function tool(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await exec(cmd, args, { cwd, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
-
 describe('CRL and OCSP against openssl and curl', () => {
   let server: RunningServer;
   let dataDir: string;
