@@ -133,7 +133,7 @@ describe('ACME with real clients (lego, certbot, dehydrated)', () => {
     const domain = 'certbot-eab.acme.test';
     const dirs = ['--config-dir', path.join(work, 'cbe', 'c'), '--work-dir', path.join(work, 'cbe', 'w'), '--logs-dir', path.join(work, 'cbe', 'l')];
     const res = await run('/usr/bin/certbot', ['certonly', '--non-interactive', '--agree-tos', '--register-unsafely-without-email', '--server', directoryUrl, ...dirs,
-      '--eab-kid', key.keyId, '--eab-hmac-key', key.hmacKey, '--standalone', '--http-01-address', '127.0.0.1', '--http-01-port', String(http01Port), '-d', domain],
+      `--eab-kid=${key.keyId}`, `--eab-hmac-key=${key.hmacKey}`, '--standalone', '--http-01-address', '127.0.0.1', '--http-01-port', String(http01Port), '-d', domain],
     { REQUESTS_CA_BUNDLE: path.join(dataDir, 'ca.pem') }, work);
     expect(res.code, res.out).toBe(0);
     const bound = await server.core.db.withTables<{ acme_eab_keys: { id: string; account_id: string | null } }>()

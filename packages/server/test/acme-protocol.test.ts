@@ -276,6 +276,15 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect((await c.post(c.kid!, null)).json()['type']).toBe('urn:ietf:params:acme:error:malformed');
   });
 
+  it('ok/EAB HMAC keys never start with "-" (a command-line client would read such a key as an option)', async () => {
+    const admin = { authorization: `Bearer ${env.adminToken}` };
+    // Without the redraw one key in 64 starts with '-': 300 keys miss it with probability (63/64)^300 < 1 %.
+    const keys = await Promise.all(Array.from({ length: 300 }, async () =>
+      (await app.inject({ method: 'POST', url: '/api/v1/applications/default/acme/eab-keys', headers: admin, payload: {} })).json<{ hmacKey: string }>().hmacKey));
+    expect(keys.filter((k) => k.startsWith('-'))).toEqual([]);
+    expect(keys.every((k) => Buffer.from(k, 'base64url').length === 32)).toBe(true);
+  });
+
   it('ok/EAB required: without binding externalAccountRequired, with a key from the API the account is created', async () => {
     const admin = { authorization: `Bearer ${env.adminToken}` };
     await app.inject({ method: 'PUT', url: '/api/v1/applications/default/acme/settings', headers: admin, payload: { eabRequired: true } });

@@ -45,7 +45,7 @@ function AcmeSection({ app, slug, base }: { app: ApplicationDetail; slug: string
     <div className="enroll-section">
       <h3>ACME (RFC 8555)</h3>
       <UrlRow label="Directory" url={url} />
-      <pre className="pem">{`certbot certonly --standalone --server ${url} -d app.example.com${required ? ' \\\n  --eab-kid KID --eab-hmac-key HMAC' : ''}`}</pre>
+      <pre className="pem">{`certbot certonly --standalone --server ${url} -d app.example.com${required ? ' \\\n  --eab-kid=KID --eab-hmac-key=HMAC' : ''}`}</pre>
       <label className="check"><input type="checkbox" checked={required} disabled={action.busy || directory.loading} onChange={(e) => void action.run(() => put(`/api/v1/applications/${app.id}/acme/settings`, { eabRequired: e.target.checked })).then(directory.reload)} /> Require an external account binding (EAB) key for new accounts</label>
       {created && (
         <div className="notice notice-secret" role="status" data-testid="eab-secret">

@@ -119,11 +119,23 @@ export function createAcmeAccounts(deps: { db: Kysely<Database>; repo: AcmeRepos
     /** A new EAB key for an application (API); the HMAC secret is returned once and kept sealed. */
     async createEabKey(applicationId: string, identifierPatterns: string[] = []) {
       const id = `eab_${randomBytes(12).toString('base64url')}`;
-      const secret = randomBytes(32);
+      const secret = cliSafeHmacSecret();
       const row = await repo.insertEabKey({ id, application_id: applicationId, hmac_sealed: sealer.seal(secret, eabContext(id)), identifier_patterns: JSON.stringify(identifierPatterns) });
       return { keyId: row.id, hmacKey: secret.toString('base64url'), applicationId, identifierPatterns, createdAt: row.created_at };
     },
   };
+}
+
+/**
+ * 32 random bytes whose base64url form does not start with '-': command-line clients (certbot's
+ * argparse, lego) read `--eab-hmac-key -abc…` as a new option, so one key in 64 would be unusable
+ * as typed. Redrawing costs under a bit of entropy.
+ */
+function cliSafeHmacSecret(): Buffer {
+  for (;;) {
+    const secret = randomBytes(32);
+    if (secret.toString('base64url')[0] !== '-') return secret;
+  }
 }
 
 const eabHeader = z.object({ alg: z.enum(['HS256', 'HS384', 'HS512']), kid: z.string().min(1), url: z.string() }).passthrough();
