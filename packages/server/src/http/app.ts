@@ -20,6 +20,7 @@ import { registerConnectorRoutes } from '../connectors/connector-routes.ts';
 import { acmePlugin, type AcmeOptions } from '../enrollment/acme/acme-module.ts';
 import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
 import { registerWebUi } from './web-ui.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 
 export interface AppOptions {
   publicUrl: string;
@@ -50,6 +51,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
     ...(options.https ? { https: { ...options.https, requestCert: true, rejectUnauthorized: false } } : {}),
   }) as unknown as FastifyInstance;
   await app.register(cookie);
+  await registerSecurityHeaders(app, { https: Boolean(options.https) });
   app.addContentTypeParser(BINARY_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   installErrorHandlers(app);
   installAuthentication(app, core.auth);
@@ -78,7 +80,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerEnrollmentRoutes(app, core, { https: Boolean(options.https) });
 
   await app.register(swagger, { mode: 'static', specification: { document: buildOpenApiDocument(options.publicUrl) as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await registerWebUi(app);
   return app;
 }
