@@ -26,7 +26,20 @@ export function apacheAvailable(): boolean {
     && existsSync('/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so');
 }
 
-export async function startApacheNtlm(options: { server: TestCertificate; users: string[] }): Promise<ApacheNtlm> {
+/**
+ * Optional reverse proxy behind the NTLM check: Apache verifies NTLMv2 itself, then forwards
+ * `/certsrv/` to a certsrv emulator with a fixed `Authorization` (the emulator's Basic login),
+ * so enrollment pages come from a real certsrv flow while a foreign NTLM server authenticates.
+ */
+export interface ApacheProxy {
+  /** `https://localhost:<port>` of the emulator. */
+  target: string;
+  /** PEM of the CA that issued the emulator's TLS certificate (Apache verifies it). */
+  targetCaPem: string;
+  authorization: string;
+}
+
+export async function startApacheNtlm(options: { server: TestCertificate; users: string[]; proxy?: ApacheProxy }): Promise<ApacheNtlm> {
   const root = await mkdtemp(path.join(tmpdir(), 'adcs-client-apache-'));
   const port = await freePort();
   // Workers run as nobody: the document tree must be traversable (the TLS key is read by the
@@ -38,6 +51,21 @@ export async function startApacheNtlm(options: { server: TestCertificate; users:
   await writeFile(path.join(root, 'server.key'), options.server.keyPem, { mode: 0o600 });
   // gss-ntlmssp reads the users file in the worker (user nobody) at each handshake.
   await writeFile(path.join(root, 'ntlm-users'), `${options.users.join('\n')}\n`, { mode: 0o644 });
+  const proxy = options.proxy;
+  if (proxy) await writeFile(path.join(root, 'target-ca.pem'), proxy.targetCaPem, { mode: 0o644 });
+  const proxyConf = proxy ? `LoadModule proxy_module ${MODULES}/mod_proxy.so
+LoadModule proxy_http_module ${MODULES}/mod_proxy_http.so
+LoadModule headers_module ${MODULES}/mod_headers.so
+SSLProxyEngine on
+SSLProxyVerify require
+SSLProxyVerifyDepth 5
+SSLProxyCheckPeerName on
+SSLProxyCACertificateFile "${root}/target-ca.pem"
+ProxyPass /certsrv/ ${proxy.target}/certsrv/
+ProxyPassReverse /certsrv/ ${proxy.target}/certsrv/
+# Runs after mod_auth_gssapi accepted the NTLM login: the emulator sees only its own login.
+RequestHeader set Authorization "${proxy.authorization}"
+` : '';
   const conf = `ServerRoot "${root}"
 ServerName 127.0.0.1
 Listen 127.0.0.1:${port}
@@ -62,7 +90,7 @@ DocumentRoot "${root}/htdocs"
 SSLEngine on
 SSLCertificateFile "${root}/server.pem"
 SSLCertificateKeyFile "${root}/server.key"
-<Directory />
+${proxyConf}<Directory />
   AllowOverride None
 </Directory>
 <Location />
