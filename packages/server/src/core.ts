@@ -10,6 +10,7 @@ import type { BackendDeps } from './ca-backends/registry.ts';
 import { createConnectionService } from './connections/connection-service.ts';
 import { createConnectionsRepository } from './connections/connections-repository.ts';
 import { createConnectorsModule } from './connectors/connectors-module.ts';
+import { createAzureModule, type AzureOptions } from './connections/azure/azure-module.ts';
 import { createCaKeyStore } from './cas/ca-keys.ts';
 import { createCaService } from './cas/ca-service.ts';
 import { createCertificateService } from './certificates/certificate-service.ts';
@@ -34,13 +35,15 @@ export interface CoreOptions {
   clock?: Clock;
   /** ADCS timing knobs (tests make the pending retries and rate cap wait instantly). */
   adcs?: Pick<AdcsRuntimeOptions, 'sleep' | 'quickRetryDelaysMs' | 'breaker'>;
+  /** Azure connections (issue 8): OAuth apps and the public URL of the redirect URI. */
+  azure?: AzureOptions;
 }
 
 /**
  * The composition of repositories and services, shared by the HTTP server, the CLI and the
  * background jobs. Explicit wiring: each service receives only what it uses.
  */
-export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcsOptions = {} }: CoreOptions) {
+export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcsOptions = {}, azure: azureOptions = {} }: CoreOptions) {
   const repos = {
     users: createUsersRepository(db),
     cas: createCasRepository(db),
@@ -54,6 +57,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const backends: BackendDeps = { keys, pkiUrl, adcs: adcsRuntime, connectors };
   const connectionsRepo = createConnectionsRepository(db);
   const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
+  const azure = createAzureModule({ db, sealer, clock, options: azureOptions });
   const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock });
   const access = createApplicationAccess(repos.catalog);
   const auth = createAuthService({ db, users: repos.users, clock });
@@ -74,7 +78,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
     db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
     hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) },
   });
-  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors };
+  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors, azure };
 }
 
 export type Core = ReturnType<typeof createCore>;

@@ -27,7 +27,7 @@ export async function openCore(config: Config, log?: Logger): Promise<{ handle: 
   const applied = await migrateToLatest(handle.db);
   if (applied.length) log?.info({ migrations: applied }, 'migrations applied');
   const sealer = createSealer(await loadMasterKey(config.masterKey, config.dataDir));
-  return { handle, core: createCore({ db: handle.db, sealer, pkiUrl: config.pkiUrl }) };
+  return { handle, core: createCore({ db: handle.db, sealer, pkiUrl: config.pkiUrl, azure: { publicUrl: config.publicUrl, oauthApps: config.azureOauth } }) };
 }
 
 /**

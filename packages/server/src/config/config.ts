@@ -19,7 +19,13 @@ const envSchema = z.object({
   CERTBRIDGE_ACME_HTTP01_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   CERTBRIDGE_ACME_TLSALPN01_PORT: z.coerce.number().int().min(1).max(65535).default(443),
   CERTBRIDGE_ACME_DNS_RESOLVER: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+)(:\d{1,5})?$/, 'must be host:port').optional(),
-});
+  CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+  CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+})
+  .refine((e) => !e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID === !e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET, { path: ['CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET'], message: 'set together with CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID' })
+  .refine((e) => !e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID === !e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET, { path: ['CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET'], message: 'set together with CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID' });
 
 export interface Config {
   dataDir: string;
@@ -35,6 +41,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['CERTBRIDGE_LOG_LEVEL'];
   /** ACME challenge validation (SPEC CERTBRIDGE_ACME_*). */
   acme: { http01Port: number; tlsAlpn01Port: number; dnsResolver: string | undefined };
+  /** The server's own Azure apps for OAuth connections (issue 8), per connection type. */
+  azureOauth: Partial<Record<'azure-client-secrets' | 'azure-key-vault', { clientId: string; clientSecret: string }>>;
 }
 
 export class ConfigError extends Error {}
@@ -60,5 +68,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken: e.CERTBRIDGE_BOOTSTRAP_TOKEN,
     logLevel: e.CERTBRIDGE_LOG_LEVEL,
     acme: { http01Port: e.CERTBRIDGE_ACME_HTTP01_PORT, tlsAlpn01Port: e.CERTBRIDGE_ACME_TLSALPN01_PORT, dnsResolver: e.CERTBRIDGE_ACME_DNS_RESOLVER },
+    azureOauth: {
+      ...(e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID && e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET
+        ? { 'azure-client-secrets': { clientId: e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID, clientSecret: e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET } } : {}),
+      ...(e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID && e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET
+        ? { 'azure-key-vault': { clientId: e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID, clientSecret: e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET } } : {}),
+    },
   };
 }

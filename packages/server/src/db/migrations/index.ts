@@ -4,6 +4,7 @@ import * as adcs from './0002-adcs.ts';
 import * as estScep from './0003-est-scep.ts';
 import * as acme from './0004-acme.ts';
 import * as connectors from './0005-connectors.ts';
+import * as azure from './0006-azure.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-est-scep': estScep,
   '0004-acme': acme,
   '0005-connectors': connectors,
+  '0006-azure': azure,
 };

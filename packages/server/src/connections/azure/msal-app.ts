@@ -1,0 +1,87 @@
+import https from 'node:https';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import { ConfidentialClientApplication, type ICachePlugin, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import type { AzureCloud } from './azure-clouds.ts';
+
+/**
+ * msal-node's network module over node:https, so a connection's CA PEM (custom authority hosts,
+ * the emulator) is honoured: msal-node's own client uses fetch, which takes no per-request CA.
+ */
+export function httpsNetworkModule(agent: https.Agent | undefined, timeoutMs = 30_000): INetworkModule {
+  const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> =>
+    new Promise((resolve, reject) => {
+      const req = https.request(url, { method, headers: options?.headers ?? {}, timeout: timeoutMs, ...(agent ? { agent } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: T;
+          try {
+            body = (text ? JSON.parse(text) : {}) as T;
+          } catch {
+            reject(new Error(`${method} ${new URL(url).pathname} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`));
+            return;
+          }
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+          resolve({ headers, body, status: res.statusCode ?? 0 });
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
+      req.on('error', reject);
+      if (options?.body) req.write(options.body);
+      req.end();
+    });
+  return { sendGetRequestAsync: (url, options) => send('GET', url, options), sendPostRequestAsync: (url, options) => send('POST', url, options) };
+}
+
+/** Where msal-node's serialized cache (with the refresh token) is loaded from and saved to. */
+export interface CacheStore {
+  load(): Promise<string | null>;
+  save(serialized: string): Promise<void>;
+}
+
+export function cachePlugin(store: CacheStore): ICachePlugin {
+  return {
+    beforeCacheAccess: async (ctx) => {
+      const data = await store.load();
+      if (data) ctx.tokenCache.deserialize(data);
+    },
+    afterCacheAccess: async (ctx) => {
+      if (ctx.cacheHasChanged) await store.save(ctx.tokenCache.serialize());
+    },
+  };
+}
+
+/** The server's own Azure app (CERTBRIDGE_AZURE_*_OAUTH_CLIENT_ID/_SECRET) in one tenant of one cloud. */
+export function msalApp(opts: { cloud: AzureCloud; tenantId: string; clientId: string; clientSecret: string; agent: https.Agent | undefined; cache?: CacheStore }) {
+  const host = new URL(opts.cloud.authorityHost).host;
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      authority: `${opts.cloud.authorityHost}/${opts.tenantId}`,
+      // Listing the host skips instance discovery, which only knows Microsoft's own clouds.
+      knownAuthorities: [host],
+    },
+    ...(opts.cache ? { cache: { cachePlugin: cachePlugin(opts.cache) } } : {}),
+    system: { networkClient: httpsNetworkModule(opts.agent) },
+  });
+}
+
+/**
+ * A TokenCredential over a persisted OAuth grant: msal-node answers from its cache and, once the
+ * access token has expired, redeems the sealed refresh token (the new one is saved back).
+ */
+export class RefreshTokenCredential implements TokenCredential {
+  constructor(private readonly app: ConfidentialClientApplication, private readonly homeAccountId: string) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    const account = await this.app.getTokenCache().getAccountByHomeId(this.homeAccountId);
+    if (!account) throw new Error('the OAuth grant of this connection is gone from its token cache: connect again');
+    const result = await this.app.acquireTokenSilent({ account, scopes: Array.isArray(scopes) ? scopes : [scopes], ...(options?.claims ? { claims: options.claims } : {}) });
+    if (!result.expiresOn) throw new Error('the token endpoint answered without an expiry');
+    return { token: result.accessToken, expiresOnTimestamp: result.expiresOn.getTime(), tokenType: 'Bearer' };
+  }
+}
