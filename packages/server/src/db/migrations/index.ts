@@ -5,6 +5,10 @@ import * as estScep from './0003-est-scep.ts';
 import * as acme from './0004-acme.ts';
 import * as connectors from './0005-connectors.ts';
 import * as azure from './0006-azure.ts';
+import * as connectorJobs from './0007-connector-jobs.ts';
+import * as adcsOrders from './0008-adcs-orders.ts';
+import * as enrollment from './0009-enrollment.ts';
+import * as acmeMore from './0012-acme-more.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +18,8 @@ export const migrations: Record<string, Migration> = {
   '0004-acme': acme,
   '0005-connectors': connectors,
   '0006-azure': azure,
+  '0007-connector-jobs': connectorJobs,
+  '0008-adcs-orders': adcsOrders,
+  '0009-enrollment': enrollment,
+  '0012-acme-more': acmeMore,
 };

@@ -90,12 +90,18 @@ export function createAcmeAccounts(deps: { db: Kysely<Database>; repo: AcmeRepos
       return { account, created: true };
     },
 
-    /** Section 7.3.2 and 7.3.6; a deactivated account stays deactivated. */
+    /** Section 7.3.2 and 7.3.6; a deactivated account stays deactivated. Both are audited. */
     async update(account: AccountRow, payload: z.infer<typeof accountUpdatePayload>): Promise<AccountRow> {
       if (!payload.contact && !payload.status) return account;
-      return repo.updateAccount(repo.db, account.id, {
-        ...(payload.contact ? { contact: JSON.stringify(checkContacts(payload.contact)) } : {}),
-        ...(payload.status ? { status: 'deactivated' } : {}),
+      const contact = payload.contact ? checkContacts(payload.contact) : undefined;
+      return deps.db.transaction().execute(async (trx) => {
+        const row = await repo.updateAccount(acmeDb(trx), account.id, {
+          ...(contact ? { contact: JSON.stringify(contact) } : {}),
+          ...(payload.status ? { status: 'deactivated' } : {}),
+        });
+        const action = payload.status ? 'acme.account.deactivate' : 'acme.account.update';
+        await appendAudit(trx, { actor: null, action, resourceType: 'acme-account', resourceId: account.id, outcome: 'success', details: { ...(contact ? { contact } : {}), ...(payload.status ? { status: 'deactivated' } : {}) } }, deps.clock);
+        return row;
       });
     },
 
@@ -113,7 +119,12 @@ export function createAcmeAccounts(deps: { db: Kysely<Database>; repo: AcmeRepos
       const thumbprint = await jwkThumbprint(header.jwk);
       const clash = await repo.findAccountByThumbprint(dir.profile.id, thumbprint);
       if (clash) throw new AcmeProblem('malformed', `the new key already belongs to account ${clash.id}`);
-      return repo.updateAccount(repo.db, account.id, { thumbprint, jwk: JSON.stringify(header.jwk) });
+      // The audit row names both keys by thumbprint, so a rollover can be traced to the key holder.
+      return deps.db.transaction().execute(async (trx) => {
+        const row = await repo.updateAccount(acmeDb(trx), account.id, { thumbprint, jwk: JSON.stringify(header.jwk) });
+        await appendAudit(trx, { actor: null, action: 'acme.account.key-change', resourceType: 'acme-account', resourceId: account.id, outcome: 'success', details: { oldThumbprint: account.thumbprint, newThumbprint: thumbprint } }, deps.clock);
+        return row;
+      });
     },
 
     /** A new EAB key for an application (API); the HMAC secret is returned once and kept sealed. */

@@ -11,15 +11,21 @@ import { registerAcmeRoutes } from './acme-routes.ts';
 import { createRenewalInfo } from './renewal-info.ts';
 import { acmeDb } from './acme-tables.ts';
 import { urls } from './acme-views.ts';
+import { createOrderScreening } from './order-screening.ts';
 import { createChallengeRunner, type ChallengeRunnerOptions } from './challenge-runner.ts';
 import { importAccountKey, JWS_ALGORITHMS } from './jws.ts';
 import { AcmeProblem, toAcmeProblem } from './problems.ts';
 import { createValidators, type ValidationOptions } from './validators.ts';
 
+const STRANDED_SWEEP_MS = 60_000;
+
 /** ACME knobs: SPEC's CERTBRIDGE_ACME_* variables, plus what tests tune. */
 export interface AcmeOptions extends Partial<ValidationOptions> {
   retryDelaysMs?: ChallengeRunnerOptions['retryDelaysMs'];
+  strandedAfterMs?: ChallengeRunnerOptions['strandedAfterMs'];
   limits?: RateLimits;
+  /** How often a client's poll may ask the CA about a request awaiting approval (default CA_CHECK_SECONDS). */
+  caCheckSeconds?: number;
 }
 
 /** Explicit wiring of the ACME services from the core (STYLE "Wiring"). */
@@ -30,8 +36,14 @@ export function createAcmeModule(core: Core, options: AcmeOptions & { publicUrl:
     repo,
     decoder: createAcmeRequestDecoder({ repo, clock: core.clock, publicUrl: options.publicUrl }),
     accounts: createAcmeAccounts({ db: core.db, repo, catalog: core.repos.catalog, sealer: core.sealer, clock: core.clock }),
-    orders: createAcmeOrders({ repo, issuance: core.issuance, orders: core.repos.orders, certificates: core.repos.certificates, catalog: core.repos.catalog, clock: core.clock, ...(options.limits ? { limits: options.limits } : {}) }),
-    runner: createChallengeRunner({ repo, clock: core.clock }, { validators, ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}) }),
+    orders: createAcmeOrders({
+      db: core.db, repo, issuance: core.issuance, orders: core.repos.orders, certificates: core.repos.certificates, catalog: core.repos.catalog, pending: core.adcs.pending,
+      screening: createOrderScreening({ repo, catalog: core.repos.catalog }), clock: core.clock,
+      ...(options.limits ? { limits: options.limits } : {}), ...(options.caCheckSeconds ? { caCheckSeconds: options.caCheckSeconds } : {}),
+    }),
+    runner: createChallengeRunner({ repo, clock: core.clock }, {
+      validators, ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}), ...(options.strandedAfterMs ? { strandedAfterMs: options.strandedAfterMs } : {}),
+    }),
     revocation: createAcmeRevocation({ repo, certificates: core.certificates }),
     renewalInfo: createRenewalInfo({ repo, clock: core.clock }),
     certificates: core.repos.certificates,
@@ -53,7 +65,16 @@ export function acmePlugin(core: Core, options: AcmeOptions & { publicUrl: strin
     const m = createAcmeModule(core, options);
     // The EAB key API belongs to the admin API: its errors keep the SPEC JSON shape.
     registerAcmeEabRoutes(parent, m);
-    parent.addHook('onClose', async () => m.runner.drain());
+    // Validations stranded by a dead process are resumed when the app starts, then swept each minute
+    // (an instance that stays up takes over what another one left behind).
+    const sweep = () => m.runner.recoverStranded().catch((err: unknown) => parent.log.error({ err }, 'recovering stranded ACME validations failed'));
+    const sweeper = setInterval(sweep, STRANDED_SWEEP_MS);
+    sweeper.unref();
+    parent.addHook('onReady', async () => void (await sweep()));
+    parent.addHook('onClose', async () => {
+      clearInterval(sweeper);
+      await m.runner.drain();
+    });
     let issued = 0;
     await parent.register(async (scope: FastifyInstance) => {
       scope.addContentTypeParser(JOSE_JSON, { parseAs: 'string' }, (_req, body, done) => {

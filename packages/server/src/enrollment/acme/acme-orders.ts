@@ -1,17 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseCsr, pemEncode, PkiError } from '@certbridge/pki';
 import type { Clock } from '../../clock.ts';
-import type { CertificateRow } from '../../db/schema.ts';
+import type { Kysely } from 'kysely';
+import { appendAudit } from '../../audit/audit-log.ts';
+import type { PendingOrders } from '../../ca-backends/adcs/pending-orders.ts';
+import type { CertificateRow, Database, OrderRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { IssuanceService, IssueOutcome } from '../../issuance/issuance-service.ts';
-import { dnsMatches, ipMatches } from '../../issuance/patterns.ts';
 import type { CertificatesRepository } from '../../repositories/certificates-repository.ts';
 import type { OrdersRepository } from '../../repositories/orders-repository.ts';
 import type { CatalogRepository } from '../../repositories/catalog-repository.ts';
 import type { AcmeRepository } from './acme-repository.ts';
-import type { AccountRow, AcmeIdentifier, AcmeOrderRow } from './acme-tables.ts';
+import { acmeDb, type AccountRow, type AcmeIdentifier, type AcmeOrderRow, type AuthorizationRow } from './acme-tables.ts';
 import type { AcmeDirectory } from './acme-views.ts';
 import { challengeTypesFor, csrMatchesOrder } from './identifiers.ts';
+import type { OrderScreening } from './order-screening.ts';
 import { AcmeProblem, toAcmeProblem } from './problems.ts';
 
 const DAY_MS = 86_400_000;
@@ -25,12 +28,44 @@ export interface RateLimits {
 }
 export const DEFAULT_RATE_LIMITS: RateLimits = { ordersPerAccountPerHour: 300, ordersPerIdentifierPerHour: 50 };
 
+/**
+ * While a CA request waits for approval, a client's poll asks the CA at most this often (and the
+ * answer's Retry-After says so). lego polls every half second and certbot every second whatever
+ * Retry-After says, so this throttle is what keeps the CA from being asked on every poll.
+ */
+export const CA_CHECK_SECONDS = 5;
+/** The interval grows with the wait (a tenth of it), up to a minute, so a long wait stays cheap. */
+const CA_CHECK_MAX_SECONDS = 60;
+
 /** Orders, their authorizations and challenges, finalize through the issuance core (section 7.4). */
 export function createAcmeOrders(deps: {
-  repo: AcmeRepository; issuance: IssuanceService; orders: OrdersRepository; certificates: CertificatesRepository; catalog: CatalogRepository; clock: Clock; limits?: RateLimits;
+  db: Kysely<Database>; repo: AcmeRepository; issuance: IssuanceService; orders: OrdersRepository; certificates: CertificatesRepository; catalog: CatalogRepository;
+  pending: Pick<PendingOrders, 'pollOne'>; screening: OrderScreening; clock: Clock; limits?: RateLimits; caCheckSeconds?: number;
 }) {
   const { repo, clock } = deps;
   const limits = deps.limits ?? DEFAULT_RATE_LIMITS;
+  const minCheckSeconds = deps.caCheckSeconds ?? CA_CHECK_SECONDS;
+  const checkSeconds = (submitted: OrderRow) =>
+    Math.min(CA_CHECK_MAX_SECONDS, Math.max(minCheckSeconds, Math.ceil((clock.now().getTime() - submitted.created_at.getTime()) / 10_000)));
+
+  /**
+   * Asks the CA about a pending request when this order's last check is older than the interval.
+   * The conditional update lets exactly one of several concurrent polls (any instance) ask.
+   */
+  async function checkCa(order: AcmeOrderRow, submitted: OrderRow): Promise<OrderRow> {
+    const now = clock.now();
+    const cutoff = new Date(now.getTime() - checkSeconds(submitted) * 1000 + 100);
+    const claimed = await repo.db.updateTable('acme_orders').set({ ca_checked_at: now }).where('id', '=', order.id)
+      .where((eb) => eb.or([eb('ca_checked_at', 'is', null), eb('ca_checked_at', '<=', cutoff)])).returning('id').executeTakeFirst();
+    if (!claimed) return submitted;
+    try {
+      return (await deps.pending.pollOne(submitted, null)).order;
+    } catch (err) {
+      // Another poller settled it first (CONFLICT): read what it found.
+      if (err instanceof AppError && err.code === 'CONFLICT') return (await deps.orders.find(submitted.id)) ?? submitted;
+      throw err;
+    }
+  }
 
   /** Applies what the issuance core says about a submitted order to the ACME order. */
   async function record(order: AcmeOrderRow, outcome: IssueOutcome): Promise<{ order: AcmeOrderRow; retryAfterSeconds?: number }> {
@@ -42,17 +77,13 @@ export function createAcmeOrders(deps: {
   }
 
   return {
-    async newOrder(account: AccountRow, identifiers: AcmeIdentifier[]): Promise<{ order: AcmeOrderRow; authzIds: string[] }> {
+    async newOrder(dir: AcmeDirectory, account: AccountRow, identifiers: AcmeIdentifier[]): Promise<{ order: AcmeOrderRow; authzIds: string[] }> {
       const now = clock.now();
       const recent = await repo.countOrdersSince(account.id, new Date(now.getTime() - 3_600_000));
       if (recent >= limits.ordersPerAccountPerHour) {
         throw new AcmeProblem('rateLimited', `account ${account.id} created ${recent} orders in the last hour; the limit is ${limits.ordersPerAccountPerHour}`);
       }
-      if (account.eab_key_id) {
-        const patterns = (await repo.findEabKey(account.eab_key_id))?.identifier_patterns ?? [];
-        const outside = patterns.length ? identifiers.filter((i) => !patterns.some((p) => (i.type === 'ip' ? ipMatches(i.value, p) : dnsMatches(i.value, p)))) : [];
-        if (outside.length) throw new AcmeProblem('rejectedIdentifier', `the external account key of this account does not cover ${outside.map((i) => i.value).join(', ')}`);
-      }
+      await deps.screening.screen(dir, account, identifiers);
       for (const identifier of identifiers) {
         const n = await repo.countIdentifierOrdersSince(account.profile_id, identifier.value.replace(/^\*\./, ''), new Date(now.getTime() - 3_600_000));
         if (n >= limits.ordersPerIdentifierPerHour) throw new AcmeProblem('rateLimited', `${identifier.value} was ordered ${n} times in the last hour; the limit is ${limits.ordersPerIdentifierPerHour}`);
@@ -80,11 +111,9 @@ export function createAcmeOrders(deps: {
     async refresh(order: AcmeOrderRow): Promise<{ order: AcmeOrderRow; retryAfterSeconds?: number }> {
       if (order.status === 'pending' && order.expires_at <= clock.now()) return { order: await repo.updateOrder(repo.db, order.id, { status: 'invalid', error: JSON.stringify(new AcmeProblem('malformed', 'the order expired').toJSON()) }) };
       if (order.status !== 'processing' || !order.issuance_order_id) return { order };
-      const submitted = await deps.orders.find(order.issuance_order_id);
-      if (!submitted || submitted.status === 'pending') {
-        const wait = submitted?.next_poll_at ? Math.max(1, Math.ceil((submitted.next_poll_at.getTime() - clock.now().getTime()) / 1000)) : 10;
-        return { order, retryAfterSeconds: wait };
-      }
+      let submitted = await deps.orders.find(order.issuance_order_id);
+      if (submitted?.status === 'pending' && submitted.ca_request_id) submitted = await checkCa(order, submitted);
+      if (!submitted || submitted.status === 'pending') return { order, retryAfterSeconds: submitted ? checkSeconds(submitted) : minCheckSeconds };
       if (submitted.status === 'issued' && submitted.certificate_id) return { order: await repo.updateOrder(repo.db, order.id, { status: 'valid', certificate_id: submitted.certificate_id }) };
       const error = new AcmeProblem('unauthorized', `the CA did not issue: ${submitted.disposition ?? submitted.status}`).toJSON();
       return { order: await repo.updateOrder(repo.db, order.id, { status: 'invalid', error: JSON.stringify(error) }) };
@@ -115,7 +144,21 @@ export function createAcmeOrders(deps: {
         await repo.updateOrder(repo.db, order.id, caFault ? { status: 'invalid', error: JSON.stringify(problem.toJSON()) } : { status: 'ready' });
         throw err instanceof AppError && !caFault ? new AcmeProblem(problem.type === 'rejectedIdentifier' ? 'rejectedIdentifier' : 'badCSR', problem.message, { cause: err }) : problem;
       }
-      return record(claimed, outcome);
+      const recorded = await record(claimed, outcome);
+      // The client's polls drive the CA checks (refresh), so it is told the check interval.
+      return outcome.status === 'pending' ? { ...recorded, retryAfterSeconds: checkSeconds(outcome.order) } : recorded;
+    },
+
+    /** Section 7.5.2: a pending or valid authorization is deactivated, its order turns invalid (7.1.6); audited. */
+    async deactivateAuthorization(authz: AuthorizationRow): Promise<AuthorizationRow> {
+      if (authz.status !== 'pending' && authz.status !== 'valid') throw new AcmeProblem('malformed', `the authorization is ${authz.status}; only pending and valid ones can be deactivated`);
+      return deps.db.transaction().execute(async (trx) => {
+        const row = await repo.updateAuthorization(acmeDb(trx), authz.id, { status: 'deactivated' });
+        const error = JSON.stringify(new AcmeProblem('unauthorized', `authorization for ${authz.identifier_value} was deactivated`).toJSON());
+        await acmeDb(trx).updateTable('acme_orders').set({ status: 'invalid', error, updated_at: new Date() }).where('id', '=', authz.order_id).where('status', 'in', ['pending', 'ready']).execute();
+        await appendAudit(trx, { actor: null, action: 'acme.authorization.deactivate', resourceType: 'acme-authorization', resourceId: authz.id, outcome: 'success', details: { accountId: authz.account_id, orderId: authz.order_id, identifier: `${authz.identifier_type}:${authz.identifier_value}` } }, clock);
+        return row;
+      });
     },
 
     /** PEM chain (section 7.4.2): the leaf first, then its issuers. */

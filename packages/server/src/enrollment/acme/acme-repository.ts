@@ -78,8 +78,16 @@ export function createAcmeRepository(db: AcmeDb) {
     challengesOf: (authorizationIds: string[]) =>
       authorizationIds.length ? db.selectFrom('acme_challenges').selectAll().where('authorization_id', 'in', authorizationIds).orderBy('type').execute() : Promise.resolve([]),
     /** pending → processing exactly once, whichever instance gets there first. */
-    claimChallenge: (id: string) =>
-      db.updateTable('acme_challenges').set({ status: 'processing' }).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst(),
+    claimChallenge: (id: string, now: Date) =>
+      db.updateTable('acme_challenges').set({ status: 'processing', claimed_at: now }).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst(),
+    /** Challenges still `processing` that were claimed before the cutoff (or before claims were dated). */
+    strandedChallenges: (cutoff: Date, limit: number) =>
+      db.selectFrom('acme_challenges').selectAll().where('status', '=', 'processing')
+        .where((eb) => eb.or([eb('claimed_at', 'is', null), eb('claimed_at', '<', cutoff)])).limit(limit).execute(),
+    /** Takes a stranded challenge over, once across instances: its claim must still be the stale one. */
+    reclaimChallenge: (c: { id: string; claimed_at: Date | null }, now: Date) =>
+      db.updateTable('acme_challenges').set({ claimed_at: now }).where('id', '=', c.id).where('status', '=', 'processing')
+        .where('claimed_at', c.claimed_at === null ? 'is' : '=', c.claimed_at).returningAll().executeTakeFirst(),
     updateChallenge: (trx: AcmeDb, id: string, patch: Updateable<AcmeChallengesTable>) =>
       trx.updateTable('acme_challenges').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
 

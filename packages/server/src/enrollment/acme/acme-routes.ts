@@ -91,7 +91,7 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
     const payload = payloadOf(call, newOrderPayload);
     if (payload.notBefore || payload.notAfter) throw new AcmeProblem('malformed', 'notBefore and notAfter are not supported: the profile sets the validity');
     const identifiers = normaliseIdentifiers(payload.identifiers);
-    const { order, authzIds } = await m.orders.newOrder(accountOf(call), identifiers);
+    const { order, authzIds } = await m.orders.newOrder(call.dir, accountOf(call), identifiers);
     const u = urls(call.dir.base);
     return location(reply.status(201), u.order(order.id)).send(orderView(u, order, authzIds));
   });
@@ -111,7 +111,7 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
     let current = authz;
     if (call.payload !== null) {
       payloadOf(call, zod.object({ status: zod.literal('deactivated') }).passthrough());
-      current = await m.repo.updateAuthorization(m.repo.db, authz.id, { status: 'deactivated' });
+      current = await m.orders.deactivateAuthorization(authz);
     }
     return authorizationView(urls(call.dir.base), current, await m.repo.authorizationChallenges(authz.id));
   });

@@ -47,6 +47,8 @@ export interface AcmeOrdersTable {
   error: ColumnType<StoredProblem | null, string | null, string | null>;
   issuance_order_id: string | null;
   certificate_id: string | null;
+  /** Last time a client's poll asked the CA about this (processing) order (migration 0012). */
+  ca_checked_at: Default<Date | null>;
   created_at: Default<Date>;
   updated_at: Default<Date>;
 }
@@ -71,9 +73,11 @@ export interface AcmeChallengesTable {
   validated_at: Date | null;
   error: ColumnType<StoredProblem | null, string | null, string | null>;
   attempts: Default<number>;
+  /** When the validating instance claimed it (migration 0012); null on rows from before. */
+  claimed_at: Default<Date | null>;
 }
 
-/** The tables of migration 0004-acme, added to the shared schema without editing it. */
+/** The tables of migrations 0004-acme and 0012-acme-more, added to the shared schema without editing it. */
 export type AcmeTables = {
   acme_nonces: AcmeNoncesTable;
   acme_eab_keys: AcmeEabKeysTable;

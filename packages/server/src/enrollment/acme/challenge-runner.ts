@@ -10,7 +10,15 @@ export interface ChallengeRunnerOptions {
   /** Waits before each attempt; the length is the number of attempts (default: now, +1 s, +3 s). */
   retryDelaysMs?: number[];
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * A challenge `processing` for longer than this was left by a process that died mid-validation
+   * (default two minutes: the default attempts take at most 3 × 10 s plus 4 s of waits).
+   */
+  strandedAfterMs?: number;
 }
+
+const DEFAULT_STRANDED_AFTER_MS = 2 * 60_000;
+const RECOVERY_BATCH = 100;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -24,7 +32,17 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
   const { repo, clock } = deps;
   const delays = options.retryDelaysMs ?? [0, 1000, 3000];
   const sleep = options.sleep ?? realSleep;
+  const strandedAfterMs = options.strandedAfterMs ?? DEFAULT_STRANDED_AFTER_MS;
   const running = new Set<Promise<void>>();
+
+  /** Validates in the background; any failure still settles the challenge (never left processing). */
+  function start(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): void {
+    const job = attempt(challenge, authz, keyAuthorization)
+      .then((problem) => settle(challenge, authz, problem))
+      .catch(() => settle(challenge, authz, new AcmeProblem('serverInternal', 'the validation could not be completed')).catch(() => undefined))
+      .finally(() => running.delete(job));
+    running.add(job);
+  }
 
   async function attempt(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<AcmeProblem | null> {
     let last: AcmeProblem | null = null;
@@ -67,15 +85,41 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
      */
     async respond(account: AccountRow, challenge: ChallengeRow, authz: AuthorizationRow): Promise<ChallengeRow> {
       if (authz.status !== 'pending' || authz.expires_at <= clock.now()) return challenge;
-      const claimed = await repo.claimChallenge(challenge.id);
+      const claimed = await repo.claimChallenge(challenge.id, clock.now());
       if (!claimed) return (await repo.findChallenge(challenge.id)) ?? challenge;
-      const keyAuthorization = `${claimed.token}.${account.thumbprint}`;
-      const job = attempt(claimed, authz, keyAuthorization)
-        .then((problem) => settle(claimed, authz, problem))
-        .catch(() => settle(claimed, authz, new AcmeProblem('serverInternal', 'the validation could not be completed')).catch(() => undefined))
-        .finally(() => running.delete(job));
-      running.add(job);
+      start(claimed, authz, `${claimed.token}.${account.thumbprint}`);
       return claimed;
+    },
+    /**
+     * Resumes validations stranded by a process that died: each challenge still `processing`
+     * after `strandedAfterMs` is taken over (once across instances) and validated again, or
+     * failed with a clear error when its authorization can no longer become valid. Returns how
+     * many it took over; the validations themselves run in the background like `respond`.
+     */
+    async recoverStranded(): Promise<number> {
+      const now = clock.now();
+      const stale = await repo.strandedChallenges(new Date(now.getTime() - strandedAfterMs), RECOVERY_BATCH);
+      let taken = 0;
+      for (const row of stale) {
+        const claimed = await repo.reclaimChallenge(row, now);
+        const authz = claimed ? await repo.findAuthorization(claimed.authorization_id) : undefined;
+        if (!claimed || !authz) continue;
+        taken++;
+        const account = await repo.findAccount(authz.account_id);
+        const interrupted = (why: string) => new AcmeProblem('serverInternal', `the validation was interrupted by a server restart and cannot resume: ${why}`);
+        if (authz.status !== 'pending') {
+          // Settled another way meanwhile (another challenge, deactivation): only this challenge ends.
+          const error = JSON.stringify({ ...interrupted(`the authorization is ${authz.status}`).toJSON(), identifier: { type: authz.identifier_type, value: authz.identifier_value } });
+          await repo.updateChallenge(repo.db, claimed.id, { status: 'invalid', error });
+          continue;
+        }
+        if (authz.expires_at <= now || account?.status !== 'valid') {
+          await settle(claimed, authz, interrupted(authz.expires_at <= now ? 'the authorization has expired' : 'the account is no longer valid'));
+          continue;
+        }
+        start(claimed, authz, `${claimed.token}.${account.thumbprint}`);
+      }
+      return taken;
     },
     async drain(): Promise<void> {
       while (running.size) await Promise.allSettled([...running]);

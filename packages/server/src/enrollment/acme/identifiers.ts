@@ -18,25 +18,55 @@ function checkDnsName(value: string): void {
   }
 }
 
+/** One identifier of a newOrder, normalised: DNS lower-cased, IP (RFC 8738) canonical; else its own problem. */
+export function normaliseIdentifier({ type, value }: { type: string; value: string }): AcmeIdentifier {
+  if (type === 'dns') {
+    const v = value.toLowerCase();
+    checkDnsName(v);
+    return { type: 'dns', value: v };
+  }
+  if (type === 'ip') {
+    if (!isIP(value)) throw new AcmeProblem('rejectedIdentifier', `${JSON.stringify(value)} is not an IP address`);
+    return { type: 'ip', value: canonicalIp(value) };
+  }
+  throw new AcmeProblem('unsupportedIdentifier', `identifier type ${JSON.stringify(type)} is not supported (dns and ip are)`);
+}
+
+export type Subproblem = NonNullable<AcmeProblem['subproblems']>[number];
+
+/** A subproblem (section 6.7.1) naming the identifier it is about. */
+export const subproblem = (problem: AcmeProblem, identifier: { type: string; value: string }): Subproblem =>
+  ({ type: problem.urn, detail: problem.message, identifier: { type: identifier.type, value: identifier.value } });
+
 /**
- * Normalises the identifiers of a newOrder: DNS names lower-cased, IP addresses (RFC 8738)
- * in canonical form, duplicates removed, sorted; anything else is `unsupportedIdentifier`.
+ * Section 6.7.1: one problem for a request with several bad identifiers, each named in a
+ * subproblem. The top-level type is theirs when they agree, else `malformed`.
+ */
+export function identifiersProblem(subproblems: Subproblem[]): AcmeProblem {
+  const types = new Set(subproblems.map((p) => p.type));
+  const [only] = types;
+  const type = types.size === 1 && only ? (only.slice('urn:ietf:params:acme:error:'.length) as AcmeProblem['type']) : 'malformed';
+  const detail = subproblems.length === 1 ? subproblems[0]!.detail : `${subproblems.length} identifiers were refused: ${subproblems.map((p) => p.identifier.value).join(', ')}`;
+  return new AcmeProblem(type, detail, { subproblems });
+}
+
+/**
+ * Normalises the identifiers of a newOrder (duplicates removed, sorted). Every bad one is
+ * reported at once: `unsupportedIdentifier` or `rejectedIdentifier` per identifier, as subproblems.
  */
 export function normaliseIdentifiers(input: { type: string; value: string }[]): AcmeIdentifier[] {
   const out = new Map<string, AcmeIdentifier>();
-  for (const { type, value } of input) {
-    if (type === 'dns') {
-      const v = value.toLowerCase();
-      checkDnsName(v);
-      out.set(`dns:${v}`, { type: 'dns', value: v });
-    } else if (type === 'ip') {
-      if (!isIP(value)) throw new AcmeProblem('rejectedIdentifier', `${JSON.stringify(value)} is not an IP address`);
-      const v = canonicalIp(value);
-      out.set(`ip:${v}`, { type: 'ip', value: v });
-    } else {
-      throw new AcmeProblem('unsupportedIdentifier', `identifier type ${JSON.stringify(type)} is not supported (dns and ip are)`);
+  const bad: Subproblem[] = [];
+  for (const identifier of input) {
+    try {
+      const n = normaliseIdentifier(identifier);
+      out.set(`${n.type}:${n.value}`, n);
+    } catch (err) {
+      if (!(err instanceof AcmeProblem)) throw err;
+      bad.push(subproblem(err, identifier));
     }
   }
+  if (bad.length) throw identifiersProblem(bad);
   return [...out.values()].sort((a, b) => (a.type + a.value < b.type + b.value ? -1 : 1));
 }
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
-import http from 'node:http';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { parseCertificate } from '@certbridge/pki';
 import type { AcmeChallengeType, AcmeIdentifier } from './acme-tables.ts';
+import { fetchHttp01 } from './http01.ts';
 import { AcmeProblem } from './problems.ts';
 
 /** SPEC: CERTBRIDGE_ACME_HTTP01_PORT, CERTBRIDGE_ACME_TLSALPN01_PORT, CERTBRIDGE_ACME_DNS_RESOLVER. */
@@ -18,7 +18,6 @@ export interface ValidationOptions {
 
 export type Validator = (identifier: AcmeIdentifier, token: string, keyAuthorization: string) => Promise<void>;
 
-const MAX_BODY = 8 * 1024;
 /** RFC 8737: id-pe-acmeIdentifier. */
 const ACME_IDENTIFIER_OID = '1.3.6.1.5.5.7.1.31';
 
@@ -50,35 +49,21 @@ export function reverseName(ip: string): string {
 
 const hostFor = (address: string) => (isIP(address) === 6 ? `[${address}]` : address);
 
-/** The challenge validators of RFC 8555 section 8.3, 8.4 and RFC 8737, for real over the network. */
+/**
+ * The challenge validators of RFC 8555 section 8.3, 8.4 and RFC 8737, for real over the network.
+ * http-01 redirects may lead to https on the tls-alpn-01 port, which stands for 443 (http01.ts).
+ */
 export function createValidators(options: ValidationOptions): Record<AcmeChallengeType, Validator> {
   const resolver = makeResolver(options.dnsResolver);
   const timeout = options.timeoutMs ?? 10_000;
 
   const http01: Validator = async (identifier, token, keyAuthorization) => {
-    const address = await addressOf(resolver, identifier);
-    const hostHeader = identifier.type === 'ip' ? hostFor(identifier.value) : identifier.value;
-    const url = `http://${hostHeader}:${options.http01Port}/.well-known/acme-challenge/${token}`;
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = http.get({ host: address, port: options.http01Port, path: `/.well-known/acme-challenge/${token}`, headers: { host: `${hostHeader}:${options.http01Port}`, 'user-agent': 'Certbridge ACME validator' }, timeout }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          reject(new AcmeProblem('incorrectResponse', `${url} answered HTTP ${res.statusCode}`));
-          return;
-        }
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          data += chunk;
-          if (data.length > MAX_BODY) req.destroy(new AcmeProblem('incorrectResponse', `${url} answered more than ${MAX_BODY} bytes`));
-        });
-        res.on('end', () => resolve(data));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new AcmeProblem('connection', `${url} did not answer within ${timeout} ms`)));
-      req.on('error', (err) => reject(err instanceof AcmeProblem ? err : new AcmeProblem('connection', `cannot fetch ${url}: ${err.message}`)));
+    const host = identifier.type === 'ip' ? hostFor(identifier.value) : identifier.value;
+    const body = await fetchHttp01(host, token, {
+      http01Port: options.http01Port, httpsPort: options.tlsAlpn01Port, timeoutMs: timeout,
+      resolve: (name) => addressOf(resolver, { type: 'dns', value: name }),
     });
-    if (body.trim() !== keyAuthorization) throw new AcmeProblem('incorrectResponse', `${url} answered ${JSON.stringify(body.slice(0, 100))}, not the key authorization`);
+    if (body.trim() !== keyAuthorization) throw new AcmeProblem('incorrectResponse', `http://${host}/.well-known/acme-challenge/${token} answered ${JSON.stringify(body.slice(0, 100))}, not the key authorization`);
   };
 
   const dns01: Validator = async (identifier, _token, keyAuthorization) => {
