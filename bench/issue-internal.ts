@@ -10,13 +10,16 @@
  * BENCH_LOG_LEVEL (server log level, default warn), BENCH_CPU_PROF (directory: write the
  * server's CPU profile there), TEST_DATABASE_URL (PostgreSQL server; a fresh database is made).
  */
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   buildCsr, generateKeyPair, parseCsr, parseDn, pemEncode, randomSerial, signCertificate, verifyCsrSignature, type Signer,
 } from '@certbridge/pki';
 import { freshPostgres, startServerProcess } from './lib/server-process.ts';
+import type { SqlCounts } from './lib/sql-counter.ts';
 import { percentile, table } from './lib/stats.ts';
 
 const N = Number(process.env['BENCH_N'] ?? 3000);
@@ -27,7 +30,37 @@ const PG_BASE = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0
 const WARMUP = 200;
 const DAY_MS = 86_400_000;
 
-interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string }
+interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string; perIssuance?: PerIssuance }
+/** Load-independent costs of one issuance in the server process, over the timed phase. */
+interface PerIssuance { statements: number; transactions: number; cpuMs: number; pgCommits?: number }
+
+const COUNTER = path.join(import.meta.dirname, 'lib/sql-counter.ts');
+
+/** Asks the server (SIGUSR2, see lib/sql-counter.ts) for its running SQL and CPU totals. */
+async function snapshot(pid: number, file: string): Promise<SqlCounts> {
+  await fs.rm(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 500; i++) {
+    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    if (text) return JSON.parse(text) as SqlCounts;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the server did not write its SQL counters');
+}
+
+/** Committed transactions of the bench database as PostgreSQL counts them (every autocommit statement is one). */
+async function pgCommits(url: string): Promise<number> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('select pg_stat_clear_snapshot()');
+    const r = await c.query<{ n: string }>('select xact_commit::text as n from pg_stat_database where datname = current_database()');
+    return Number(r.rows[0]?.n ?? 0);
+  } finally {
+    await c.end();
+  }
+}
 
 function makeCsrs(count: number): string[] {
   const out: string[] = [];
@@ -108,15 +141,32 @@ async function load(name: string, baseUrl: string, token: string, bodies: string
 
 async function runEngine(engine: string, bodies: string[]): Promise<Result> {
   const pgdb = engine === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
+  const counterFile = path.join(os.tmpdir(), `certbridge-bench-sql-${process.pid}-${engine}.json`);
   const server = await startServerProcess({
     ...(pgdb ? { databaseUrl: pgdb.url } : {}), logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
     ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
+    preload: [COUNTER], env: { BENCH_SQL_COUNTER_FILE: counterFile },
   });
   try {
     const warm = await load(`${engine} warm-up`, server.httpUrl, server.token, bodies.slice(0, WARMUP), Infinity);
     if (warm.errors) throw new Error(`warm-up failed on ${engine}: ${warm.firstError}`);
-    return await load(`REST on ${engine}`, server.httpUrl, server.token, bodies.slice(WARMUP), performance.now() + MAX_SECONDS * 1000);
+    const before = await snapshot(server.pid, counterFile);
+    const commitsBefore = pgdb ? await pgCommits(pgdb.url) : 0;
+    const result = await load(`REST on ${engine}`, server.httpUrl, server.token, bodies.slice(WARMUP), performance.now() + MAX_SECONDS * 1000);
+    const after = await snapshot(server.pid, counterFile);
+    // Three statements per snapshot belong to pgCommits itself (connect, clear, select): not the server's, and on its own connection.
+    // PostgreSQL (15+) backends publish their counters when idle, at most once a second: wait for that.
+    if (pgdb) await new Promise((resolve) => setTimeout(resolve, 1500));
+    const commits = pgdb ? (await pgCommits(pgdb.url)) - commitsBefore - 2 : undefined;
+    const n = Math.max(1, result.ok);
+    result.perIssuance = {
+      statements: (after.statements - before.statements) / n, transactions: (after.transactions - before.transactions) / n,
+      cpuMs: (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000 / n,
+      ...(commits !== undefined ? { pgCommits: commits / n } : {}),
+    };
+    return result;
   } finally {
+    await fs.rm(counterFile, { force: true });
     await server.stop();
     await pgdb?.drop();
   }
@@ -131,9 +181,15 @@ for (const engine of ENGINES) results.push(await runEngine(engine, bodies));
 
 const ceilingRate = ceiling.ok / ceiling.seconds;
 console.log(`\nissue-internal: ${N} EC P-256 CSR issuances per engine, concurrency ${CONCURRENCY}, ${MAX_SECONDS}s cap, node ${process.version}, ${os.cpus().length} CPUs, load average at start ${loadAtStart}, at end ${os.loadavg()[0]!.toFixed(1)}`);
-console.log(table(['run', 'certificates', 'errors', 'cert/s', 'p50 ms', 'p99 ms', 'ratio to ceiling'], results.map((r) => {
+console.log(table(['run', 'certificates', 'errors', 'cert/s', 'p50 ms', 'p99 ms', 'ratio to ceiling', 'SQL/cert', 'tx/cert', 'PG commits/cert', 'server CPU ms/cert'], results.map((r) => {
   const rate = r.ok / r.seconds;
-  return [r.name, String(r.ok), String(r.errors), rate.toFixed(0), percentile(r.latenciesMs, 50).toFixed(2), percentile(r.latenciesMs, 99).toFixed(2), (rate / ceilingRate).toFixed(3)];
+  const p = r.perIssuance;
+  return [
+    r.name, String(r.ok), String(r.errors), rate.toFixed(0), percentile(r.latenciesMs, 50).toFixed(2), percentile(r.latenciesMs, 99).toFixed(2), (rate / ceilingRate).toFixed(3),
+    p ? p.statements.toFixed(2) : '-', p ? p.transactions.toFixed(2) : '-', p?.pgCommits !== undefined ? p.pgCommits.toFixed(2) : '-',
+    // The ceiling is single-threaded in this process: its CPU per certificate is its wall time.
+    p ? p.cpuMs.toFixed(3) : (r.seconds * 1000 / r.ok).toFixed(3),
+  ];
 })));
 for (const r of results) if (r.firstError) console.log(`${r.name}: first error: ${r.firstError}`);
 console.log(`target: >= 5000 cert/s on PostgreSQL. Reproduce: cd ${process.cwd()} && BENCH_N=${N} BENCH_CONCURRENCY=${CONCURRENCY} TEST_DATABASE_URL=${PG_BASE} node --import tsx bench/issue-internal.ts`);

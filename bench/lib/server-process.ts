@@ -11,6 +11,7 @@ const CLI = 'packages/server/src/cli/main.ts';
 export interface ServerProcess {
   httpUrl: string;
   token: string;
+  pid: number;
   /** SIGTERM, wait for the exit (a CPU profile is written then), drop the database, remove the data dir. */
   stop(): Promise<void>;
 }
@@ -37,16 +38,16 @@ export async function freshPostgres(baseUrl: string): Promise<{ url: string; dro
  * Starts `certbridge serve` as its own process (as `npm start` does), on free ports, with a
  * throwaway data directory, and waits for its "listening" line.
  */
-export async function startServerProcess(opts: { databaseUrl?: string; cpuProfileDir?: string; logLevel?: string }): Promise<ServerProcess> {
+export async function startServerProcess(opts: { databaseUrl?: string; cpuProfileDir?: string; logLevel?: string; preload?: string[]; env?: Record<string, string> }): Promise<ServerProcess> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-bench-'));
   const token = `cbt_bench_${randomBytes(16).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env, CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: '0', CERTBRIDGE_HTTPS_PORT: '0',
-    CERTBRIDGE_BOOTSTRAP_TOKEN: token, CERTBRIDGE_LOG_LEVEL: opts.logLevel ?? 'warn',
+    CERTBRIDGE_BOOTSTRAP_TOKEN: token, CERTBRIDGE_LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env,
   };
   delete env['DATABASE_URL'];
   if (opts.databaseUrl) env['DATABASE_URL'] = opts.databaseUrl;
-  const nodeArgs = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), '--import', 'tsx', CLI, 'serve'];
+  const nodeArgs = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), '--import', 'tsx', ...(opts.preload ?? []).flatMap((file) => ['--import', file]), CLI, 'serve'];
   const child: ChildProcess = spawn(process.execPath, nodeArgs, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -63,6 +64,7 @@ export async function startServerProcess(opts: { databaseUrl?: string; cpuProfil
   return {
     httpUrl,
     token,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
