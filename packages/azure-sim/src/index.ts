@@ -1,0 +1,69 @@
+/**
+ * @certbridge/azure-sim: Microsoft Entra ID (v2.0 token and authorize endpoints), Microsoft
+ * Graph v1.0 applications and Azure Key Vault certificates, emulated over HTTPS for tests and
+ * development. `startAzureSim()` serves each service on its own 127.0.0.1 origin with a
+ * throwaway CA; README.md documents the API.
+ */
+import { Directory, type Clock } from './directory.ts';
+import { DirectoryAdmin } from './admin.ts';
+import { FaultInjector } from './faults.ts';
+import { startOrigin, type Origin } from './server.ts';
+import { createTlsMaterial } from './tls.ts';
+import { TokenService } from './tokens.ts';
+import { Grants } from './entra/grants.ts';
+import { createEntraService } from './entra/service.ts';
+
+export type { FaultSpec, CallRecord, Service } from './faults.ts';
+export type { TenantInfo, AppInfo, AppView, PasswordInfo, KeyCredentialInfo, UserInfo, AddAppOptions } from './admin.ts';
+export { GRAPH_RESOURCE, VAULT_RESOURCE } from './tokens.ts';
+
+export interface AzureSimOptions {
+  /** Listen address. Default `127.0.0.1`. */
+  host?: string;
+  /** Port of the Entra (authority) origin; 0 or absent picks a free one. */
+  port?: number;
+  /** Base clock; the admin API's `advanceTime` adds to it. Default `Date.now`. */
+  now?: () => number;
+  /** Lifetime of issued access tokens. Default 3599 s, as Entra's default. */
+  tokenLifetimeSeconds?: number;
+}
+
+export interface AzureSim {
+  /** The Entra origin, `https://127.0.0.1:<port>`. */
+  url: string;
+  /** PEM of the emulator's root CA: trust it for every origin. */
+  caPem: string;
+  /** What @azure/identity calls `authorityHost` (same as `url`). */
+  authorityHost: string;
+  admin: DirectoryAdmin;
+  close(): Promise<void>;
+}
+
+export async function startAzureSim(options: AzureSimOptions = {}): Promise<AzureSim> {
+  const host = options.host ?? '127.0.0.1';
+  const base = options.now ?? Date.now;
+  const offset = { ms: 0 };
+  const clock: Clock = { now: () => base() + offset.ms };
+  const dir = new Directory(clock);
+  const tokens = new TokenService(clock);
+  const faults = new FaultInjector();
+  const tls = createTlsMaterial(['localhost']);
+  let authorityHost = '';
+  const entra = createEntraService({
+    dir, tokens, grants: new Grants(clock), authorityHost: () => authorityHost, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
+  });
+  const origins: Origin[] = [];
+  const login = await startOrigin(entra, faults, tls, host, options.port ?? 0);
+  origins.push(login);
+  authorityHost = login.url;
+  const admin = new DirectoryAdmin(dir, tokens, faults, offset);
+  return {
+    url: login.url,
+    caPem: tls.caPem,
+    authorityHost,
+    admin,
+    close: async () => {
+      await Promise.all(origins.map((o) => o.close()));
+    },
+  };
+}
