@@ -131,14 +131,46 @@ describe.each(ENGINES)('ADCS issuance on %s', (engine) => {
   it('ok/cancel-a-pending-order', async () => {
     const order = (await issue(env, { profile: 'adcs-approval', csr: csrPem('cancel.corp.example.test') })).json().order;
     const res = await env.api('DELETE', `/api/v1/orders/${order.id}`);
-    expect({ code: res.statusCode, status: res.json().status }).toEqual({ code: 200, status: 'cancelled' });
+    expect({ code: res.statusCode, status: res.json().status, nextPollAt: res.json().nextPollAt, note: res.json().note }).toEqual({
+      code: 200, status: 'cancelled', nextPollAt: null,
+      note: `cancelled in Certbridge only: ADCS request ${order.caRequestId} stays in the CA's pending queue (web enrollment cannot withdraw a request); ask a CA manager to deny it in the Certification Authority console (Pending Requests → Deny), or it may still be issued there. Certbridge no longer polls it.`,
+    });
+    // A CA manager approves it anyway: Certbridge no longer asks, the order stays cancelled.
+    await sim.approve(Number(order.caRequestId));
+    env.clock.advance(2 * MINUTE);
+    const run = await env.core.adcs.pending.runDue();
+    const after = (await env.api('GET', `/api/v1/orders/${order.id}`)).json();
+    expect({ polled: run.steps.some((st) => st.order.id === order.id), status: after.status, certificateId: after.certificateId, atAdcs: sim.getRequest(Number(order.caRequestId))?.disposition })
+      .toEqual({ polled: false, status: 'cancelled', certificateId: null, atAdcs: 'issued' });
     const again = await env.api('DELETE', `/api/v1/orders/${order.id}`);
     expect(again.json().error.code).toBe('CONFLICT');
   });
 
-  it('ok/orders-filter-by-status-template-and-server', async () => {
+  it('ok/orders-record-common-name-and-adcs-domain', async () => {
     const res = await env.api('GET', `/api/v1/orders?template=ManagerApproval&server=${basicConn}&status=cancelled`);
-    expect(res.json().items.map((o: { subject: string }) => o.subject)).toEqual(['CN=cancel.corp.example.test']);
+    expect(res.json().items.map((o: Record<string, unknown>) => [o['subject'], o['commonName'], o['adcsDomain'], o['template'], o['status'], typeof o['caRequestId'], typeof o['createdAt']]))
+      .toEqual([['CN=cancel.corp.example.test', 'cancel.corp.example.test', 'CORP', 'ManagerApproval', 'cancelled', 'string', 'string']]);
+  });
+
+  it.each([
+    ['ok/by-server-name', 'server=sim-basic&commonName=cancel.corp', ['cancel.corp.example.test']],
+    ['ok/by-common-name-contains-any-case', 'commonName=CANCEL.CORP.example', ['cancel.corp.example.test']],
+    ['ok/by-domain-any-case-and-status', 'domain=corp&status=cancelled', ['cancel.corp.example.test']],
+    ['ok/by-template-and-common-name', 'template=WebServer&commonName=ntlm.corp', ['ntlm.corp.example.test']],
+    ['ok/like-wildcards-match-themselves', 'commonName=%25', []],
+    ['fail/unknown-server-name-matches-nothing', 'server=no-such-server', []],
+    ['fail/other-domain-matches-nothing', 'domain=OTHER&commonName=cancel', []],
+  ])('orders filter %s', async (_name, query, expected) => {
+    const res = await env.api('GET', `/api/v1/orders?${query}`);
+    expect({ status: res.statusCode, cns: res.json().items.map((o: { commonName: string }) => o.commonName) }).toEqual({ status: 200, cns: expected });
+  });
+
+  it.each([
+    ['ok/servers-filtered-by-name', 'BASIC', ['sim-basic']],
+    ['fail/servers-filter-matching-nothing', 'nothing', []],
+  ])('%s', async (_name, name, expected) => {
+    const res = await env.api('GET', `/api/v1/cas/${caId}/servers?name=${name}`);
+    expect(res.json().items.map((s: { name: string }) => s.name)).toEqual(expected);
   });
 
   it('fail/profile-with-a-template-no-server-offers', async () => {

@@ -119,6 +119,16 @@ export interface ApplicationMembersTable {
 
 export type OrderStatus = 'pending' | 'issued' | 'denied' | 'failed' | 'cancelled';
 
+/** Circuit breaker and rate-cap token bucket of one ADCS server, shared by every instance. */
+export interface AdcsServerStateTable {
+  connection_id: string;
+  failures: Default<number>;
+  opened_at: Default<Date | null>;
+  trial_at: Default<Date | null>;
+  tokens: Default<number | null>;
+  tokens_at: Default<Date | null>;
+}
+
 export interface OrdersTable {
   id: string;
   application_id: string;
@@ -143,6 +153,9 @@ export interface OrdersTable {
   certificate_id: string | null;
   /** E.g. the CA ignored the requested validity. */
   warning: Default<string | null>;
+  /** The subject CN, and the ADCS domain of the server that took the request (migration 0008). */
+  common_name: Default<string | null>;
+  adcs_domain: Default<string | null>;
   created_at: Default<Date>;
   updated_at: Default<Date>;
 }
@@ -253,6 +266,7 @@ export interface Database {
   connections: ConnectionsTable;
   ca_servers: CaServersTable;
   adcs_templates: AdcsTemplatesTable;
+  adcs_server_state: AdcsServerStateTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -20,7 +20,7 @@ export const profileDto = (p: ProfileRow) => ({
 
 export const orderDto = (o: OrderRow) => ({
   id: o.id, status: o.status, applicationId: o.application_id, profileId: o.profile_id, caId: o.ca_id, requesterId: o.requester_id,
-  protocol: o.protocol, subject: o.subject, sans: o.sans, keyAlgorithm: o.key_algorithm, caRequestId: o.ca_request_id, caServer: o.ca_server,
+  protocol: o.protocol, subject: o.subject, commonName: o.common_name, sans: o.sans, keyAlgorithm: o.key_algorithm, caRequestId: o.ca_request_id, caServer: o.ca_server, adcsDomain: o.adcs_domain,
   template: o.template, disposition: o.disposition, hresult: o.hresult, error: o.error, attempts: o.attempts, nextPollAt: o.next_poll_at,
   warning: o.warning, certificateId: o.certificate_id, serverGeneratedKey: o.key_algorithm !== null && o.csr_der === null, createdAt: o.created_at, updatedAt: o.updated_at,
 });

@@ -181,6 +181,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       const order = await orders.insert({
         id: orderId, application_id: application.id, profile_id: profile.id, ca_id: ca.id, requester_id: ctx.actor?.userId ?? null,
         protocol: ctx.protocol, status: 'pending', csr_der: csrDer, subject: formatDn(subject), sans: JSON.stringify(sans),
+        common_name: subject.find((a) => a.oid === '2.5.4.3')?.value ?? null,
         key_algorithm: key.algorithm, template: profile.template, ca_request_id: null, ca_server: null, disposition: null, hresult: null,
         error: null, next_poll_at: null, certificate_id: null, created_at: now,
         server_key_sealed: keyPair ? sealer.seal(exportPrivateKeyPkcs8Der(keyPair.privateKey), serverKeyContext(orderId)) : null,

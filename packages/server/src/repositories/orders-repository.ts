@@ -1,19 +1,32 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { Database, NewOrder, OrdersTable } from '../db/schema.ts';
+import { isUuid } from './cas-repository.ts';
+
+/** `%`, `_` and `\` match themselves in a LIKE pattern built from user input. */
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export function createOrdersRepository(db: Kysely<Database>) {
   return {
     insert: (row: NewOrder) => db.insertInto('orders').values(row).returningAll().executeTakeFirstOrThrow(),
     find: (id: string) => db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst(),
-    update: (trx: Kysely<Database>, id: string, patch: Updateable<OrdersTable>) =>
-      trx.updateTable('orders').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    /** Recording the server that took a request also records that server's ADCS domain. */
+    update: (trx: Kysely<Database>, id: string, patch: Updateable<OrdersTable>) => {
+      const server = typeof patch.ca_server === 'string' ? patch.ca_server : null;
+      return trx.updateTable('orders').set((eb) => ({
+        ...patch, updated_at: new Date(),
+        ...(server ? { adcs_domain: eb.selectFrom('connections').select('domain').where(sql<string>`id::text`, '=', server) } : {}),
+      })).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    },
     /** Keyset page, newest first, limited to the given applications (null = all). */
-    list: (opts: { applicationIds: string[] | null; status?: string; limit: number; after?: { createdAt: Date; id: string }; caId?: string; server?: string; template?: string; requesterId?: string }) => {
+    list: (opts: { applicationIds: string[] | null; status?: string; limit: number; after?: { createdAt: Date; id: string }; caId?: string; server?: string; domain?: string; commonName?: string; template?: string; requesterId?: string }) => {
       let q = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit);
       if (opts.applicationIds) q = q.where('application_id', 'in', opts.applicationIds.length ? opts.applicationIds : ['00000000-0000-0000-0000-000000000000']);
       if (opts.status) q = q.where('status', '=', opts.status as OrdersTable['status']);
       if (opts.caId) q = q.where('ca_id', '=', opts.caId);
-      if (opts.server) q = q.where('ca_server', '=', opts.server);
+      // A server is named by its connection id or name (the ADCS server as operators know it).
+      if (opts.server) q = isUuid(opts.server) ? q.where('ca_server', '=', opts.server) : q.where('ca_server', 'in', db.selectFrom('connections').select(sql<string>`id::text`.as('id')).where('name', '=', opts.server));
+      if (opts.domain) q = q.where(sql<string>`lower(adcs_domain)`, '=', opts.domain.toLowerCase());
+      if (opts.commonName) q = q.where(sql<string>`lower(common_name)`, 'like', `%${escapeLike(opts.commonName.toLowerCase())}%`);
       if (opts.template) q = q.where('template', '=', opts.template);
       if (opts.requesterId) q = q.where('requester_id', '=', opts.requesterId);
       if (opts.after) q = q.where(sql<boolean>`(created_at, id) < (${opts.after.createdAt}, ${opts.after.id}::uuid)`);

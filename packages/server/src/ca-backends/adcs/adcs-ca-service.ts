@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { isAdcsError } from '@certbridge/adcs-client';
 import { parseCertificate } from '@certbridge/pki';
 import { appendAudit } from '../../audit/audit-log.ts';
@@ -34,10 +34,11 @@ export interface CreateAdcsCaInput {
 export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasRepository; connections: ConnectionsRepository; runtime: AdcsRuntime; templates: AdcsTemplates; clock: Clock }) {
   const { db, cas, connections, runtime, templates, clock } = deps;
 
-  async function requireAdcsCa(idOrName: string): Promise<CaRow> {
+  /** `throughConnector`: an ADCS CA reached through an on-prem connector will do too (templates). */
+  async function requireAdcsCa(idOrName: string, opts: { throughConnector?: boolean } = {}): Promise<CaRow> {
     const ca = await cas.find(idOrName);
     if (!ca) throw notFound('CA', idOrName);
-    if (ca.type !== 'adcs') throw new AppError('VALIDATION_FAILED', `CA ${ca.name} is not an ADCS CA`);
+    if (ca.type !== 'adcs' && !(opts.throughConnector && ca.type === 'connector')) throw new AppError('VALIDATION_FAILED', `CA ${ca.name} is not an ADCS CA`);
     return ca;
   }
 
@@ -53,10 +54,13 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
     return resolved.sort((a, b) => a.priority - b.priority);
   }
 
-  async function serverView(ca: CaRow) {
-    const rows = await db.selectFrom('ca_servers').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
+  /** `name` keeps the servers whose connection name contains it (case-insensitive). */
+  async function serverView(ca: CaRow, name?: string) {
+    let q = db.selectFrom('ca_servers').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
       .select(['connections.id', 'connections.name', 'connections.url', 'ca_servers.priority', 'ca_servers.max_requests_per_second', 'ca_servers.last_check_at', 'ca_servers.last_check_ok', 'ca_servers.last_error'])
-      .where('ca_servers.ca_id', '=', ca.id).orderBy('ca_servers.priority').execute();
+      .where('ca_servers.ca_id', '=', ca.id).orderBy('ca_servers.priority');
+    if (name) q = q.where(sql<number>`strpos(lower(connections.name), ${name.toLowerCase()})`, '>', 0);
+    const rows = await q.execute();
     return rows.map((r) => ({
       connectionId: r.id, name: r.name, url: r.url, priority: r.priority, maxRequestsPerSecond: r.max_requests_per_second,
       circuit: runtime.breakers.state(r.id), lastCheckAt: r.last_check_at, healthy: r.last_check_ok, lastError: r.last_error,
@@ -107,9 +111,9 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
       return serverView(ca);
     },
 
-    async servers(actor: Principal, idOrName: string) {
+    async servers(actor: Principal, idOrName: string, name?: string) {
       requirePermission(actor, 'cas:read');
-      return serverView(await requireAdcsCa(idOrName));
+      return serverView(await requireAdcsCa(idOrName), name);
     },
 
     /** One authenticated GET of the certsrv home page per server; feeds the circuit breakers. */

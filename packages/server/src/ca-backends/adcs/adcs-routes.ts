@@ -6,7 +6,7 @@ import { route } from '../../http/route-table.ts';
 import type { AdcsCaService } from './adcs-ca-service.ts';
 import { adcsSettingsSchema } from './adcs-settings.ts';
 import type { AdcsTemplates } from './adcs-templates.ts';
-import type { PendingOrders } from './pending-orders.ts';
+import { cancelNote, type PendingOrders } from './pending-orders.ts';
 import type { AdcsSubordinates } from './adcs-subordinate.ts';
 import { keyAlgorithmSchema } from '../../issuance/policy-rules.ts';
 
@@ -41,8 +41,10 @@ export function registerAdcsRoutes(app: FastifyInstance, deps: { adcsCas: AdcsCa
     const ca = await adcsCas.create(principal, { name: body.name, servers: body.servers, ...(body.settings ? { settings: body.settings } : {}) });
     return reply.status(201).send({ ...caDto(ca), servers: await adcsCas.servers(principal, ca.id) });
   });
-  route(app, { method: 'GET', url: '/api/v1/cas/:id/servers', summary: 'Servers of an ADCS CA: priority, rate cap, circuit state, last health check', tag: 'cas' }, async ({ principal, params }) =>
-    ({ items: await adcsCas.servers(principal, params['id']!) }));
+  route(app, {
+    method: 'GET', url: '/api/v1/cas/:id/servers', summary: 'Servers of an ADCS CA: priority, rate cap, circuit state, last health check', tag: 'cas',
+    query: z.object({ name: z.string().min(1).max(200).describe('connection name contains (case-insensitive)').optional() }).strict(),
+  }, async ({ principal, params, query }) => ({ items: await adcsCas.servers(principal, params['id']!, query.name) }));
   route(app, {
     method: 'PUT', url: '/api/v1/cas/:id/servers', summary: 'Replace the servers of an ADCS CA', tag: 'cas',
     body: z.object({ servers: serversSchema }).strict(),
@@ -52,7 +54,7 @@ export function registerAdcsRoutes(app: FastifyInstance, deps: { adcsCas: AdcsCa
     query: z.object({ refresh: z.enum(['true', 'false']).default('false') }).strict(),
   }, async ({ principal, params, query }) => {
     requirePermission(principal, 'cas:read');
-    const ca = await adcsCas.requireAdcsCa(params['id']!);
+    const ca = await adcsCas.requireAdcsCa(params['id']!, { throughConnector: true });
     if (query.refresh === 'true') {
       requirePermission(principal, 'cas:manage');
       const report = await templates.refresh(ca);
@@ -70,5 +72,8 @@ export function registerAdcsRoutes(app: FastifyInstance, deps: { adcsCas: AdcsCa
   });
   route(app, {
     method: 'DELETE', url: '/api/v1/orders/:id', summary: 'Cancel a pending order (it stays in the ADCS pending queue for a CA manager)', tag: 'orders',
-  }, async ({ principal, params }) => orderDto(await pending.cancel(principal, params['id']!)));
+  }, async ({ principal, params }) => {
+    const order = await pending.cancel(principal, params['id']!);
+    return { ...orderDto(order), note: cancelNote(order.ca_request_id) };
+  });
 }

@@ -10,6 +10,15 @@ import { DEFAULT_PENDING_LIFETIME_DAYS, pollDelayMs } from './pending-schedule.t
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Why a cancelled ADCS order may still be issued at the CA: certsrv web enrollment has no page
+ * that withdraws a request (only ICertAdminD::DenyRequest of MS-CSRA does, over DCOM/RPC,
+ * which Certbridge does not reach), so the request stays in the CA's pending queue.
+ */
+export const cancelNote = (caRequestId: string | null): string => caRequestId
+  ? `cancelled in Certbridge only: ADCS request ${caRequestId} stays in the CA's pending queue (web enrollment cannot withdraw a request); ask a CA manager to deny it in the Certification Authority console (Pending Requests → Deny), or it may still be issued there. Certbridge no longer polls it.`
+  : 'cancelled in Certbridge before it reached the CA: nothing is pending at ADCS.';
+
 /** What one poll of a pending order did. */
 export type PollStep =
   | { status: 'issued' | 'denied' | 'pending'; order: OrderRow }
@@ -101,7 +110,7 @@ export function createPendingOrders(deps: { db: Kysely<Database>; issuance: Issu
     async cancel(actor: Principal, id: string): Promise<OrderRow> {
       const order = await load(actor, id, 'issue');
       if (order.status !== 'pending') throw new AppError('CONFLICT', `only a pending order can be cancelled; order ${id} is ${order.status}`, { status: order.status });
-      return setState(order, { status: 'cancelled', next_poll_at: null, error: { message: `cancelled by ${actor.username}; ADCS request ${order.ca_request_id ?? '(none)'} stays in the CA's pending queue until a CA manager denies it` } }, {
+      return setState(order, { status: 'cancelled', next_poll_at: null, error: { message: `cancelled by ${actor.username}`, note: cancelNote(order.ca_request_id) } }, {
         actor, action: 'order.cancel', details: { caRequestId: order.ca_request_id },
       });
     },

@@ -21,6 +21,8 @@ const issueBody = z.union([
   z.object({
     profile: z.string().min(1), subject: subjectSchema, sans: z.array(sanSchema).max(1000).default([]),
     keyAlgorithm: keyAlgorithmSchema.optional(), validityDays: z.number().int().min(1).max(36500).optional(),
+    /** Needed when the profile's CA generates keys on an on-prem connector: the PKCS#12 is encrypted under it there. */
+    pkcs12Password: z.string().min(8).max(200).optional(),
   }).strict(),
 ]);
 
@@ -47,7 +49,7 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
     const validity = body.validityDays ? { validityDays: body.validityDays } : {};
     const outcome = 'csr' in body
       ? await deps.issuance.issue(ctx, { kind: 'csr', csr: body.csr, ...validity })
-      : await deps.issuance.issue(ctx, { kind: 'keygen', subject: subjectFromInput(body.subject), sans: sansFromInput(body.sans), ...(body.keyAlgorithm ? { keyAlgorithm: body.keyAlgorithm } : {}), ...validity });
+      : await deps.issuance.issue(ctx, { kind: 'keygen', subject: subjectFromInput(body.subject), sans: sansFromInput(body.sans), ...(body.keyAlgorithm ? { keyAlgorithm: body.keyAlgorithm } : {}), ...(body.pkcs12Password ? { pkcs12Password: body.pkcs12Password } : {}), ...validity });
     return renderOutcome(reply, outcome);
   });
 
@@ -101,12 +103,14 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
     method: 'GET', url: '/api/v1/orders', summary: 'Orders the caller can see, newest first', tag: 'orders',
     query: z.object({
       status: z.enum(['pending', 'issued', 'denied', 'failed', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(50),
-      ca: z.string().uuid().optional(), server: z.string().uuid().describe('ADCS connection id').optional(), template: z.string().min(1).max(200).optional(), requester: z.string().uuid().optional(),
+      ca: z.string().uuid().optional(), server: z.string().min(1).max(200).describe('ADCS server: connection id or name').optional(), template: z.string().min(1).max(200).optional(), requester: z.string().uuid().optional(),
+      domain: z.string().min(1).max(255).describe('ADCS domain (case-insensitive)').optional(), commonName: z.string().min(1).max(255).describe('subject common name contains (case-insensitive)').optional(),
     }).strict(),
   }, async ({ principal, query }) => ({
     items: (await deps.orders.list({
       applicationIds: await access.readableApplicationIds(principal), limit: query.limit, ...(query.status ? { status: query.status } : {}),
       ...(query.ca ? { caId: query.ca } : {}), ...(query.server ? { server: query.server } : {}), ...(query.template ? { template: query.template } : {}), ...(query.requester ? { requesterId: query.requester } : {}),
+      ...(query.domain ? { domain: query.domain } : {}), ...(query.commonName ? { commonName: query.commonName } : {}),
     })).map(orderDto),
   }));
   route(app, { method: 'GET', url: '/api/v1/orders/:id', summary: 'Follow an order', tag: 'orders' }, async ({ principal, params, reply }) => {
