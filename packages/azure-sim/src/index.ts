@@ -12,6 +12,7 @@ import { createTlsMaterial } from './tls.ts';
 import { TokenService } from './tokens.ts';
 import { Grants } from './entra/grants.ts';
 import { createEntraService } from './entra/service.ts';
+import { createGraphService } from './graph/service.ts';
 
 export type { FaultSpec, CallRecord, Service } from './faults.ts';
 export type { TenantInfo, AppInfo, AppView, PasswordInfo, KeyCredentialInfo, UserInfo, AddAppOptions } from './admin.ts';
@@ -35,6 +36,8 @@ export interface AzureSim {
   caPem: string;
   /** What @azure/identity calls `authorityHost` (same as `url`). */
   authorityHost: string;
+  /** The Microsoft Graph origin; requests go to `${graphUrl}/v1.0/…`. */
+  graphUrl: string;
   admin: DirectoryAdmin;
   close(): Promise<void>;
 }
@@ -56,11 +59,14 @@ export async function startAzureSim(options: AzureSimOptions = {}): Promise<Azur
   const login = await startOrigin(entra, faults, tls, host, options.port ?? 0);
   origins.push(login);
   authorityHost = login.url;
+  const graph = await startOrigin(createGraphService(dir, tokens), faults, tls, host);
+  origins.push(graph);
   const admin = new DirectoryAdmin(dir, tokens, faults, offset);
   return {
     url: login.url,
     caPem: tls.caPem,
     authorityHost,
+    graphUrl: graph.url,
     admin,
     close: async () => {
       await Promise.all(origins.map((o) => o.close()));
