@@ -276,6 +276,7 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/applications/:appId/enrollment/:profile', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}` }) },
   { route: 'PUT /api/v1/applications/:appId/enrollment/:profile', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}`, payload: ENROLL_SETTINGS }) },
   { route: 'POST /api/v1/applications/:appId/enrollment/:profile/scep/challenges', expect: s(201, 201, 201, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}/scep/challenges` }) },
+  { route: 'POST /api/v1/applications/:appId/enrollment/:profile/scep/ra/rotate', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/enrollment/${ENROLL_PROFILE}/scep/ra/rotate`, payload: { graceSeconds: 60 } }) },
   { route: 'POST /api/v1/applications/:appId/acme/eab-keys', expect: s(201, 201, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/acme/eab-keys`, payload: {} }) },
   { route: 'GET /api/v1/applications/:appId/acme/eab-keys', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/acme/eab-keys` }) },
   { route: 'PUT /api/v1/applications/:appId/acme/settings', expect: s(200, 200, 403, 404, 403, 401), request: (f) => ({ url: `/api/v1/applications/${f.appA}/acme/settings`, payload: { eabRequired: false } }) },

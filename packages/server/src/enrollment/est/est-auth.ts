@@ -20,7 +20,11 @@ function basicCredentials(request: FastifyRequest): { username: string; password
   return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export type EstClient = { certificate?: Awaited<ReturnType<EnrollmentEndpoints['checkClientCertificate']>> & { ok: true } };
+export type EstClient = {
+  certificate?: Awaited<ReturnType<EnrollmentEndpoints['checkClientCertificate']>> & { ok: true };
+  /** Who is asking, to match a retry to its request (RFC 7030 section 4.2.3): `basic:<user>` and/or `cert:<sha256>`. */
+  identity: string;
+};
 
 /**
  * RFC 7030 section 3.2.3/3.3.2 authentication per the endpoint's setting: HTTP Basic with the
@@ -31,16 +35,19 @@ export type EstClient = { certificate?: Awaited<ReturnType<EnrollmentEndpoints['
  */
 export async function authenticateEst(request: FastifyRequest, ep: Endpoint, endpoints: EnrollmentEndpoints, requireCertificate = false): Promise<EstClient> {
   const mode = ep.settings.est_auth;
+  const identity: string[] = [];
   // simplereenroll authenticates with the current certificate; 'both' still wants the secret too.
   if (mode === 'both' || (mode === 'basic' && !requireCertificate)) {
     const creds = basicCredentials(request);
     if (!creds) throw new AppError('UNAUTHENTICATED', 'HTTP Basic credentials are required');
     if (!endpoints.checkBasic(ep, creds.username, creds.password)) throw new AppError('UNAUTHENTICATED', 'the EST username or password is wrong');
+    identity.push(`basic:${creds.username}`);
   }
-  if (mode === 'basic' && !requireCertificate) return {};
+  if (mode === 'basic' && !requireCertificate) return { identity: identity.join(' ') };
   const der = peerCertificateDer(request);
   if (!der) throw new AppError('UNAUTHENTICATED', 'a TLS client certificate is required');
   const check = await endpoints.checkClientCertificate(ep, der);
   if (!check.ok) throw new AppError('FORBIDDEN', check.reason);
-  return { certificate: check };
+  identity.push(`cert:${check.info.fingerprintSha256}`);
+  return { certificate: check, identity: identity.join(' ') };
 }

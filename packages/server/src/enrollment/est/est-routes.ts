@@ -35,18 +35,18 @@ export function registerEstRoutes(app: FastifyInstance, deps: { endpoints: Enrol
       reply.header('content-transfer-encoding', 'base64').type('application/csrattrs').send(base64Lines(csrAttrsDer(parseProfileDefaults(ep.profile.defaults).keyAlgorithm))),
     simpleenroll: async (request, reply, ep) => {
       const csr = decodeBase64Body(request.body);
-      await authenticateEst(request, ep, endpoints);
-      return renderEnrollment(reply, await est.enroll(ep, csr), false);
+      const client = await authenticateEst(request, ep, endpoints);
+      return renderEnrollment(reply, await est.enroll(ep, csr, client.identity), false);
     },
     simplereenroll: async (request, reply, ep) => {
       const csr = decodeBase64Body(request.body);
       const client = await authenticateEst(request, ep, endpoints, true);
-      return renderEnrollment(reply, await est.reenroll(ep, csr, client.certificate!), false);
+      return renderEnrollment(reply, await est.reenroll(ep, csr, client.identity, client.certificate!), false);
     },
     serverkeygen: async (request, reply, ep) => {
       const csr = decodeBase64Body(request.body);
-      await authenticateEst(request, ep, endpoints);
-      return renderEnrollment(reply, await est.serverKeygen(ep, csr), true);
+      const client = await authenticateEst(request, ep, endpoints);
+      return renderEnrollment(reply, await est.serverKeygen(ep, csr, client.identity), true);
     },
   };
 

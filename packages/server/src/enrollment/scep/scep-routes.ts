@@ -7,6 +7,7 @@ import type { EnrollmentEndpoints, Endpoint } from '../settings/endpoints.ts';
 import { openEnvelope, sealEnvelope } from './cms-envelope.ts';
 import { failInfoOf } from './scep-errors.ts';
 import { buildCertRep, buildDegenerate, decodePkiMessage, type CertRepInput } from './scep-message.ts';
+import type { ScepRas } from './scep-ra.ts';
 import type { ScepService } from './scep-service.ts';
 
 /** RFC 8894 section 3.5.2 capabilities; DES3 for old clients (single DES is read, never offered). */
@@ -26,23 +27,25 @@ function textError(request: FastifyRequest, reply: FastifyReply, thrown: unknown
 
 /**
  * SCEP (RFC 8894) at `/scep/{slug}` and `/scep/{slug}/pkiclient.exe`, on both listeners:
- * GetCACaps, GetCACert (RA + CA chain), PKIOperation by GET (base64 `message`) and POST (DER).
+ * GetCACaps, GetCACert (RA, its issuer chain, the profile CA chain), PKIOperation by GET (base64 `message`) and POST (DER).
  * A body that is not a SignedData pkiMessage gets HTTP 400; once the message is read, every
  * failure is a CertRep FAILURE signed by the RA, with its failInfo.
  */
-export function registerScepRoutes(app: FastifyInstance, deps: { endpoints: EnrollmentEndpoints; scep: ScepService }): void {
-  const { endpoints, scep } = deps;
+export function registerScepRoutes(app: FastifyInstance, deps: { endpoints: EnrollmentEndpoints; scep: ScepService; ras: ScepRas }): void {
+  const { endpoints, scep, ras } = deps;
   app.addContentTypeParser([PKI_MESSAGE, 'application/x-pki-message; charset=binary'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   async function pkiOperation(request: FastifyRequest, reply: FastifyReply, ep: Endpoint, der: Uint8Array) {
     const msg = decodePkiMessage(der);
-    const ra = endpoints.ra(ep);
-    const base: Omit<CertRepInput, 'status'> = { ra, digestName: msg.digestName, transactionId: msg.transactionId, recipientNonce: msg.senderNonce };
+    const base: Omit<CertRepInput, 'status'> = { ra: ras.current(ep), digestName: msg.digestName, transactionId: msg.transactionId, recipientNonce: msg.senderNonce };
     let answer: CertRepInput;
     try {
       if (!msg.signatureValid) throw new AppError('BAD_REQUEST', 'the pkiMessage signature does not verify', { failInfo: 'badMessageCheck' });
       if (!msg.envelope) throw new AppError('BAD_REQUEST', 'the pkiMessage has no pkcsPKIEnvelope');
-      const { content, cipherOid } = openEnvelope(msg.envelope, ra);
+      const keys = await ras.decryptionKeys(ep);
+      const { content, cipherOid, key } = openEnvelope(msg.envelope, keys);
+      // A client that encrypted to an RA retired by a rotation (grace period) verifies the answer with that RA.
+      if (key !== keys[0] && key.certificateDer) base.ra = { certificateDer: key.certificateDer, privateKey: key.privateKey };
       const result = await scep.handle(ep, { messageType: msg.messageType, transactionId: msg.transactionId, signerCertificateDer: msg.signerCertificateDer, content });
       answer = result.status === 'PENDING'
         ? { ...base, status: 'PENDING' }
@@ -63,7 +66,7 @@ export function registerScepRoutes(app: FastifyInstance, deps: { endpoints: Enro
         case 'GetCACaps':
           return reply.type('text/plain').send(SCEP_CAPABILITIES.join('\n'));
         case 'GetCACert':
-          return reply.type('application/x-x509-ca-ra-cert').send(Buffer.from(buildDegenerate([endpoints.ra(ep).certificateDer, ...(await endpoints.caChain(ep))])));
+          return reply.type('application/x-x509-ca-ra-cert').send(Buffer.from(buildDegenerate(await ras.caCerts(ep))));
         case 'PKIOperation': {
           const der = request.method === 'GET' ? Buffer.from((query.message ?? '').replace(/ /g, '+'), 'base64') : Buffer.isBuffer(body) ? body : Buffer.alloc(0);
           if (der.length === 0) throw new AppError('BAD_REQUEST', 'PKIOperation needs a pkiMessage (POST body or GET message parameter)');

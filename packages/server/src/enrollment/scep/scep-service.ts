@@ -7,6 +7,7 @@ import type { IssuanceService, IssueOutcome } from '../../issuance/issuance-serv
 import type { CertificatesRepository } from '../../repositories/certificates-repository.ts';
 import type { OrdersRepository } from '../../repositories/orders-repository.ts';
 import type { CrlService } from '../../revocation/crl-service.ts';
+import { CLIENT_POLL_MIN_SECONDS } from '../est/est-enrollment.ts';
 import type { EnrollmentEndpoints, Endpoint } from '../settings/endpoints.ts';
 import type { EnrollmentRepository } from '../settings/settings-repository.ts';
 import { readIssuerAndSerial } from './scep-message.ts';
@@ -56,7 +57,9 @@ export function createScepService(deps: {
       if (cert) return { status: 'SUCCESS', certs: [cert.der], crls: [] };
     }
     if (order.status === 'pending') {
-      const due = order.ca_request_id && (!order.next_poll_at || order.next_poll_at <= clock.now());
+      // As for EST: a client's poll asks the CA when the order's poll is due or nobody asked it lately.
+      const now = clock.now().getTime();
+      const due = order.ca_request_id && (!order.next_poll_at || order.next_poll_at.getTime() <= now || order.updated_at.getTime() <= now - CLIENT_POLL_MIN_SECONDS * 1000);
       return due ? replyFor(await issuance.poll(order.id, null)) : { status: 'PENDING' };
     }
     throw new AppError('CA_REJECTED', `the request is ${order.status}: ${order.disposition ?? 'no reason given'}`);

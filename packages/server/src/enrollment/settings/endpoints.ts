@@ -66,8 +66,9 @@ export function createEnrollmentEndpoints(deps: { repo: EnrollmentRepository; ca
     ra(ep: Endpoint): { certificateDer: Uint8Array; privateKey: KeyObject } {
       const { ra_certificate_der: der, ra_key_sealed: sealed, id } = ep.settings;
       if (!der || !sealed) throw new AppError('NOT_SUPPORTED', `SCEP endpoint ${ep.profile.slug} has no RA certificate`);
-      let key = raKeys.get(id);
-      if (!key) raKeys.set(id, (key = importPrivateKey(sealer.open(sealed, sealContext.raKey(id)))));
+      // Keyed by the sealed value: an RA rotation (scep/ra-rotation.ts) replaces it, and the cache must follow.
+      let key = raKeys.get(sealed);
+      if (!key) raKeys.set(sealed, (key = importPrivateKey(sealer.open(sealed, sealContext.raKey(id)))));
       return { certificateDer: der, privateKey: key };
     },
 
