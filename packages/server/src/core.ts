@@ -21,6 +21,7 @@ import { createCatalogService } from './issuance/catalog-service.ts';
 import { createIssuanceService } from './issuance/issuance-service.ts';
 import { createCasRepository } from './repositories/cas-repository.ts';
 import { createCatalogRepository } from './repositories/catalog-repository.ts';
+import { createCatalogCache } from './repositories/catalog-cache.ts';
 import { createCertificatesRepository } from './repositories/certificates-repository.ts';
 import { createOrdersRepository } from './repositories/orders-repository.ts';
 import { createUsersRepository } from './repositories/users-repository.ts';
@@ -44,10 +45,12 @@ export interface CoreOptions {
  * background jobs. Explicit wiring: each service receives only what it uses.
  */
 export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcsOptions = {}, azure: azureOptions = {} }: CoreOptions) {
+  // Catalogue reads of the issuance path, shared by both repositories, checked against the database's version counter.
+  const catalogCache = createCatalogCache(db);
   const repos = {
     users: createUsersRepository(db),
-    cas: createCasRepository(db),
-    catalog: createCatalogRepository(db),
+    cas: createCasRepository(db, catalogCache),
+    catalog: createCatalogRepository(db, catalogCache),
     orders: createOrdersRepository(db),
     certificates: createCertificatesRepository(db),
   };

@@ -50,7 +50,12 @@ function linkHash(prevHashHex: string, fields: RowFields): string {
  * the disk's fsync (tens of commits per second instead of thousands).
  */
 export async function appendAudit(trx: Kysely<Database>, event: AuditEvent, clock: Clock): Promise<void> {
-  await trx.insertInto('audit_log').values({
+  await trx.insertInto('audit_log').values(auditRow(event, clock)).execute();
+}
+
+/** The row `appendAudit` inserts, for writers that insert many events in one statement (issuance/issuance-writer.ts). */
+export function auditRow(event: AuditEvent, clock: Clock) {
+  return {
     id: randomUUID(),
     // Postgres keeps microseconds, JS milliseconds: truncate so the stored value hashes the same.
     occurred_at: new Date(Math.floor(clock.now().getTime())),
@@ -62,7 +67,7 @@ export async function appendAudit(trx: Kysely<Database>, event: AuditEvent, cloc
     resource_id: event.resourceId ?? null,
     outcome: event.outcome,
     details: JSON.stringify(event.details ?? {}),
-  }).execute();
+  };
 }
 
 /** Appends in a transaction of its own (events that change nothing else, e.g. a failed login). */

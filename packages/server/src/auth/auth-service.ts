@@ -9,6 +9,7 @@ import { hashPassword, verifyPassword } from './passwords.ts';
 import type { Principal, Role } from './principal.ts';
 import { can, requirePermission } from './rbac.ts';
 import { hashBearerSecret, newBearerSecret } from './secrets.ts';
+import { createTokenLookup } from './token-lookup.ts';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const TOKEN_TOUCH_INTERVAL_MS = 60_000;
@@ -26,6 +27,17 @@ export interface AuthDeps {
 const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
 
 export function createAuthService({ db, users, clock }: AuthDeps) {
+  const tokens = createTokenLookup(users);
+  // Concurrent requests with one token all read the old last_used_at: only the first of them in
+  // this process writes it (the others would queue on the same row lock for nothing).
+  const touchedAt = new Map<string, number>();
+  const claimTouch = (tokenId: string, now: Date): boolean => {
+    const last = touchedAt.get(tokenId);
+    if (last !== undefined && now.getTime() - last < TOKEN_TOUCH_INTERVAL_MS) return false;
+    if (touchedAt.size > 10_000) touchedAt.clear();
+    touchedAt.set(tokenId, now.getTime());
+    return true;
+  };
   const toPrincipal = (row: { user_id: string; username: string; role: Role }, via: Principal['via'], ids: Partial<Principal>): Principal => ({
     userId: row.user_id, username: row.username, role: row.role, via, ...ids,
   });
@@ -33,12 +45,12 @@ export function createAuthService({ db, users, clock }: AuthDeps) {
   return {
     /** Resolves `Authorization: Bearer cbt_…`; null when unknown, revoked, expired or the user is disabled. */
     async authenticateToken(secret: string): Promise<Principal | null> {
-      const row = await users.findTokenByHash(hashBearerSecret(secret));
+      const row = await tokens.find(hashBearerSecret(secret));
       const now = clock.now();
       if (!row || row.revoked_at || row.disabled || (row.expires_at && row.expires_at <= now)) return null;
       // last_used_at is for people ("is this token still in use?"): minute precision is enough,
       // and skipping the write keeps a busy token from costing an UPDATE per request.
-      if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOKEN_TOUCH_INTERVAL_MS) await users.touchToken(row.token_id, now);
+      if ((!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOKEN_TOUCH_INTERVAL_MS) && claimTouch(row.token_id, now)) await users.touchToken(row.token_id, now);
       return toPrincipal(row, 'token', { tokenId: row.token_id });
     },
 

@@ -44,6 +44,11 @@ export interface RevokeRequest {
  * `cas/apiv1`: issue, renew, revoke, get the chain, poll a pending ticket.
  */
 export interface CaBackend {
+  /**
+   * True when asking this CA has no effect outside this process (it signs here, keeps no record of
+   * its own): the issuance core may then ask first and store the order with its outcome in one commit.
+   */
+  readonly local?: boolean;
   issue(request: IssueRequest): Promise<IssueResult>;
   renew(request: IssueRequest): Promise<IssueResult>;
   /** Resolves to `{ deferred }` when the CA itself still has to be told later (ADCS). */

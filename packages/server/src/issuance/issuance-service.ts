@@ -10,7 +10,7 @@ import { backendFor, type BackendDeps } from '../ca-backends/registry.ts';
 import type { IssueRequest, IssueResult } from '../ca-backends/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Sealer } from '../crypto/sealer.ts';
-import type { ApplicationRow, CaRow, CertificateRow, Database, OrderRow, PolicyRow, ProfileRow } from '../db/schema.ts';
+import type { ApplicationRow, CaRow, CertificateRow, Database, NewOrder, OrderRow, PolicyRow, ProfileRow } from '../db/schema.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { CasRepository } from '../repositories/cas-repository.ts';
 import type { CatalogRepository } from '../repositories/catalog-repository.ts';
@@ -18,6 +18,7 @@ import type { CertificatesRepository } from '../repositories/certificates-reposi
 import type { OrdersRepository } from '../repositories/orders-repository.ts';
 import { parsePolicyRules, parseProfileDefaults } from './catalog-service.ts';
 import { ekuOid, evaluatePolicy } from './policy.ts';
+import { createIssuanceWriter } from './issuance-writer.ts';
 import { searchText } from './request-facts.ts';
 
 export type Protocol = 'api' | 'cli' | 'acme' | 'est' | 'scep';
@@ -60,6 +61,7 @@ export interface IssuanceDeps {
  */
 export function createIssuanceService(deps: IssuanceDeps) {
   const { db, cas, catalog, orders, certificates, sealer, clock } = deps;
+  const writer = createIssuanceWriter(db, clock);
 
   async function loadCa(profile: ProfileRow): Promise<CaRow> {
     const ca = await cas.find(profile.ca_id);
@@ -134,6 +136,36 @@ export function createIssuanceService(deps: IssuanceDeps) {
     return { status: 'denied', order: denied };
   }
 
+  /** The order (already in its final state), its certificate and the audit row, through the group-commit writer. */
+  async function issuedLocally(
+    newOrder: NewOrder & { id: string; created_at: Date }, ctx: Omit<IssueContext, 'application' | 'profile'> & { applicationId: string; profileId: string },
+    result: Extract<IssueResult, { status: 'issued' }>, renewedFromId: string | null,
+  ): Promise<IssueOutcome> {
+    const info = parseCertificate(result.certificateDer);
+    const now = newOrder.created_at;
+    const certificate: CertificateRow = {
+      id: randomUUID(), ca_id: newOrder.ca_id, order_id: newOrder.id, application_id: ctx.applicationId, profile_id: ctx.profileId,
+      requester_id: newOrder.requester_id ?? null, serial_hex: info.serialHex, subject: info.subjectText, sans: info.sans,
+      search_text: searchText(info.subjectText, info.sans), key_algorithm: info.publicKey.algorithm, fingerprint_sha256: info.fingerprintSha256,
+      not_before: info.notBefore, not_after: info.notAfter, status: 'active', revoked_at: null, revocation_reason: null, der: info.der,
+      chain: result.chainDer.map((c) => Buffer.from(c).toString('base64')), private_key_sealed: newOrder.server_key_sealed ?? null,
+      renewed_from_id: renewedFromId, ca_revocation_pending: false, created_at: now,
+    };
+    const order: OrderRow = {
+      id: newOrder.id, application_id: newOrder.application_id, profile_id: newOrder.profile_id, ca_id: newOrder.ca_id,
+      requester_id: newOrder.requester_id ?? null, protocol: newOrder.protocol, status: 'issued', csr_der: newOrder.csr_der ?? null,
+      subject: newOrder.subject, sans: JSON.parse(newOrder.sans) as OrderRow['sans'], common_name: newOrder.common_name ?? null, adcs_domain: null,
+      key_algorithm: newOrder.key_algorithm ?? null, server_key_sealed: null, ca_request_id: result.requestId ?? null, ca_server: result.server ?? null,
+      template: newOrder.template ?? null, disposition: null, hresult: null, error: null, attempts: 1, next_poll_at: null,
+      certificate_id: certificate.id, warning: result.warning ?? null, created_at: now, updated_at: now,
+    };
+    await writer.write({
+      order, certificate,
+      audit: { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } },
+    });
+    return { status: 'issued', order, certificate };
+  }
+
   async function markFailed(order: OrderRow, actor: Principal | null, err: unknown): Promise<never> {
     const message = err instanceof Error ? err.message : String(err);
     await db.transaction().execute(async (trx) => {
@@ -178,14 +210,14 @@ export function createIssuanceService(deps: IssuanceDeps) {
 
       const now = clock.now();
       const orderId = randomUUID();
-      const order = await orders.insert({
+      const newOrder = {
         id: orderId, application_id: application.id, profile_id: profile.id, ca_id: ca.id, requester_id: ctx.actor?.userId ?? null,
-        protocol: ctx.protocol, status: 'pending', csr_der: csrDer, subject: formatDn(subject), sans: JSON.stringify(sans),
+        protocol: ctx.protocol, status: 'pending' as const, csr_der: csrDer, subject: formatDn(subject), sans: JSON.stringify(sans),
         common_name: subject.find((a) => a.oid === '2.5.4.3')?.value ?? null,
         key_algorithm: key.algorithm, template: profile.template, ca_request_id: null, ca_server: null, disposition: null, hresult: null,
         error: null, next_poll_at: null, certificate_id: null, created_at: now,
         server_key_sealed: keyPair ? sealer.seal(exportPrivateKeyPkcs8Der(keyPair.privateKey), serverKeyContext(orderId)) : null,
-      });
+      };
       const request: IssueRequest = {
         orderId, csrDer, spkiDer, subject, sans,
         notBefore: new Date(now.getTime() - 60_000), // one minute of grace for relying parties' clock skew
@@ -196,13 +228,28 @@ export function createIssuanceService(deps: IssuanceDeps) {
       // A CA that takes PKCS#10 (ADCS) gets one signed with the server-generated key.
       if (!request.csrDer && keyPair && profile.template) request.csrDer = buildCsr({ subject, sans, privateKey: keyPair.privateKey, publicKey: keyPair.publicKey });
       const backend = backendFor(ca, deps.backends);
+      const finalizeCtx = { actor: ctx.actor, protocol: ctx.protocol, applicationId: application.id, profileId: profile.id };
+      if (backend.local) {
+        // Nothing outside this process learns of a request to a local CA, so the order is written
+        // together with its outcome (group commit): a crash before that commit leaves no trace and
+        // hands out nothing, exactly like a crash before the order was recorded.
+        let result: IssueResult;
+        try {
+          result = await (input.renewedFromId ? backend.renew(request) : backend.issue(request));
+        } catch (err) {
+          return markFailed(await orders.insert(newOrder), ctx.actor, err);
+        }
+        if (result.status === 'issued') return issuedLocally(newOrder, finalizeCtx, result, input.renewedFromId ?? null);
+        return finalize(await orders.insert(newOrder), finalizeCtx, result);
+      }
+      const order = await orders.insert(newOrder);
       let result: IssueResult;
       try {
         result = await (input.renewedFromId ? backend.renew(request) : backend.issue(request));
       } catch (err) {
         return markFailed(order, ctx.actor, err);
       }
-      const outcome = await finalize(order, { actor: ctx.actor, protocol: ctx.protocol, applicationId: application.id, profileId: profile.id }, result);
+      const outcome = await finalize(order, finalizeCtx, result);
       if (outcome.status === 'issued' && input.renewedFromId) {
         await db.updateTable('certificates').set({ renewed_from_id: input.renewedFromId }).where('id', '=', outcome.certificate.id).execute();
         outcome.certificate.renewed_from_id = input.renewedFromId;

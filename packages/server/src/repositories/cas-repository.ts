@@ -1,14 +1,16 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { CasTable, Database } from '../db/schema.ts';
+import { cachedRow, type CatalogCache } from './catalog-cache.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID.test(s);
 
-export function createCasRepository(db: Kysely<Database>) {
+/** With a cache, `find` is answered from memory while the catalogue is unchanged (catalog-cache.ts). */
+export function createCasRepository(db: Kysely<Database>, cache?: CatalogCache) {
   return {
     /** By UUID or by unique name (SPEC: path segments accept either). */
     find: (idOrName: string) =>
-      db.selectFrom('cas').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
+      cachedRow(cache, `ca:${idOrName}`, () => db.selectFrom('cas').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst()),
     list: () => db.selectFrom('cas').selectAll().orderBy('created_at').execute(),
     insert: (trx: Kysely<Database>, row: Insertable<CasTable>) => trx.insertInto('cas').values(row).returningAll().executeTakeFirstOrThrow(),
     update: (trx: Kysely<Database>, id: string, patch: { status?: 'active' | 'disabled'; settings?: Record<string, unknown> }) =>

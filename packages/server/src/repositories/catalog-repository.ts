@@ -1,23 +1,28 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { ApplicationRole, ApplicationsTable, Database, PoliciesTable, ProfilesTable } from '../db/schema.ts';
 import { isUuid } from './cas-repository.ts';
+import { cachedRow, type CatalogCache } from './catalog-cache.ts';
 
-/** Policies, profiles, applications and their members: the issuance catalogue. */
-export function createCatalogRepository(db: Kysely<Database>) {
+/**
+ * Policies, profiles, applications and their members: the issuance catalogue. With a cache, the
+ * lookups the issuance path makes on every request (find*, hasApplicationProfile, memberRole) are
+ * answered from memory while the catalogue is unchanged (catalog-cache.ts says how that is checked).
+ */
+export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCache) {
   return {
-    findPolicy: (idOrName: string) => db.selectFrom('policies').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
+    findPolicy: (idOrName: string) => cachedRow(cache, `policy:${idOrName}`, () => db.selectFrom('policies').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst()),
     listPolicies: () => db.selectFrom('policies').selectAll().orderBy('name').execute(),
     insertPolicy: (trx: Kysely<Database>, row: Insertable<PoliciesTable>) => trx.insertInto('policies').values(row).returningAll().executeTakeFirstOrThrow(),
     updatePolicy: (trx: Kysely<Database>, id: string, patch: Updateable<PoliciesTable>) =>
       trx.updateTable('policies').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
 
-    findProfile: (idOrSlug: string) => db.selectFrom('profiles').selectAll().where(isUuid(idOrSlug) ? 'id' : 'slug', '=', idOrSlug).executeTakeFirst(),
+    findProfile: (idOrSlug: string) => cachedRow(cache, `profile:${idOrSlug}`, () => db.selectFrom('profiles').selectAll().where(isUuid(idOrSlug) ? 'id' : 'slug', '=', idOrSlug).executeTakeFirst()),
     listProfiles: () => db.selectFrom('profiles').selectAll().orderBy('slug').execute(),
     insertProfile: (trx: Kysely<Database>, row: Insertable<ProfilesTable>) => trx.insertInto('profiles').values(row).returningAll().executeTakeFirstOrThrow(),
     updateProfile: (trx: Kysely<Database>, id: string, patch: Updateable<ProfilesTable>) =>
       trx.updateTable('profiles').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
 
-    findApplication: (idOrName: string) => db.selectFrom('applications').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(),
+    findApplication: (idOrName: string) => cachedRow(cache, `application:${idOrName}`, () => db.selectFrom('applications').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst()),
     listApplications: (memberUserId?: string) => {
       let q = db.selectFrom('applications').selectAll('applications').orderBy('applications.name');
       if (memberUserId) q = q.innerJoin('application_members as m', 'm.application_id', 'applications.id').where('m.user_id', '=', memberUserId);
@@ -34,14 +39,18 @@ export function createCatalogRepository(db: Kysely<Database>) {
       await trx.deleteFrom('application_profiles').where('application_id', '=', applicationId).execute();
       if (profileIds.length) await trx.insertInto('application_profiles').values(profileIds.map((profile_id) => ({ application_id: applicationId, profile_id }))).execute();
     },
-    hasApplicationProfile: async (applicationId: string, profileId: string) =>
-      Boolean(await db.selectFrom('application_profiles').select('profile_id').where('application_id', '=', applicationId).where('profile_id', '=', profileId).executeTakeFirst()),
+    hasApplicationProfile: async (applicationId: string, profileId: string) => {
+      const load = async () => Boolean(await db.selectFrom('application_profiles').select('profile_id').where('application_id', '=', applicationId).where('profile_id', '=', profileId).executeTakeFirst());
+      return cache ? cache.get(`link:${applicationId}:${profileId}`, load) : load();
+    },
 
     members: (applicationId: string) =>
       db.selectFrom('application_members').innerJoin('users', 'users.id', 'application_members.user_id')
         .select(['users.id as userId', 'users.username', 'application_members.role']).where('application_id', '=', applicationId).orderBy('users.username').execute(),
-    memberRole: async (applicationId: string, userId: string): Promise<ApplicationRole | undefined> =>
-      (await db.selectFrom('application_members').select('role').where('application_id', '=', applicationId).where('user_id', '=', userId).executeTakeFirst())?.role,
+    memberRole: async (applicationId: string, userId: string): Promise<ApplicationRole | undefined> => {
+      const load = async () => (await db.selectFrom('application_members').select('role').where('application_id', '=', applicationId).where('user_id', '=', userId).executeTakeFirst())?.role;
+      return cache ? cache.get(`member:${applicationId}:${userId}`, load) : load();
+    },
     memberApplicationIds: async (userId: string) =>
       (await db.selectFrom('application_members').select('application_id').where('user_id', '=', userId).execute()).map((r) => r.application_id),
     upsertMember: (trx: Kysely<Database>, applicationId: string, userId: string, role: ApplicationRole) =>

@@ -17,6 +17,11 @@ export function createUsersRepository(db: Kysely<Database>) {
       db.selectFrom('api_tokens').innerJoin('users', 'users.id', 'api_tokens.user_id')
         .select(['api_tokens.id as token_id', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'api_tokens.last_used_at', 'users.id as user_id', 'users.username', 'users.role', 'users.disabled'])
         .where('api_tokens.token_hash', '=', hash).executeTakeFirst(),
+    /** `findTokenByHash` for many hashes in one statement (auth/token-lookup.ts batches concurrent requests). */
+    findTokensByHashes: (hashes: string[]) =>
+      db.selectFrom('api_tokens').innerJoin('users', 'users.id', 'api_tokens.user_id')
+        .select(['api_tokens.token_hash', 'api_tokens.id as token_id', 'api_tokens.expires_at', 'api_tokens.revoked_at', 'api_tokens.last_used_at', 'users.id as user_id', 'users.username', 'users.role', 'users.disabled'])
+        .where('api_tokens.token_hash', 'in', hashes).execute(),
     touchToken: (id: string, at: Date) => db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute(),
     insertToken: (trx: Kysely<Database>, row: { id: string; user_id: string; name: string; token_hash: string; prefix: string; expires_at: Date | null }) =>
       trx.insertInto('api_tokens').values(row).returningAll().executeTakeFirstOrThrow(),

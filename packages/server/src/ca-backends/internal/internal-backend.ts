@@ -40,6 +40,7 @@ export const createInternalBackend: CaBackendFactory<InternalBackendDeps> = (ca:
     return [ca.certificate_der, ...ca.chain.map((b64) => Buffer.from(b64, 'base64'))];
   };
   return {
+    local: true,
     issue,
     renew: issue,
     // Revocation of an internal CA's certificate is the database record; the CRL and OCSP

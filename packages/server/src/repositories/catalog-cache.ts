@@ -1,0 +1,86 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+
+/**
+ * Read cache for the issuance catalogue (applications, profiles, policies, CAs, application↔profile
+ * links, memberships), correct across server instances.
+ *
+ * Migration 0010 keeps one counter, `cache_versions.catalog`, that a statement trigger on each of
+ * those tables increments in the changing transaction, so the new value becomes visible exactly
+ * when the change does. Every cached read first asks for the counter, with a query that starts
+ * AFTER the read was requested (concurrent readers share it: one round trip per batch of
+ * readers, a primary-key lookup), and uses the cache only when the counter is the one the cache was
+ * filled under; otherwise the cache is emptied. So a reader never sees a catalogue older than the
+ * last change committed before it asked, on any instance, and there is no staleness window.
+ */
+export function createCatalogCache(db: Kysely<Database>) {
+  let version: string | null = null;
+  let entries = new Map<string, Promise<unknown>>();
+  /** Readers waiting for the next counter query, and whether one is in flight. */
+  let waiting: { resolve: (v: string) => void; reject: (err: unknown) => void }[] = [];
+  let inFlight = false;
+
+  async function readVersion(): Promise<void> {
+    inFlight = true;
+    const batch = waiting;
+    waiting = [];
+    try {
+      const row = await sql<{ version: string }>`select version::text as version from cache_versions where name = 'catalog'`.execute(db);
+      const v = row.rows[0]?.version;
+      if (v === undefined) throw new Error('cache_versions has no catalog row (migration 0010 not applied)');
+      for (const w of batch) w.resolve(v);
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      inFlight = false;
+      if (waiting.length > 0) void readVersion();
+    }
+  }
+
+  /** The counter as of a moment after this call. */
+  function currentVersion(): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      // A query already running started before this call: it may miss a change committed just now.
+      if (!inFlight) void readVersion();
+    });
+  }
+
+  return {
+    /**
+     * `load()`'s result for `key`, from the cache when the catalogue has not changed since it was
+     * loaded. Loads run after the counter was read, so a cached value is never older than its
+     * counter; a load begun under an older counter is not kept.
+     */
+    async get<T>(key: string, load: () => Promise<T>): Promise<T> {
+      const v = await currentVersion();
+      if (v !== version) {
+        // Versions only grow, but a reader holding an older answer than the cache must not reset it.
+        if (version === null || BigInt(v) > BigInt(version)) {
+          version = v;
+          entries = new Map();
+        } else if (BigInt(v) < BigInt(version)) {
+          return load();
+        }
+      }
+      let hit = entries.get(key) as Promise<T> | undefined;
+      if (!hit) {
+        const map = entries;
+        hit = load();
+        map.set(key, hit);
+        // A failed load is not remembered: the next reader tries again.
+        hit.catch(() => map.get(key) === hit && map.delete(key));
+      }
+      return hit;
+    },
+  };
+}
+
+export type CatalogCache = ReturnType<typeof createCatalogCache>;
+
+/** A row read through the cache (or straight from `load` without one), copied so a caller changing it cannot change what others read. */
+export async function cachedRow<T extends object>(cache: CatalogCache | undefined, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+  if (!cache) return load();
+  const row = await cache.get(key, load);
+  return row && { ...row };
+}
