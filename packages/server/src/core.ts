@@ -60,7 +60,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const backends: BackendDeps = { keys, pkiUrl, adcs: adcsRuntime, connectors };
   const connectionsRepo = createConnectionsRepository(db);
   const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
-  const azure = createAzureModule({ db, sealer, clock, options: azureOptions });
+  const azure = createAzureModule({ db, sealer, clock, users: repos.users, options: azureOptions, nameTaken: async (name) => Boolean(await connectionsRepo.find(name)) });
   const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock });
   const access = createApplicationAccess(repos.catalog);
   const auth = createAuthService({ db, users: repos.users, clock });

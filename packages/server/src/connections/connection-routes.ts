@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { route } from '../http/route-table.ts';
-import { connectionDto, TLS_VERIFY_OFF_WARNING } from './connection-options.ts';
+import type { AzureModule } from './azure/azure-module.ts';
+import { registerAzureOauthRoutes } from './azure/azure-routes.ts';
+import { azureCreateSchema } from './azure/azure-schemas.ts';
+import { AZURE_CONNECTION_TYPES } from './azure/azure-tables.ts';
+import { createConnectionKinds } from './connection-kinds.ts';
 import type { ConnectionService } from './connection-service.ts';
 
 const authSchema = z.enum(['ntlm', 'kerberos', 'negotiate', 'basic']);
@@ -17,35 +21,36 @@ const fields = {
   maxSockets: z.number().int().min(1).max(16).optional(),
 };
 
-/** `/api/v1/connections`: ADCS web enrollment connections (SPEC "Resources"). */
-export function registerConnectionRoutes(app: FastifyInstance, deps: { connections: ConnectionService }): void {
-  const { connections } = deps;
-  route(app, { method: 'GET', url: '/api/v1/connections', summary: 'List connections (passwords are never returned)', tag: 'connections' }, async ({ principal }) =>
-    ({ items: (await connections.list(principal)).map(connectionDto) }));
+const adcsCreate = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/), type: z.literal('adcs'), ...fields }).strict();
+const adcsPatch = z.object({ url: fields.url.optional(), domain: fields.domain.optional(), username: fields.username.optional(), password: fields.password.optional(), auth: authSchema.optional(), caPem: fields.caPem, rejectUnauthorized: fields.rejectUnauthorized, timeoutMs: fields.timeoutMs, maxSockets: fields.maxSockets }).strict();
+/** `type` picks the schema; without one the body is an ADCS connection (as before Azure existed). */
+const createBody = z.preprocess(
+  (b) => (b && typeof b === 'object' && !Array.isArray(b) && !('type' in b) ? { ...b, type: 'adcs' } : b),
+  z.discriminatedUnion('type', [adcsCreate, azureCreateSchema]),
+);
+
+/** `/api/v1/connections`: ADCS web enrollment and Azure connections (SPEC "Resources"), one registry of kinds. */
+export function registerConnectionRoutes(app: FastifyInstance, deps: { connections: ConnectionService; azure: AzureModule }): void {
+  const kinds = createConnectionKinds({ connections: deps.connections, azure: deps.azure, adcsPatchSchema: adcsPatch });
+  route(app, { method: 'GET', url: '/api/v1/connections', summary: 'List connections of every type (secrets are never returned)', tag: 'connections' }, async ({ principal }) =>
+    ({ items: await kinds.list(principal) }));
   route(app, { method: 'GET', url: '/api/v1/connections/:id', summary: 'A connection by id or name', tag: 'connections' }, async ({ principal, params }) =>
-    connectionDto(await connections.get(principal, params['id']!)));
+    (await kinds.locate(principal, params['id']!)).dto());
   route(app, {
-    method: 'POST', url: '/api/v1/connections', summary: 'Create an ADCS connection (password sealed; rejectUnauthorized defaults to true)', tag: 'connections', responses: { 201: 'Created' },
-    body: z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/), type: z.literal('adcs').default('adcs'), ...fields }).strict(),
-  }, async ({ principal, body, reply, request }) => {
-    const row = await connections.create(principal, body);
-    if (!row.reject_unauthorized) request.log.warn({ connection: row.name }, TLS_VERIFY_OFF_WARNING);
-    return reply.status(201).send(connectionDto(row));
-  });
+    method: 'POST', url: '/api/v1/connections', tag: 'connections', responses: { 201: 'Created' }, body: createBody,
+    summary: `Create a connection: type adcs (default; password sealed; rejectUnauthorized defaults to true) or ${AZURE_CONNECTION_TYPES.join(' / ')} with method client-secret or certificate (OAuth: /connections/azure/oauth/start)`,
+  }, async ({ principal, body, reply, request }) => reply.status(201).send(await kinds.create(principal, body.type, body, request.log)));
   route(app, {
-    method: 'PATCH', url: '/api/v1/connections/:id', summary: 'Change a connection (send password to replace it)', tag: 'connections',
-    body: z.object({ url: fields.url.optional(), domain: fields.domain.optional(), username: fields.username.optional(), password: fields.password.optional(), auth: authSchema.optional(), caPem: fields.caPem, rejectUnauthorized: fields.rejectUnauthorized, timeoutMs: fields.timeoutMs, maxSockets: fields.maxSockets }).strict(),
-  }, async ({ principal, params, body, request }) => {
-    const row = await connections.update(principal, params['id']!, body);
-    if (!row.reject_unauthorized) request.log.warn({ connection: row.name }, TLS_VERIFY_OFF_WARNING);
-    return connectionDto(row);
-  });
+    method: 'PATCH', url: '/api/v1/connections/:id', tag: 'connections', body: z.object({}).passthrough(),
+    summary: 'Change a connection with the fields of its type (send a secret to replace it; Azure client-secret connections: rotation settings)',
+  }, async ({ principal, params, body, request }) => (await kinds.locate(principal, params['id']!, 'connections:manage')).update(principal, body, request.log));
   route(app, { method: 'DELETE', url: '/api/v1/connections/:id', summary: 'Delete a connection no CA uses', tag: 'connections', responses: { 204: 'Deleted' } }, async ({ principal, params, reply }) => {
-    await connections.remove(principal, params['id']!);
+    await (await kinds.locate(principal, params['id']!, 'connections:manage')).remove(principal);
     return reply.status(204).send();
   });
   route(app, {
     method: 'POST', url: '/api/v1/connections/:id/test',
-    summary: 'Test a connection: reachable, TLS (or the exact problem), auth, EPA required, CA name, templates, round trip', tag: 'connections',
-  }, async ({ principal, params }) => connections.test(principal, params['id']!));
+    summary: 'Test a connection. ADCS: reachable, TLS (or the exact problem), auth, EPA required, CA name, templates, round trip. Azure: token, then one read-only Graph or Key Vault call', tag: 'connections',
+  }, async ({ principal, params }) => (await kinds.locate(principal, params['id']!, 'connections:manage')).test(principal));
+  registerAzureOauthRoutes(app, { azure: deps.azure });
 }

@@ -72,6 +72,8 @@ export function createConnectionService(deps: { db: Kysely<Database>; connection
 
   return {
     require,
+    /** By id or name without a permission check (callers check first): the kinds registry looks up with it. */
+    find: (idOrName: string) => connections.find(idOrName),
     list: (actor: Principal) => (requirePermission(actor, 'connections:read'), connections.list()),
     get: (actor: Principal, id: string) => (requirePermission(actor, 'connections:read'), require(id)),
 

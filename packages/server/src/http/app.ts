@@ -72,7 +72,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerCatalogRoutes(app, { catalog: core.catalog });
   registerCertificateRoutes(app, { certificates: core.certificates, issuance: core.issuance, catalog: core.catalog, access: core.access, orders: core.repos.orders });
   registerAuditRoutes(app, { db: core.db });
-  registerConnectionRoutes(app, { connections: core.connections });
+  registerConnectionRoutes(app, { connections: core.connections, azure: core.azure });
   registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending, subordinates: core.adcs.subordinates });
   registerConnectorRoutes(app, { connectors: core.connectors.service });
   registerConnectorCaRoutes(app, { db: core.db, connectors: core.connectors.service, clock: core.clock });

@@ -27,6 +27,15 @@ export function createAzureConnectionsRepository(database: Kysely<Database>) {
     dueRotations: (now: Date) =>
       db.selectFrom('azure_connections').select(['id', 'name']).where('rotation_enabled', '=', true).where('next_rotation_at', '<=', now).orderBy('next_rotation_at').execute(),
 
+    /**
+     * Claims a due rotation: moves its next time to the end of a lease in the same statement that
+     * checks it is due, so two instances (or the API and the job) never rotate one secret at once.
+     */
+    claimRotation: (id: string, now: Date, leaseUntil: Date) =>
+      db.updateTable('azure_connections').set({ next_rotation_at: leaseUntil })
+        .where('id', '=', id).where('rotation_enabled', '=', true).where('next_rotation_at', '<=', now)
+        .returningAll().executeTakeFirst(),
+
     insertState: (row: Insertable<AzureOauthStatesTable>) => db.insertInto('azure_oauth_states').values(row).execute(),
     /**
      * Takes a state exactly once: the row is deleted in the same statement that reads it, so two

@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { ClientCertificateCredential, ClientSecretCredential, type ClientSecretCredentialOptions } from '@azure/identity';
 import type { Sealer } from '../../crypto/sealer.ts';
 import { AppError, notFound } from '../../errors.ts';
-import { azureTransport, knownCloud, vaultUrl, type AzureCloud, type AzureTransport } from './azure-clouds.ts';
+import { azureTransport, knownCloud, resources, vaultUrl, type AzureCloud, type AzureTransport } from './azure-clouds.ts';
 import type { AzureConnectionsRepository } from './azure-connections-repository.ts';
 import { sealContext, type AzureConnectionRow, type AzureConnectionType, type AzureMethod } from './azure-tables.ts';
 import { msalApp, RefreshTokenCredential } from './msal-app.ts';
@@ -22,9 +22,11 @@ export interface AzureClientOptions {
 
 /** What `credentialFor` answers: everything an Azure SDK client needs for one connection. */
 export interface AzureConnectionCredential {
-  connection: { id: string; name: string; type: AzureConnectionType; method: AzureMethod; vaultName: string | null };
+  connection: { id: string; name: string; type: AzureConnectionType; method: AzureMethod; tenantId: string; clientId: string; vaultName: string | null };
   credential: TokenCredential;
   cloud: AzureCloud;
+  /** Resource identifiers tokens are requested for (`${graph}/.default`). */
+  resources: { graph: string; vault: string };
   /** `https://<vault>.vault.azure.net` in the connection's cloud (the emulator's URL for custom ones). */
   vaultUrlFor(vaultName?: string): string;
   clientOptions: AzureClientOptions;
@@ -40,20 +42,23 @@ export interface AzureCredentials {
 
 interface Ctx { row: AzureConnectionRow; sealer: Sealer; transport: AzureTransport; oauthApps: OauthApps; repo: AzureConnectionsRepository }
 
-const identityOptions = (ctx: Ctx): ClientSecretCredentialOptions => ({
-  authorityHost: ctx.row.authority_host,
+const identityOptions = (row: AzureConnectionRow, transport: AzureTransport): ClientSecretCredentialOptions => ({
+  authorityHost: row.authority_host,
   // Instance discovery only knows Microsoft's clouds; a custom authority (emulator) is trusted as given.
-  disableInstanceDiscovery: !knownCloud(ctx.row.authority_host),
-  additionalPolicies: ctx.transport.policies,
+  disableInstanceDiscovery: !knownCloud(row.authority_host),
+  additionalPolicies: transport.policies,
 });
+
+/** A client-secret credential of a connection with a given secret (rotation proves new ones with it). */
+export const clientSecretCredential = (row: AzureConnectionRow, secret: string, transport: AzureTransport) =>
+  new ClientSecretCredential(row.tenant_id, row.client_id, secret, identityOptions(row, transport));
 
 /** One constructor per sign-in method (STYLE: a typed registry instead of a switch). */
 const CREDENTIALS = {
-  'client-secret': (ctx) =>
-    new ClientSecretCredential(ctx.row.tenant_id, ctx.row.client_id, ctx.sealer.openText(ctx.row.secret_sealed!, sealContext.secret(ctx.row.id)), identityOptions(ctx)),
+  'client-secret': (ctx) => clientSecretCredential(ctx.row, ctx.sealer.openText(ctx.row.secret_sealed!, sealContext.secret(ctx.row.id)), ctx.transport),
   certificate: (ctx) => {
     const key = ctx.sealer.openText(ctx.row.private_key_sealed!, sealContext.privateKey(ctx.row.id));
-    return new ClientCertificateCredential(ctx.row.tenant_id, ctx.row.client_id, { certificate: `${ctx.row.certificate_pem!.trim()}\n${key.trim()}\n` }, identityOptions(ctx));
+    return new ClientCertificateCredential(ctx.row.tenant_id, ctx.row.client_id, { certificate: `${ctx.row.certificate_pem!.trim()}\n${key.trim()}\n` }, identityOptions(ctx.row, ctx.transport));
   },
   oauth: (ctx) => {
     const app = ctx.oauthApps[ctx.row.type];
@@ -100,9 +105,10 @@ export function createAzureCredentials(deps: { repo: AzureConnectionsRepository;
     const transport = azureTransport(row.ca_pem);
     const credential = CREDENTIALS[row.method]({ row, sealer: deps.sealer, transport, oauthApps: deps.oauthApps, repo: deps.repo });
     return {
-      connection: { id: row.id, name: row.name, type: row.type, method: row.method, vaultName: row.vault_name },
+      connection: { id: row.id, name: row.name, type: row.type, method: row.method, tenantId: row.tenant_id, clientId: row.client_id, vaultName: row.vault_name },
       credential,
       cloud: { authorityHost: row.authority_host, graphUrl: row.graph_url, vaultUrlTemplate: row.vault_url_template },
+      resources: resources(row.authority_host),
       vaultUrlFor: (name = row.vault_name ?? undefined) => {
         if (!name) throw new AppError('VALIDATION_FAILED', `connection ${row.name} has no vaultName; name the vault`, { field: 'vault' });
         return vaultUrl(row.vault_url_template, name);

@@ -18,8 +18,9 @@ export interface AzureConnectionsTable {
   authority_host: string;
   ca_pem: string | null;
   graph_url: string;
-  /** Key Vault URL with `{vault}` where the vault name goes (per cloud, or the emulator's). */
-  vault_url_template: string;
+  /** Key Vault URL with `{vault}` where the vault name goes; null for a custom cloud without one (vaults are then named by URL). */
+  vault_url_template: string | null;
+  /** Default vault: a name, or a full URL. */
   vault_name: string | null;
   tenant_id: string;
   client_id: string;
@@ -57,8 +58,9 @@ export interface OauthRequest {
   authorityHost: string;
   caPem: string | null;
   graphUrl: string;
-  vaultUrlTemplate: string;
+  vaultUrlTemplate: string | null;
   vaultName: string | null;
+  loginHint: string | null;
   /** Where the browser goes once the callback is done (same origin path only). */
   returnTo: string | null;
 }

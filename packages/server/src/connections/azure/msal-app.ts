@@ -1,38 +1,19 @@
-import https from 'node:https';
+import type https from 'node:https';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { ConfidentialClientApplication, type ICachePlugin, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import type { AzureCloud } from './azure-clouds.ts';
+import { httpsJson } from './https-json.ts';
 
 /**
  * msal-node's network module over node:https, so a connection's CA PEM (custom authority hosts,
  * the emulator) is honoured: msal-node's own client uses fetch, which takes no per-request CA.
  */
-export function httpsNetworkModule(agent: https.Agent | undefined, timeoutMs = 30_000): INetworkModule {
-  const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(url, { method, headers: options?.headers ?? {}, timeout: timeoutMs, ...(agent ? { agent } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: T;
-          try {
-            body = (text ? JSON.parse(text) : {}) as T;
-          } catch {
-            reject(new Error(`${method} ${new URL(url).pathname} answered ${res.statusCode} with a body that is not JSON: ${text.slice(0, 120)}`));
-            return;
-          }
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-          resolve({ headers, body, status: res.statusCode ?? 0 });
-        });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
-      req.on('error', reject);
-      if (options?.body) req.write(options.body);
-      req.end();
-    });
+export function httpsNetworkModule(agent: https.Agent | undefined): INetworkModule {
+  const send = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
+    const res = await httpsJson(method, url, { agent, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
+    // msal-node reads error fields from the body of 4xx answers too, so every answer is passed on.
+    return { headers: res.headers, body: (res.body ?? {}) as T, status: res.status };
+  };
   return { sendGetRequestAsync: (url, options) => send('GET', url, options), sendPostRequestAsync: (url, options) => send('POST', url, options) };
 }
 

@@ -21,7 +21,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       authority_host text not null,
       ca_pem text,
       graph_url text not null,
-      vault_url_template text not null,
+      vault_url_template text,
       vault_name text,
       tenant_id text not null,
       client_id text not null,
