@@ -5,7 +5,7 @@
  * throwaway CA; README.md documents the API.
  */
 import { Directory, type Clock } from './directory.ts';
-import { DirectoryAdmin } from './admin.ts';
+import { AzureSimAdmin } from './admin-vaults.ts';
 import { FaultInjector } from './faults.ts';
 import { startOrigin, type Origin } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
@@ -13,9 +13,13 @@ import { TokenService } from './tokens.ts';
 import { Grants } from './entra/grants.ts';
 import { createEntraService } from './entra/service.ts';
 import { createGraphService } from './graph/service.ts';
+import { createVaultService } from './keyvault/service.ts';
+import { Vault } from './keyvault/store.ts';
 
 export type { FaultSpec, CallRecord, Service } from './faults.ts';
 export type { TenantInfo, AppInfo, AppView, PasswordInfo, KeyCredentialInfo, UserInfo, AddAppOptions } from './admin.ts';
+export type { AzureSimAdmin, VaultView, VaultCertificateView } from './admin-vaults.ts';
+export type { CertificatePermission } from './keyvault/store.ts';
 export { GRAPH_RESOURCE, VAULT_RESOURCE } from './tokens.ts';
 
 export interface AzureSimOptions {
@@ -23,6 +27,8 @@ export interface AzureSimOptions {
   host?: string;
   /** Port of the Entra (authority) origin; 0 or absent picks a free one. */
   port?: number;
+  /** Port of the Graph origin; 0 or absent picks a free one. */
+  graphPort?: number;
   /** Base clock; the admin API's `advanceTime` adds to it. Default `Date.now`. */
   now?: () => number;
   /** Lifetime of issued access tokens. Default 3599 s, as Entra's default. */
@@ -38,7 +44,9 @@ export interface AzureSim {
   authorityHost: string;
   /** The Microsoft Graph origin; requests go to `${graphUrl}/v1.0/…`. */
   graphUrl: string;
-  admin: DirectoryAdmin;
+  /** The origin of a vault made with `admin.addVault`; throws for unknown names. */
+  vaultUrl(name: string): string;
+  admin: AzureSimAdmin;
   close(): Promise<void>;
 }
 
@@ -52,24 +60,48 @@ export async function startAzureSim(options: AzureSimOptions = {}): Promise<Azur
   const faults = new FaultInjector();
   const tls = createTlsMaterial(['localhost']);
   let authorityHost = '';
-  const entra = createEntraService({
-    dir, tokens, grants: new Grants(clock), authorityHost: () => authorityHost, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
-  });
   const origins: Origin[] = [];
-  const login = await startOrigin(entra, faults, tls, host, options.port ?? 0);
-  origins.push(login);
-  authorityHost = login.url;
-  const graph = await startOrigin(createGraphService(dir, tokens), faults, tls, host);
-  origins.push(graph);
-  const admin = new DirectoryAdmin(dir, tokens, faults, offset);
-  return {
-    url: login.url,
-    caPem: tls.caPem,
-    authorityHost,
-    graphUrl: graph.url,
-    admin,
-    close: async () => {
-      await Promise.all(origins.map((o) => o.close()));
-    },
+  const close = async (): Promise<void> => {
+    await Promise.all(origins.splice(0).map((o) => o.close()));
   };
+  try {
+    const entra = createEntraService({
+      dir, tokens, grants: new Grants(clock), authorityHost: () => authorityHost, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
+    });
+    const login = await startOrigin(entra, faults, tls, host, options.port ?? 0);
+    origins.push(login);
+    authorityHost = login.url;
+    const graph = await startOrigin(createGraphService(dir, tokens), faults, tls, host, options.graphPort ?? 0);
+    origins.push(graph);
+    const vaults = new Map<string, Vault>();
+    const admin = new AzureSimAdmin(dir, tokens, faults, offset);
+    admin.attachVaults({
+      vaults,
+      async createVault(name, tenantId) {
+        if (!dir.tenants.has(tenantId)) throw new Error(`unknown tenant ${tenantId}`);
+        const vault = new Vault(name, tenantId, clock);
+        const origin = await startOrigin(createVaultService({ dir, tokens, authorityHost: () => authorityHost }, vault), faults, tls, host);
+        origins.push(origin);
+        vault.url = origin.url;
+        vaults.set(name.toLowerCase(), vault);
+        return origin.url;
+      },
+    });
+    return {
+      url: login.url,
+      caPem: tls.caPem,
+      authorityHost,
+      graphUrl: graph.url,
+      vaultUrl(name) {
+        const v = vaults.get(name.toLowerCase());
+        if (!v) throw new Error(`unknown vault ${name}`);
+        return v.url;
+      },
+      admin,
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 /** Test helpers: raw HTTPS calls that trust the emulator's CA, a self-signed client certificate, and PKCE values. */
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:https';
-import { exportPrivateKeyPkcs8Der, generateKeyPair, parseDn, pemEncode, randomSerial, signCertificate, spkiOf } from '@certbridge/pki';
+import { buildPkcs12, exportPrivateKeyPkcs8Der, generateKeyPair, parseDn, pemEncode, randomSerial, signCertificate, spkiOf } from '@certbridge/pki';
 
 export interface RawResponse {
   status: number;
@@ -48,4 +48,22 @@ export function pkce(): { verifier: string; challenge: string } {
 /** Decodes a JWT's claims without checking it (tests inspect what the emulator issued). */
 export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** A CA-issued EC P-256 leaf with its CA, as PKCS#12 (base64-ready bytes) and PEM (leaf + key + CA). */
+export function issuedPfx(cn: string, password: string): { pfx: Uint8Array; pem: string; leafDer: Uint8Array; caDer: Uint8Array } {
+  const now = Date.now();
+  const caKeys = generateKeyPair('EC-P256');
+  const caDer = signCertificate(
+    { serialNumber: randomSerial(), subject: parseDn('CN=Test Issuing CA'), spkiDer: spkiOf(caKeys.publicKey), notBefore: new Date(now - 60_000), notAfter: new Date(now + 10 * 86_400_000), ca: {}, keyUsages: ['keyCertSign', 'cRLSign'] },
+    { selfSigned: caKeys.privateKey },
+  );
+  const keys = generateKeyPair('EC-P256');
+  const leafDer = signCertificate(
+    { serialNumber: randomSerial(), subject: parseDn(`CN=${cn}`), spkiDer: spkiOf(keys.publicKey), sans: [{ type: 'dns', value: cn }], notBefore: new Date(now - 60_000), notAfter: new Date(now + 5 * 86_400_000), keyUsages: ['digitalSignature'], extendedKeyUsages: ['1.3.6.1.5.5.7.3.1'] },
+    { certificateDer: caDer, privateKey: caKeys.privateKey },
+  );
+  const pfx = buildPkcs12({ privateKey: keys.privateKey, certificateDer: leafDer, chainDer: [caDer], password });
+  const pem = pemEncode('CERTIFICATE', leafDer) + pemEncode('PRIVATE KEY', exportPrivateKeyPkcs8Der(keys.privateKey)) + pemEncode('CERTIFICATE', caDer);
+  return { pfx, pem, leafDer, caDer };
 }
