@@ -19,6 +19,9 @@ import type { Sealer } from './crypto/sealer.ts';
 import type { Database } from './db/schema.ts';
 import { createCatalogService } from './issuance/catalog-service.ts';
 import { createIssuanceService } from './issuance/issuance-service.ts';
+import { withIssuanceEvents, withRevocationEvents } from './syncs/sync-events.ts';
+import type { VaultOpener } from './syncs/sync-reconciler.ts';
+import { createSyncsModule } from './syncs/syncs-module.ts';
 import { createCasRepository } from './repositories/cas-repository.ts';
 import { createCatalogRepository } from './repositories/catalog-repository.ts';
 import { createCatalogCache } from './repositories/catalog-cache.ts';
@@ -38,13 +41,15 @@ export interface CoreOptions {
   adcs?: Pick<AdcsRuntimeOptions, 'sleep' | 'quickRetryDelaysMs' | 'breaker'>;
   /** Azure connections (issue 8): OAuth apps and the public URL of the redirect URI. */
   azure?: AzureOptions;
+  /** Key Vault syncs (issue 8): tests open an in-memory vault instead of Azure. */
+  syncs?: { openVault?: VaultOpener };
 }
 
 /**
  * The composition of repositories and services, shared by the HTTP server, the CLI and the
  * background jobs. Explicit wiring: each service receives only what it uses.
  */
-export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcsOptions = {}, azure: azureOptions = {} }: CoreOptions) {
+export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcsOptions = {}, azure: azureOptions = {}, syncs: syncsOptions = {} }: CoreOptions) {
   // Catalogue reads of the issuance path, shared by both repositories, checked against the database's version counter.
   const catalogCache = createCatalogCache(db);
   const repos = {
@@ -61,12 +66,13 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const connectionsRepo = createConnectionsRepository(db);
   const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
   const azure = createAzureModule({ db, sealer, clock, users: repos.users, options: azureOptions, nameTaken: async (name) => Boolean(await connectionsRepo.find(name)) });
+  const syncs = createSyncsModule({ db, sealer, clock, catalog: repos.catalog, credentials: azure.credentials, ...syncsOptions });
   const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock });
   const access = createApplicationAccess(repos.catalog);
   const auth = createAuthService({ db, users: repos.users, clock });
   const cas = createCaService({ db, cas: repos.cas, keys, clock, pkiUrl });
   const catalog = createCatalogService({ db, catalog: repos.catalog, cas: repos.cas, users: repos.users, access, clock, templateCheck: adcsTemplates.checkProfileTemplate });
-  const issuance = createIssuanceService({ db, ...repos, sealer, backends, clock });
+  const issuance = withIssuanceEvents(createIssuanceService({ db, ...repos, sealer, backends, clock }), syncs.hooks);
   const adcs = {
     runtime: adcsRuntime,
     templates: adcsTemplates,
@@ -77,11 +83,11 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const crl = createCrlService({ db, cas: repos.cas, certificates: repos.certificates, keys, clock });
   const responders = createOcspResponderStore({ db, keys, sealer, clock });
   const ocsp = createOcspService({ cas: repos.cas, certificates: repos.certificates, keys, responders, clock });
-  const certificates = createCertificateService({
+  const certificates = withRevocationEvents(createCertificateService({
     db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
     hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) },
-  });
-  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors, azure };
+  }), syncs.hooks);
+  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors, azure, syncs };
 }
 
 export type Core = ReturnType<typeof createCore>;

@@ -22,17 +22,22 @@ export type Permission =
   | 'certificates:revoke-any'
   | 'audit:read'
   | 'connections:read'
-  | 'connections:manage';
+  | 'connections:manage'
+  | 'syncs:read'
+  | 'syncs:manage';
 
-const READ_ALL: Permission[] = ['cas:read', 'policies:read', 'profiles:read', 'applications:read-all', 'certificates:read-all', 'connections:read'];
+const READ_ALL: Permission[] = ['cas:read', 'policies:read', 'profiles:read', 'applications:read-all', 'certificates:read-all', 'connections:read', 'syncs:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set<Permission>([
     ...READ_ALL, 'users:manage', 'tokens:manage-all', 'cas:manage', 'policies:manage', 'profiles:manage',
     'applications:manage', 'certificates:issue-any', 'certificates:revoke-any', 'audit:read', 'connections:manage',
+    'syncs:manage',
   ]),
   operator: new Set<Permission>([
     ...READ_ALL, 'policies:manage', 'profiles:manage', 'applications:manage', 'certificates:issue-any', 'certificates:revoke-any',
+    // Syncs export keys to a vault; operators may already export any server-generated key.
+    'syncs:manage',
   ]),
   auditor: new Set<Permission>([...READ_ALL, 'audit:read']),
   requester: new Set<Permission>(),

@@ -17,6 +17,7 @@ import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
 import { registerConnectorCaRoutes } from '../ca-backends/connector/connector-ca-routes.ts';
 import { registerConnectorRoutes } from '../connectors/connector-routes.ts';
+import { registerSyncRoutes } from '../syncs/sync-routes.ts';
 import { acmePlugin, type AcmeOptions } from '../enrollment/acme/acme-module.ts';
 import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
 import { registerWebUi } from './web-ui.ts';
@@ -76,6 +77,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending, subordinates: core.adcs.subordinates });
   registerConnectorRoutes(app, { connectors: core.connectors.service });
   registerConnectorCaRoutes(app, { db: core.db, connectors: core.connectors.service, clock: core.clock });
+  registerSyncRoutes(app, { syncs: core.syncs.service });
   await app.register(acmePlugin(core, { publicUrl: options.publicUrl, ...options.acme }));
   registerEnrollmentRoutes(app, core, { https: Boolean(options.https) });
 

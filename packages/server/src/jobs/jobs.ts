@@ -2,6 +2,7 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Core } from '../core.ts';
 import type { DatabaseHandle } from '../db/database.ts';
+import { startSyncJobs } from '../syncs/syncs-jobs.ts';
 
 /** Orders still without a CA answer after this long were stranded by a crash. */
 export const STRANDED_ORDER_MS = 10 * 60_000;
@@ -14,6 +15,8 @@ const SCHEDULES = {
   'adcs-pending-poll': '* * * * *',
   'adcs-health': '* * * * *',
   'adcs-templates-refresh': '17 * * * *',
+  // Key Vault syncs (issue 8): repairs drift (deleted or disabled in the vault, missed events).
+  'syncs-reconcile': '*/15 * * * *',
 } as const;
 
 type JobName = keyof typeof SCHEDULES;
@@ -43,12 +46,17 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     },
     'adcs-health': async () => void (await core.adcs.cas.healthCheck()),
     'adcs-templates-refresh': async () => void (await core.adcs.templates.refreshAll()),
+    'syncs-reconcile': async () => {
+      const r = await core.syncs.reconcileAll();
+      if (r.failed) log.warn(r, 'Key Vault syncs left certificates failed (see GET /api/v1/syncs/{id}/certificates)');
+    },
   };
   for (const [name, cron] of Object.entries(SCHEDULES) as [JobName, string][]) {
     await createQueue(boss, name);
     await boss.schedule(name, cron);
     await boss.work(name, async () => handlers[name]());
   }
+  await startSyncJobs(boss, core.syncs, log, createQueue);
   return boss;
 }
 

@@ -9,6 +9,7 @@ import * as connectorJobs from './0007-connector-jobs.ts';
 import * as adcsOrders from './0008-adcs-orders.ts';
 import * as enrollment from './0009-enrollment.ts';
 import * as performance from './0010-performance.ts';
+import * as syncs from './0011-syncs.ts';
 import * as acmeMore from './0012-acme-more.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '0008-adcs-orders': adcsOrders,
   '0009-enrollment': enrollment,
   '0010-performance': performance,
+  '0011-syncs': syncs,
   '0012-acme-more': acmeMore,
 };
