@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'run' && dir) {
-    const runner = startRunner(await loadState(dir));
+    const runner = startRunner(await loadState(dir), { stateDir: dir });
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -40,23 +40,35 @@ export const jobSpec = z.discriminatedUnion('kind', [
 export type JobSpec = z.infer<typeof jobSpec>;
 
 /** The outcome of an ADCS request as the connector saw it (mirrors adcs-client SubmitResult). */
+/**
+ * `warning` is set when the connector re-ran a job its journal shows was interrupted mid-way
+ * (killed during the ADCS round trip): ADCS may then hold an earlier request for the same job.
+ */
+const warning = z.string().max(500).optional();
 export const submitOutcome = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('issued'), requestId: z.number(), certificatePem: z.string(), pkcs12: z.string().optional() }),
-  z.object({ status: z.literal('pending'), requestId: z.number(), dispositionMessage: z.string() }),
-  z.object({ status: z.literal('denied'), requestId: z.number().optional(), dispositionMessage: z.string(), hresult: z.string().optional() }),
+  z.object({ status: z.literal('issued'), requestId: z.number(), certificatePem: z.string(), pkcs12: z.string().optional(), warning }),
+  z.object({ status: z.literal('pending'), requestId: z.number(), dispositionMessage: z.string(), warning }),
+  z.object({ status: z.literal('denied'), requestId: z.number().optional(), dispositionMessage: z.string(), hresult: z.string().optional(), warning }),
 ]);
 export type SubmitOutcome = z.infer<typeof submitOutcome>;
+
+/** The answer to a `templates` job (adcs-client TemplateInfo). */
+export const templateList = z.array(z.object({ name: z.string(), displayName: z.string(), kind: z.enum(['E', 'O']) }));
 
 export const serverMessage = z.discriminatedUnion('type', [
   z.object({ v: z.literal(1), type: z.literal('job'), id: z.string().uuid(), job: jobSpec, adcs: adcsOptions.optional() }),
   z.object({ v: z.literal(1), type: z.literal('heartbeat-ack'), at: z.string() }),
   z.object({ v: z.literal(1), type: z.literal('error'), message: z.string(), id: z.string().optional() }),
+  /** The answer to `renew`: the new client certificate for the key the connector generated. */
+  z.object({ v: z.literal(1), type: z.literal('renewed'), certificatePem: z.string().max(16 * 1024) }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 
 export const connectorMessage = z.discriminatedUnion('type', [
   z.object({ v: z.literal(1), type: z.literal('hello'), version: z.string().max(64) }),
   z.object({ v: z.literal(1), type: z.literal('heartbeat'), at: z.string() }),
+  /** Self-renewal before expiry: a PKCS#10 for a key generated on the connector. */
+  z.object({ v: z.literal(1), type: z.literal('renew'), csr: z.string().min(100).max(20_000) }),
   z.object({
     v: z.literal(1), type: z.literal('result'), id: z.string().uuid(),
     outcome: z.discriminatedUnion('ok', [

@@ -6,7 +6,7 @@ import { createAdcsRuntime, type AdcsRuntimeOptions } from './ca-backends/adcs/a
 import { createAdcsTemplates } from './ca-backends/adcs/adcs-templates.ts';
 import { createPendingOrders } from './ca-backends/adcs/pending-orders.ts';
 import { createAdcsSubordinates } from './ca-backends/adcs/adcs-subordinate.ts';
-import type { BackendDeps } from './ca-backends/registry.ts';
+import { backendFor, type BackendDeps } from './ca-backends/registry.ts';
 import { createConnectionService } from './connections/connection-service.ts';
 import { createConnectionsRepository } from './connections/connections-repository.ts';
 import { createConnectorsModule } from './connectors/connectors-module.ts';
@@ -67,7 +67,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
   const azure = createAzureModule({ db, sealer, clock, users: repos.users, options: azureOptions, nameTaken: async (name) => Boolean(await connectionsRepo.find(name)) });
   const syncs = createSyncsModule({ db, sealer, clock, catalog: repos.catalog, credentials: azure.credentials, ...syncsOptions });
-  const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock });
+  const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock, templatesVia: (ca) => backendFor(ca, backends).templates });
   const access = createApplicationAccess(repos.catalog);
   const auth = createAuthService({ db, users: repos.users, clock });
   const cas = createCaService({ db, cas: repos.cas, keys, clock, pkiUrl });
@@ -85,7 +85,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const ocsp = createOcspService({ cas: repos.cas, certificates: repos.certificates, keys, responders, clock });
   const certificates = withRevocationEvents(createCertificateService({
     db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
-    hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) },
+    hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) }, connectorPkcs12: connectors.pkcs12,
   }), syncs.hooks);
   return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors, azure, syncs };
 }

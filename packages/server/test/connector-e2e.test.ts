@@ -4,12 +4,14 @@
  * that only the connector talks to (the server has no AdcsClient for the connection: its pool
  * stays empty). Registration, issuance through the connector, bad frames, status, restart, revocation.
  */
-import { X509Certificate } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AdcsSim } from '@certbridge/adcs-sim';
 import { loadState, register, type Runner } from '@certbridge/connector';
 import { MAX_MESSAGE_BYTES } from '@certbridge/connector/protocol';
+import { sql } from 'kysely';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csrPem, SIM_PASSWORD, startSim } from './adcs-fixtures.ts';
@@ -21,9 +23,11 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
   let h: ServerHandle;
   let runner: Runner;
   let connector: Awaited<ReturnType<typeof registeredConnector>>;
+  let caId: string;
   const dirs: string[] = [];
   const lines: string[] = [];
 
+  const jobsHoldingPkcs12 = async () => Number((await sql<{ n: string }>`select count(*) as n from connector_jobs where result ? 'sealedPkcs12' or result ? 'pkcs12'`.execute(h.server.core.db)).rows[0]?.n);
   const issue = (cn: string) => h.api('POST', '/api/v1/applications/default/certificates', { profile: 'via-connector', csr: csrPem(cn, [cn]) });
 
   beforeAll(async () => {
@@ -36,10 +40,10 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
     expect(conn.status).toBe(201);
     const ca = await h.api('POST', '/api/v1/cas/connector', { name: 'corp-via-connector', connector: 'branch-1', servers: [{ connection: 'sim-behind-connector', priority: 1 }], jobTimeoutSeconds: 10 });
     expect(ca.status).toBe(201);
-    const profile = await h.api('POST', '/api/v1/profiles', { slug: 'via-connector', ca: ca.body['id'], policy: 'permissive' });
+    caId = String(ca.body['id']);
+    // The template is checked against what the connector discovers at ADCS (profile validation).
+    const profile = await h.api('POST', '/api/v1/profiles', { slug: 'via-connector', ca: caId, policy: 'permissive', template: 'WebServer' });
     expect(profile.status).toBe(201);
-    // Template discovery through the connector is not wired into profile validation yet.
-    await h.server.core.db.updateTable('profiles').set({ template: 'WebServer' }).where('slug', '=', 'via-connector').execute();
     const app = await h.api('GET', '/api/v1/applications/default');
     const profiles = [...(app.body['profiles'] as { slug: string }[]).map((p) => p.slug), 'via-connector'];
     expect((await h.api('PATCH', '/api/v1/applications/default', { profiles })).status).toBe(200);
@@ -77,6 +81,39 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
       .toEqual({ status: 'issued', subject: 'CN=through.connector.test', issuer: new X509Certificate(sim.issuingCaPem).subject, template: 'WebServer' });
     // The server never built an ADCS client of its own for the connection.
     expect(await h.server.core.adcs.runtime.pool.counters()).toEqual({ handshakes: 0, requests: 0 });
+  });
+
+  it('ok/templates-are-discovered-through-the-connector', async () => {
+    const refreshed = await h.api('GET', `/api/v1/cas/${caId}/templates?refresh=true`);
+    const bad = await h.api('POST', '/api/v1/profiles', { slug: 'via-connector-bad', ca: caId, policy: 'permissive', template: 'NoSuchTemplate' });
+    expect({ status: refreshed.status, names: (refreshed.body['items'] as { name: string }[]).map((t) => t.name), errors: refreshed.body['errors'], bad: bad.status, offered: (bad.body['error'] as { details: { offered: string[] } }).details.offered })
+      .toEqual({ status: 200, names: ['ManagerApproval', 'WebServer'], errors: [], bad: 400, offered: ['ManagerApproval', 'WebServer'] });
+    // The server itself never spoke to ADCS: every template list came through the connector.
+    expect(await h.server.core.adcs.runtime.pool.counters()).toEqual({ handshakes: 0, requests: 0 });
+  });
+
+  it('ok/server-side-key-generated-on-the-connector-pkcs12-sealed-until-downloaded-once', async () => {
+    const body = { profile: 'via-connector', subject: { commonName: 'keygen.via.connector.test' }, sans: ['dns:keygen.via.connector.test'], keyAlgorithm: 'EC-P256' };
+    const missing = await h.api('POST', '/api/v1/applications/default/certificates', body);
+    const res = await h.api('POST', '/api/v1/applications/default/certificates', { ...body, pkcs12Password: 'requester secret 1' });
+    const certificate = res.body['certificate'] as { id: string; certificate: string };
+    const order = res.body['order'] as { id: string };
+    const stored = await h.server.core.db.selectFrom('orders').select('server_key_sealed').where('id', '=', order.id).executeTakeFirstOrThrow();
+    const download = (password: string) => fetch(`${h.server.httpUrl}/api/v1/certificates/${certificate.id}/download`, {
+      method: 'POST', headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ password }),
+    });
+    const wrong = await download('not the password');
+    const right = await download('requester secret 1');
+    const p12 = Buffer.from(await right.arrayBuffer());
+    const again = await download('requester secret 1');
+    const file = path.join(connector.dir, 'downloaded.p12');
+    await fs.writeFile(file, p12);
+    const keyPem = execFileSync('openssl', ['pkcs12', '-in', file, '-passin', 'pass:requester secret 1', '-nocerts', '-nodes'], { encoding: 'utf8' });
+    const cert = new X509Certificate(certificate.certificate);
+    expect({
+      missing: missing.status, status: res.status, serverKey: stored.server_key_sealed, wrong: wrong.status, right: right.status, again: again.status,
+      keyMatches: cert.checkPrivateKey(createPrivateKey(keyPem.slice(keyPem.indexOf('-----BEGIN')))), jobsKeepNoPkcs12: await jobsHoldingPkcs12(),
+    }).toEqual({ missing: 400, status: 201, serverKey: null, wrong: 400, right: 200, again: 404, keyMatches: true, jobsKeepNoPkcs12: 0 });
   });
 
   it('fail/malformed-and-oversized-frames-are-rejected-without-dropping-jobs', async () => {

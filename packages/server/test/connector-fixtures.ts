@@ -4,16 +4,19 @@
  * a temp state directory.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { register, startRunner, type ConnectorState, type Runner } from '@certbridge/connector';
+import { register, startRunner, type ConnectorState, type Runner, type RunnerOptions } from '@certbridge/connector';
 import { loadConfig } from '../src/config/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { freshDatabase, type Engine } from './helpers.ts';
 
 export interface ServerHandle {
   server: RunningServer;
+  /** The admin API token. */
+  token: string;
   api(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Stops and starts the server on the same ports and storage (a restart). */
   restart(): Promise<void>;
@@ -38,6 +41,7 @@ export async function startTestServer(engine: Engine, extraDirs: string[], share
   const handle: ServerHandle & { shared?: SharedInstance } = {
     ...(url ? { shared: { url, masterKey: randomBytesKey, token } } : {}),
     server: await startServer(env()),
+    token,
     async api(method, p, body) {
       const res = await fetch(`${handle.server.httpUrl}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
       return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? ((await res.json()) as Record<string, unknown>) : {} };
@@ -67,8 +71,11 @@ export async function registeredConnector(h: ServerHandle, name: string, dirs: s
 }
 
 /** A runner that reconnects fast (tests) and keeps its log lines. */
-export function fastRunner(state: ConnectorState, lines: string[] = []): Runner {
-  return startRunner(state, { heartbeatMs: 200, backoff: { baseMs: 50, maxMs: 400, random: () => 0.5 }, log: (l) => lines.push(l) });
+export function fastRunner(state: ConnectorState, lines: string[] = [], stateDir?: string, extra: Partial<RunnerOptions> = {}): Runner {
+  return startRunner(state, {
+    stateDir: stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'certbridge-connector-journal-')),
+    heartbeatMs: 200, backoff: { baseMs: 50, maxMs: 400, random: () => 0.5 }, log: (l) => lines.push(l), env: {}, ...extra,
+  });
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {

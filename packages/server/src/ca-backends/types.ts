@@ -1,4 +1,4 @@
-import type { DistinguishedName, KeyUsage, RevocationReason, San } from '@certbridge/pki';
+import type { DistinguishedName, KeyAlgorithm, KeyUsage, RevocationReason, San } from '@certbridge/pki';
 import type { CaRow } from '../db/schema.ts';
 
 /** What the issuance core asks a CA to sign, after the policy has approved it. */
@@ -17,6 +17,18 @@ export interface IssueRequest {
   /** The caller asked for this validity (ADCS then sends `ExpirationDate`). */
   validityRequested?: boolean;
 }
+
+/**
+ * Server-side key generation done by the CA side (an on-prem connector): no key and no CSR exist
+ * on the server; the certificate comes back with a PKCS#12 encrypted under `pkcs12Password`.
+ */
+export interface KeygenIssueRequest extends Omit<IssueRequest, 'csrDer' | 'spkiDer'> {
+  keyAlgorithm: KeyAlgorithm;
+  pkcs12Password: string;
+}
+
+/** A template as an ADCS server offers it (certrqxt.asp). */
+export interface OfferedTemplate { name: string; displayName: string; kind: 'E' | 'O' }
 
 /** A serialisable handle on a request the CA has not decided yet (e.g. the ADCS Request ID). */
 export interface PendingTicket {
@@ -56,6 +68,10 @@ export interface CaBackend {
   /** The CA's certificate first, then its issuers up to the root. */
   chain(): Promise<Uint8Array[]>;
   poll(ticket: PendingTicket): Promise<IssueResult>;
+  /** Backends that generate keys themselves (connector); the issuance core then generates none. */
+  issueWithKeygen?(request: KeygenIssueRequest): Promise<IssueResult>;
+  /** Backends that discover templates themselves rather than through a direct ADCS client (connector). */
+  templates?(server: string): Promise<OfferedTemplate[]>;
 }
 
 export type CaType = 'internal' | 'adcs' | 'connector';

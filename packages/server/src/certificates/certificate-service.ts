@@ -29,6 +29,8 @@ export interface RevocationHooks {
 export function createCertificateService(deps: {
   db: Kysely<Database>; certificates: CertificatesRepository; orders: OrdersRepository; cas: CasRepository; catalog: CatalogRepository;
   access: ApplicationAccess; issuance: IssuanceService; sealer: Sealer; backends: BackendDeps; clock: Clock; hooks: RevocationHooks;
+  /** PKCS#12 files an on-prem connector generated: handed out once, under the password given at issuance. */
+  connectorPkcs12?: { has(orderId: string): Promise<boolean>; take(orderId: string, password: string): Promise<Buffer> };
 }) {
   const { db, certificates, access, clock } = deps;
 
@@ -60,15 +62,17 @@ export function createCertificateService(deps: {
       if (format === 'chain') {
         return { body: [cert.der, ...chain].map((d) => pemEncode('CERTIFICATE', d)).join(''), contentType: 'application/x-pem-file', filename: `${name}-chain.pem` };
       }
-      if (!cert.private_key_sealed || !cert.order_id) throw new AppError('NOT_SUPPORTED', 'PKCS#12 is only available for certificates whose key the server generated');
+      const fromConnector = !cert.private_key_sealed && cert.order_id && deps.connectorPkcs12 ? await deps.connectorPkcs12.has(cert.order_id) : false;
+      if ((!cert.private_key_sealed && !fromConnector) || !cert.order_id) throw new AppError('NOT_SUPPORTED', 'PKCS#12 is only available for certificates whose key the server generated');
       // Reading a certificate is not holding its key: viewers and auditors never export it.
       const mayExport = cert.application_id
         ? (await access.allows(actor, cert.application_id, 'revoke-any')) || (cert.requester_id === actor.userId && (await access.allows(actor, cert.application_id, 'issue')))
         : can(actor, 'certificates:revoke-any');
       if (!mayExport) throw new AppError('FORBIDDEN', 'only the requester of this certificate or a manager of its application may export its private key');
       if (!password || password.length < 8) throw new AppError('VALIDATION_FAILED', 'a PKCS#12 download needs a password of at least 8 characters');
-      const key = importPrivateKey(deps.sealer.open(cert.private_key_sealed, serverKeyContext(cert.order_id)));
-      const p12 = buildPkcs12({ privateKey: key, certificateDer: cert.der, chainDer: chain, password, friendlyName: cert.subject });
+      const p12 = fromConnector && deps.connectorPkcs12
+        ? await deps.connectorPkcs12.take(cert.order_id, password)
+        : buildPkcs12({ privateKey: importPrivateKey(deps.sealer.open(cert.private_key_sealed!, serverKeyContext(cert.order_id))), certificateDer: cert.der, chainDer: chain, password, friendlyName: cert.subject });
       await db.transaction().execute((trx) => appendAudit(trx, { actor, action: 'certificate.export-key', resourceType: 'certificate', resourceId: cert.id, outcome: 'success', details: { format } }, clock));
       return { body: Buffer.from(p12), contentType: 'application/x-pkcs12', filename: `${name}.p12` };
     },

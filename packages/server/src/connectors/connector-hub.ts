@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { connectorMessage, decodeFrame, jobSpec, MAX_MESSAGE_BYTES, type ServerMessage } from '@certbridge/connector/protocol';
+import { connectorMessage, decodeFrame, MAX_MESSAGE_BYTES, type ConnectorMessage, type ServerMessage } from '@certbridge/connector/protocol';
+import type { Database } from '../db/schema.ts';
 import type { ConnectorAdcsOptions } from './adcs-options.ts';
 import type { ConnectorJobs } from './connector-jobs.ts';
 import type { ConnectorsService } from './connectors-service.ts';
 import { connectorDb } from './connectors-tables.ts';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.ts';
 
 export const CONNECTOR_WS_PATH = '/connector/v1/ws';
 
@@ -19,18 +19,23 @@ export interface HubOptions {
   dispatchMs?: number;
 }
 
+interface Held { ws: WebSocket; name: string; serialHex: string }
+
 /**
  * The `wss://…/connector/v1/ws` endpoint on the HTTPS listener (ws in noServer mode). The TLS
  * client certificate is checked at the upgrade (Connector CA, connector active, current serial);
  * anything else gets a 401/403 before any WebSocket exists. Jobs reach the socket from the
  * database (connector-jobs.ts), so the instance that created a job need not hold the socket.
+ * A connector only ever sees and answers jobs queued for its own id: the CA → connector
+ * assignment is decided when the job is queued, and an answer for another connector's job is
+ * refused here.
  */
 export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>; connectors: ConnectorsService; jobs: ConnectorJobs; adcsOptions: ConnectorAdcsOptions; log: Logger }, options: HubOptions = {}) {
   const { connectors, jobs, log } = deps;
   const instance = randomUUID();
   // Frames over the protocol limit are answered, not fatal: ws itself only closes at 4x the limit.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
-  const sockets = new Map<string, WebSocket>();
+  const sockets = new Map<string, Held>();
 
   const send = (ws: WebSocket, message: ServerMessage) => ws.send(JSON.stringify(message));
 
@@ -45,45 +50,69 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
         socket.end(`HTTP/1.1 ${der ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, auth.connector.id, auth.connector.name));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        accept(ws, auth.connector.id, { ws, name: auth.connector.name, serialHex: auth.serialHex }).catch((err: unknown) => {
+          log.error({ err }, 'connector accept failed');
+          ws.terminate();
+        });
+      });
     }).catch((err: unknown) => {
       log.error({ err }, 'connector upgrade failed');
       socket.destroy();
     });
   }
 
-  function accept(ws: WebSocket, id: string, name: string): void {
-    sockets.get(id)?.close(4000, 'replaced by a newer connection');
-    sockets.set(id, ws);
-    log.info({ connector: name }, 'connector connected');
-    void connectors.heartbeat(id);
+  async function accept(ws: WebSocket, id: string, held: Held): Promise<void> {
     ws.on('message', (data, isBinary) => {
       const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       const parsed = isBinary ? { ok: false as const, reason: 'binary frames are not part of the protocol' } : decodeFrame(connectorMessage, frame);
-      if (!parsed.ok) {
-        log.warn({ connector: name, reason: parsed.reason }, 'connector message rejected');
-        send(ws, { v: 1, type: 'error', message: parsed.reason });
-        return;
-      }
-      const m = parsed.message;
-      if (m.type === 'hello') void connectors.heartbeat(id, m.version);
-      else if (m.type === 'heartbeat') {
-        void connectors.heartbeat(id);
-        send(ws, { v: 1, type: 'heartbeat-ack', at: new Date().toISOString() });
-      } else {
-        const o = m.outcome;
-        const outcome = o.ok ? { ok: true as const, result: o.result } : { ok: false as const, message: o.error.message, retryable: o.error.retryable };
-        jobs.finish(m.id, outcome).catch((err: unknown) => log.error({ err, job: m.id }, 'recording a connector result failed'));
-      }
+      if (!parsed.ok) return reject(ws, held.name, parsed.reason);
+      onMessage(ws, id, held, parsed.message).catch((err: unknown) => log.error({ err, connector: held.name }, 'handling a connector message failed'));
     });
     ws.on('close', () => {
-      if (sockets.get(id) === ws) {
+      if (sockets.get(id)?.ws === ws) {
         sockets.delete(id);
-        log.info({ connector: name }, 'connector disconnected');
+        log.info({ connector: held.name }, 'connector disconnected');
         jobs.requeue(id, instance).catch((err: unknown) => log.error({ err }, 'requeue failed'));
       }
     });
-    ws.on('error', (err) => log.warn({ err, connector: name }, 'connector socket error'));
+    ws.on('error', (err) => log.warn({ err, connector: held.name }, 'connector socket error'));
+    // Jobs left `sent` by a socket that died with its server instance (kill -9) are delivered
+    // again on this one (before it can be dispatched to); the connector answers a job it already
+    // ran from its journal.
+    await connectors.heartbeat(id);
+    const again = await jobs.requeue(id);
+    if (ws.readyState !== ws.OPEN) return;
+    sockets.get(id)?.ws.close(4000, 'replaced by a newer connection');
+    sockets.set(id, held);
+    log.info({ connector: held.name, requeued: again }, 'connector connected');
+  }
+
+  function reject(ws: WebSocket, name: string, reason: string, jobId?: string): void {
+    log.warn({ connector: name, reason, ...(jobId ? { job: jobId } : {}) }, 'connector message rejected');
+    send(ws, { v: 1, type: 'error', message: reason, ...(jobId ? { id: jobId } : {}) });
+  }
+
+  async function onMessage(ws: WebSocket, id: string, held: Held, m: ConnectorMessage): Promise<void> {
+    if (m.type === 'hello') return connectors.heartbeat(id, m.version);
+    if (m.type === 'heartbeat') {
+      await connectors.heartbeat(id);
+      return send(ws, { v: 1, type: 'heartbeat-ack', at: new Date().toISOString() });
+    }
+    if (m.type === 'renew') {
+      const renewed = await connectors.renewCertificate(id, held.serialHex, m.csr).catch((err: unknown) => err instanceof Error ? err : new Error(String(err)));
+      if (renewed instanceof Error) return reject(ws, held.name, `renewal refused: ${renewed.message}`);
+      log.info({ connector: held.name, notAfter: renewed.notAfter }, 'connector certificate renewed');
+      return send(ws, { v: 1, type: 'renewed', certificatePem: renewed.certificatePem });
+    }
+    const o = m.outcome;
+    const outcome = o.ok ? { ok: true as const, result: o.result } : { ok: false as const, message: o.error.message, retryable: o.error.retryable };
+    const row = await jobs.finish(m.id, outcome, id);
+    if (row) return;
+    const job = await jobs.get(m.id);
+    // A re-delivered job answered twice (journal replay after a race) is harmless; anything else is refused.
+    if (job?.connector_id === id) return;
+    reject(ws, held.name, `job ${m.id} is not a job of this connector`, m.id);
   }
 
   let dispatching = false;
@@ -96,19 +125,19 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
       const revoked = await connectorDb(deps.db).selectFrom('connectors').select('id').where('id', 'in', held).where('status', '!=', 'active').execute();
       for (const r of revoked) drop(r.id);
       for (const row of await jobs.claim([...sockets.keys()], instance)) {
-        const ws = sockets.get(row.connector_id);
-        const spec = jobSpec.safeParse(row.payload['job']);
-        if (!spec.success) {
+        const target = sockets.get(row.connector_id);
+        const spec = jobs.specOf(row);
+        if (!spec) {
           await jobs.finish(row.id, { ok: false, message: 'the stored job does not match the protocol', retryable: false });
           continue;
         }
         const connectionId = typeof row.payload['connectionId'] === 'string' ? row.payload['connectionId'] : undefined;
         const adcs = connectionId ? await deps.adcsOptions(connectionId) : undefined;
-        if (!ws) {
+        if (!target) {
           await jobs.requeue(row.connector_id, instance);
           continue;
         }
-        send(ws, { v: 1, type: 'job', id: row.id, job: spec.data, ...(adcs ? { adcs } : {}) });
+        send(target.ws, { v: 1, type: 'job', id: row.id, job: spec, ...(adcs ? { adcs } : {}) });
       }
     } catch (err) {
       log.error({ err }, 'connector job dispatch failed');
@@ -118,11 +147,11 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
   }
 
   function drop(id: string): void {
-    const ws = sockets.get(id);
-    if (!ws) return;
+    const held = sockets.get(id);
+    if (!held) return;
     sockets.delete(id);
-    ws.close(4003, 'connector revoked');
-    ws.terminate();
+    held.ws.close(4003, 'connector revoked');
+    held.ws.terminate();
   }
 
   server.on('upgrade', onUpgrade);
@@ -137,7 +166,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
     async close(): Promise<void> {
       clearInterval(timer);
       server.off('upgrade', onUpgrade);
-      for (const ws of sockets.values()) ws.terminate();
+      for (const h of sockets.values()) h.ws.terminate();
       sockets.clear();
       wss.close();
     },

@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.ts';
 import { createConnectorAdcsOptions } from './adcs-options.ts';
 import { createConnectorCa } from './connector-ca.ts';
 import { createConnectorJobs, type Sleep } from './connector-jobs.ts';
+import { createConnectorPkcs12Store } from './connector-pkcs12.ts';
 import { createConnectorsService, type ServerTrust } from './connectors-service.ts';
 
 /**
@@ -22,12 +23,19 @@ function serverTrust(db: Kysely<Database>): ServerTrust {
   };
 }
 
-/** Wiring of the connector side of the server (issue 7): Connector CA, lifecycle, job queue. */
+/** Wiring of the connector side of the server (issue 7): Connector CA, lifecycle, job queue, PKCS#12 store. */
 export function createConnectorsModule(deps: { db: Kysely<Database>; sealer: Sealer; clock: Clock; sleep?: Sleep }) {
   const ca = createConnectorCa(deps);
   const service = createConnectorsService({ db: deps.db, ca, clock: deps.clock, trust: serverTrust(deps.db) });
-  const jobs = createConnectorJobs({ db: deps.db, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
-  return { ca, service, jobs, adcsOptions: createConnectorAdcsOptions(deps.db, deps.sealer) };
+  const jobs = createConnectorJobs({ db: deps.db, sealer: deps.sealer, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+  const pkcs12 = createConnectorPkcs12Store(deps);
+  return {
+    ca, service, jobs, pkcs12, adcsOptions: createConnectorAdcsOptions(deps.db, deps.sealer),
+    /** Background sweep (pg-boss `connector-housekeeping`): retention of jobs and unclaimed PKCS#12 files. */
+    async housekeeping(): Promise<{ deleted: number; abandoned: number; pkcs12Purged: number }> {
+      return { ...(await jobs.housekeeping(deps.clock.now())), pkcs12Purged: await pkcs12.purgeExpired() };
+    },
+  };
 }
 
 export type ConnectorsModule = ReturnType<typeof createConnectorsModule>;

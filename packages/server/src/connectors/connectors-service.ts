@@ -94,7 +94,7 @@ export function createConnectorsService(deps: { db: Kysely<Database>; ca: Connec
       const cert = await ca.issue(row.id, csr.spkiDer);
       const used = await db.transaction().execute(async (trx) => {
         const updated = await connectorDb(trx).updateTable('connectors').set({
-          status: 'active', token_hash: null, token_expires_at: null, serial_hex: cert.serialHex, cert_not_after: cert.notAfter, version: input.version ?? null, updated_at: clock.now(),
+          status: 'active', token_hash: null, token_expires_at: null, serial_hex: cert.serialHex, previous_serial_hex: null, cert_not_after: cert.notAfter, version: input.version ?? null, updated_at: clock.now(),
         }).where('id', '=', row.id).where('token_hash', '=', hash).returningAll().executeTakeFirst();
         if (updated) await appendAudit(trx, { actor: null, action: 'connector.register', resourceType: 'connector', resourceId: row.id, outcome: 'success', details: { name: row.name, serial: cert.serialHex } }, clock);
         return updated;
@@ -121,16 +121,37 @@ export function createConnectorsService(deps: { db: Kysely<Database>; ca: Connec
       for (const listener of revokeListeners) listener(row.id);
       return updated;
     },
+    /**
+     * Self-renewal over the authenticated socket: a CSR for a key the connector generated. The
+     * certificate the socket presented stays valid as `previous_serial_hex` until the new one is
+     * first used, so a connector that dies before saving the new one can still come back.
+     */
+    async renewCertificate(id: string, presentedSerial: string, csrPem: string): Promise<{ certificatePem: string; notAfter: Date }> {
+      const csr = parseCsr(csrPem);
+      if (!verifyCsrSignature(csr)) throw new AppError('BAD_CSR_SIGNATURE', 'the CSR signature does not verify');
+      const row = await require(id);
+      if (row.status !== 'active') throw new AppError('FORBIDDEN', `connector ${row.name} is ${row.status}`);
+      const cert = await ca.issue(row.id, csr.spkiDer);
+      await db.transaction().execute(async (trx) => {
+        await connectorDb(trx).updateTable('connectors').set({ previous_serial_hex: presentedSerial, serial_hex: cert.serialHex, cert_not_after: cert.notAfter, updated_at: clock.now() })
+          .where('id', '=', row.id).execute();
+        await appendAudit(trx, { actor: null, action: 'connector.renew', resourceType: 'connector', resourceId: row.id, outcome: 'success', details: { name: row.name, serial: cert.serialHex, previous: presentedSerial } }, clock);
+      });
+      return { certificatePem: new X509Certificate(cert.der).toString(), notAfter: cert.notAfter };
+    },
     /** The connector a TLS client certificate authenticates, or why not. */
-    async authenticate(der: Uint8Array | undefined): Promise<{ ok: true; connector: ConnectorRow } | { ok: false; reason: string }> {
+    async authenticate(der: Uint8Array | undefined): Promise<{ ok: true; connector: ConnectorRow; serialHex: string } | { ok: false; reason: string }> {
       if (!der) return { ok: false, reason: 'no client certificate' };
       const verified = await ca.verify(der);
       if (!verified) return { ok: false, reason: 'the client certificate was not issued by the Connector CA or is expired' };
       const row = await find(verified.connectorId);
       if (!row) return { ok: false, reason: 'unknown connector' };
       if (row.status !== 'active') return { ok: false, reason: `connector ${row.name} is ${row.status}` };
+      if (row.previous_serial_hex && row.previous_serial_hex === verified.serialHex) return { ok: true, connector: row, serialHex: verified.serialHex };
       if (row.serial_hex !== verified.serialHex) return { ok: false, reason: `connector ${row.name} presented a superseded certificate` };
-      return { ok: true, connector: row };
+      // The renewed certificate is in use: the one before it is retired.
+      if (row.previous_serial_hex) await cdb.updateTable('connectors').set({ previous_serial_hex: null }).where('id', '=', row.id).where('serial_hex', '=', verified.serialHex).execute();
+      return { ok: true, connector: row, serialHex: verified.serialHex };
     },
     async heartbeat(id: string, version?: string): Promise<void> {
       await cdb.updateTable('connectors').set({ last_heartbeat_at: clock.now(), ...(version ? { version } : {}) }).where('id', '=', id).execute();

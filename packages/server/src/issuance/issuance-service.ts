@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
   buildCsr, describePublicKey, exportPrivateKeyPkcs8Der, formatDn, generateKeyPair, parseCertificate, parseCsr, PkiError,
-  verifyCsrSignature, type DistinguishedName, type KeyAlgorithm, type San,
+  verifyCsrSignature, type DistinguishedName, type ParsedCsr, type KeyAlgorithm, type San,
 } from '@certbridge/pki';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -32,7 +32,7 @@ export interface IssueContext {
 
 export type IssueInput =
   | { kind: 'csr'; csr: string | Uint8Array; validityDays?: number; renewedFromId?: string }
-  | { kind: 'keygen'; subject: DistinguishedName; sans: San[]; keyAlgorithm?: KeyAlgorithm; validityDays?: number; renewedFromId?: string };
+  | { kind: 'keygen'; subject: DistinguishedName; sans: San[]; keyAlgorithm?: KeyAlgorithm; validityDays?: number; renewedFromId?: string; pkcs12Password?: string };
 
 export type IssueOutcome =
   | { status: 'issued'; order: OrderRow; certificate: CertificateRow }
@@ -189,16 +189,27 @@ export function createIssuanceService(deps: IssuanceDeps) {
 
       let subject: DistinguishedName, sans: San[], spkiDer: Uint8Array, csrDer: Uint8Array | null = null;
       let keyPair: ReturnType<typeof generateKeyPair> | null = null;
+      // The CSR's key as parseCsr described it, valid once its signature verified: describing it
+      // again would import the key a second time (the costliest step of an EC issuance after verify).
+      let csrKey: ParsedCsr['publicKey'] | null = null;
+      let remoteKeygen: { keyAlgorithm: KeyAlgorithm; pkcs12Password: string } | null = null;
       if (input.kind === 'csr') {
         const csr = decodeCsr(input.csr);
         ({ subject, sans, spkiDer } = csr);
         csrDer = csr.der;
+        csrKey = csr.publicKey;
       } else {
         ({ subject, sans } = input);
-        keyPair = generateKeyPair(input.keyAlgorithm ?? defaults.keyAlgorithm);
-        spkiDer = new Uint8Array(keyPair.publicKey.export({ type: 'spki', format: 'der' }));
+        // A CA that generates keys itself (on-prem connector): no key ever exists on this server.
+        if (backendFor(ca, deps.backends).issueWithKeygen) {
+          if (!input.pkcs12Password || input.pkcs12Password.length < 8) throw new AppError('VALIDATION_FAILED', `CA ${ca.name} generates keys on its on-prem connector: send pkcs12Password (at least 8 characters), the password the PKCS#12 is encrypted under`, { field: 'pkcs12Password' });
+          remoteKeygen = { keyAlgorithm: input.keyAlgorithm ?? defaults.keyAlgorithm, pkcs12Password: input.pkcs12Password };
+        } else keyPair = generateKeyPair(input.keyAlgorithm ?? defaults.keyAlgorithm);
+        spkiDer = keyPair ? new Uint8Array(keyPair.publicKey.export({ type: 'spki', format: 'der' })) : new Uint8Array(0);
       }
-      const key = describePublicKey(spkiDer);
+      const key = remoteKeygen
+        ? { algorithm: remoteKeygen.keyAlgorithm, family: remoteKeygen.keyAlgorithm.startsWith('EC') ? 'EC' : 'RSA', bits: Number(remoteKeygen.keyAlgorithm.replace(/^\D+/, '')) }
+        : csrKey ?? describePublicKey(spkiDer);
       const validityDays = input.validityDays ?? Math.min(defaults.validityDays, rules.maxValidityDays);
       const violations = evaluatePolicy(rules, {
         subject, sans, keyAlgorithm: key.algorithm, keyDescription: key.algorithm ?? `${key.family}-${key.bits}`,
@@ -245,7 +256,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       const order = await orders.insert(newOrder);
       let result: IssueResult;
       try {
-        result = await (input.renewedFromId ? backend.renew(request) : backend.issue(request));
+        result = await (remoteKeygen && backend.issueWithKeygen ? backend.issueWithKeygen({ ...request, ...remoteKeygen }) : input.renewedFromId ? backend.renew(request) : backend.issue(request));
       } catch (err) {
         return markFailed(order, ctx.actor, err);
       }

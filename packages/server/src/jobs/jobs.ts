@@ -15,6 +15,8 @@ const SCHEDULES = {
   'adcs-pending-poll': '* * * * *',
   'adcs-health': '* * * * *',
   'adcs-templates-refresh': '17 * * * *',
+  // Connectors (issue 7): retention of finished jobs and of PKCS#12 files nobody downloaded.
+  'connector-housekeeping': '*/15 * * * *',
   // Key Vault syncs (issue 8): repairs drift (deleted or disabled in the vault, missed events).
   'syncs-reconcile': '*/15 * * * *',
 } as const;
@@ -46,6 +48,10 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     },
     'adcs-health': async () => void (await core.adcs.cas.healthCheck()),
     'adcs-templates-refresh': async () => void (await core.adcs.templates.refreshAll()),
+    'connector-housekeeping': async () => {
+      const r = await core.connectors.housekeeping();
+      if (r.deleted || r.abandoned || r.pkcs12Purged) log.info(r, 'connector jobs and PKCS#12 files past retention removed');
+    },
     'syncs-reconcile': async () => {
       const r = await core.syncs.reconcileAll();
       if (r.failed) log.warn(r, 'Key Vault syncs left certificates failed (see GET /api/v1/syncs/{id}/certificates)');
@@ -57,6 +63,8 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     await boss.work(name, async () => handlers[name]());
   }
   await startSyncJobs(boss, core.syncs, log, createQueue);
+  // A connector answered the job of a waiting order: poll it now rather than at its next backoff step.
+  core.connectors.jobs.onOrderReady((_orderId, at) => void boss.send('adcs-pending-poll', {}, { startAfter: at }).catch((err: unknown) => log.error({ err }, 'could not queue the pending poll')));
   return boss;
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import type { CaRow, Database } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
+import type { OfferedTemplate } from '../types.ts';
 import type { AdcsRuntime } from './adcs-runtime.ts';
 
 export interface CaTemplate {
@@ -26,7 +27,11 @@ export interface RefreshReport {
  * schedule. After each refresh, profiles whose template no server offers any more are marked
  * broken (and unmarked when it comes back), so the problem shows before anyone issues.
  */
-export function createAdcsTemplates(deps: { db: Kysely<Database>; runtime: AdcsRuntime; clock: Clock }) {
+export function createAdcsTemplates(deps: {
+  db: Kysely<Database>; runtime: AdcsRuntime; clock: Clock;
+  /** A CA whose backend discovers templates itself (through an on-prem connector) instead of a direct client. */
+  templatesVia?: (ca: CaRow) => ((server: string) => Promise<OfferedTemplate[]>) | undefined;
+}) {
   const { db, runtime, clock } = deps;
 
   async function list(caId: string): Promise<CaTemplate[]> {
@@ -70,7 +75,8 @@ export function createAdcsTemplates(deps: { db: Kysely<Database>; runtime: AdcsR
     for (const server of await runtime.servers(ca.id)) {
       const conn = server.connection;
       try {
-        const { value } = await runtime.withFailover(ca, (client) => client.templates(), conn.id);
+        const via = deps.templatesVia?.(ca);
+        const value = via ? await via(conn.id) : (await runtime.withFailover(ca, (client) => client.templates(), conn.id)).value;
         const now = clock.now();
         await db.transaction().execute(async (trx) => {
           await trx.deleteFrom('adcs_templates').where('connection_id', '=', conn.id).execute();
@@ -92,7 +98,7 @@ export function createAdcsTemplates(deps: { db: Kysely<Database>; runtime: AdcsR
     refresh,
     /** Scheduled refresh of every active ADCS CA. */
     async refreshAll(): Promise<number> {
-      const cas = await db.selectFrom('cas').selectAll().where('type', '=', 'adcs').where('status', '=', 'active').execute();
+      const cas = await db.selectFrom('cas').selectAll().where('type', 'in', ['adcs', 'connector']).where('status', '=', 'active').execute();
       for (const ca of cas) await refresh(ca);
       return cas.length;
     },
@@ -101,7 +107,7 @@ export function createAdcsTemplates(deps: { db: Kysely<Database>; runtime: AdcsR
      * cache is refreshed first when it is empty); other CAs take no template.
      */
     async checkProfileTemplate(ca: CaRow, template: string | null | undefined): Promise<void> {
-      if (ca.type !== 'adcs') {
+      if (ca.type !== 'adcs' && ca.type !== 'connector') {
         if (template) throw new AppError('VALIDATION_FAILED', `CA ${ca.name} is not an ADCS CA: a template applies only to ADCS CAs`, { field: 'template' });
         return;
       }

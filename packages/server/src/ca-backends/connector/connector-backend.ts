@@ -1,91 +1,158 @@
-import { pemEncode } from '@certbridge/pki';
-import { submitOutcome, type JobSpec, type SubmitOutcome } from '@certbridge/connector/protocol';
-import type { ConnectorJobs } from '../../connectors/connector-jobs.ts';
+import { formatDn, pemEncode } from '@certbridge/pki';
+import { templateList, type JobSpec } from '@certbridge/connector/protocol';
+import { jobIdOfTicket, type ConnectorJobs } from '../../connectors/connector-jobs.ts';
+import type { ConnectorPkcs12Store } from '../../connectors/connector-pkcs12.ts';
 import type { ConnectorsService } from '../../connectors/connectors-service.ts';
+import type { ConnectorRow } from '../../connectors/connectors-tables.ts';
 import type { CaRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
-import { denialReason } from '../adcs/adcs-errors.ts';
 import type { AdcsRuntime } from '../adcs/adcs-runtime.ts';
 import { ADCS_REVOCATION_DEFERRED } from '../adcs/adcs-backend.ts';
-import { pollDelayMs } from '../adcs/pending-schedule.ts';
-import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, PendingTicket } from '../types.ts';
+import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, KeygenIssueRequest, PendingTicket } from '../types.ts';
 import { connectorCaSettingsSchema } from './connector-settings.ts';
+import { derOf, toIssueResult, waitingResult } from './connector-outcomes.ts';
 
 export interface ConnectorBackendDeps {
   adcs: AdcsRuntime;
-  connectors: { service: ConnectorsService; jobs: ConnectorJobs };
+  connectors: { service: ConnectorsService; jobs: ConnectorJobs; pkcs12: ConnectorPkcs12Store };
 }
 
-const derOf = (pem: string): Uint8Array => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+type Asked =
+  | { answered: true; result: unknown; connectionId: string; jobId: string }
+  | { answered: false; jobId: string; connectionId: string; connector: ConnectorRow };
 
 /**
  * The `connector` CA backend: an ADCS CA the server cannot reach, asked through an on-prem
- * connector. The CA's servers and priorities are the same `ca_servers` rows as for a direct ADCS
- * CA (adcs-runtime `servers`); each ask is a job for the connector, and a retryable failure moves
- * to the next server. Outcomes are mapped with the direct backend's rules (denial reasons,
- * pending ticket pinned to its server, poll schedule, deferred revocation).
+ * connector. Its servers and priorities are the same `ca_servers` rows as a direct ADCS CA's;
+ * each ask is a job for the connector, and a retryable failure moves to the next server.
+ *
+ * A request waits for an online connector's answer at most `jobTimeoutSeconds`; when the
+ * connector is offline or slower, the order is left `pending` ("waiting for connector <name>")
+ * with the job as its ticket, and the background poll picks the answer up whenever it comes.
+ * The profile's pending lifetime bounds the wait, as for an ADCS approval.
  */
 export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (ca: CaRow, deps): CaBackend => {
   const parsed = connectorCaSettingsSchema.safeParse(ca.settings);
   if (!parsed.success) throw new AppError('VALIDATION_FAILED', `CA ${ca.name} has invalid connector settings`);
   const settings = parsed.data;
-  const { jobs, service } = deps.connectors;
+  const { jobs, service, pkcs12 } = deps.connectors;
+  const waitMs = settings.jobTimeoutSeconds * 1000;
 
-  async function ask(job: JobSpec, only?: string): Promise<{ result: unknown; connectionId: string }> {
+  async function activeConnector(): Promise<ConnectorRow> {
     const connector = await service.require(settings.connector);
     if (connector.status !== 'active') throw new AppError('CA_UNAVAILABLE', `connector ${connector.name} of CA ${ca.name} is ${connector.status}`);
-    let servers = (await deps.adcs.servers(ca.id)).map((s) => s.connection.id);
-    if (only) servers = [only];
+    return connector;
+  }
+  const serverIds = async (): Promise<string[]> => (await deps.adcs.servers(ca.id)).map((s) => s.connection.id);
+
+  /**
+   * One job through the connector, over the CA's servers by priority. `queue` keeps an
+   * unanswered job for later (orders); without it an offline connector or a timeout is an error.
+   */
+  async function ask(job: JobSpec, opts: { only?: string; queue: boolean; orderId?: string }): Promise<Asked> {
+    const connector = await activeConnector();
+    const servers = opts.only ? [opts.only] : await serverIds();
     if (servers.length === 0) throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} has no ADCS servers`);
+    const online = service.isOnline(connector);
+    if (!online && !opts.queue) throw new AppError('CA_UNAVAILABLE', `connector ${connector.name} of CA ${ca.name} is offline`, { connector: connector.name });
     const failures: string[] = [];
     for (const connectionId of servers) {
-      const id = await jobs.enqueue({ connectorId: connector.id, connectionId, job });
-      const outcome = await jobs.wait(id, settings.jobTimeoutSeconds * 1000, connector.name);
-      if (outcome.ok) return { result: outcome.result, connectionId };
+      const id = await jobs.enqueue({ connectorId: connector.id, connectionId, job, ...(opts.orderId ? { orderId: opts.orderId, pollAfterMs: waitMs + 60_000 } : {}) });
+      if (!online) return { answered: false, jobId: id, connectionId, connector };
+      const outcome = await jobs.wait(id, waitMs);
+      if (!outcome) {
+        if (opts.queue) return { answered: false, jobId: id, connectionId, connector };
+        await jobs.finish(id, { ok: false, message: 'timed out', retryable: true });
+        throw new AppError('CA_UNAVAILABLE', `waiting for connector ${connector.name}: no answer within ${settings.jobTimeoutSeconds} s`, { connector: connector.name, job: id });
+      }
+      if (outcome.ok) return { answered: true, result: outcome.result, connectionId, jobId: id };
       failures.push(outcome.message);
       if (!outcome.retryable) break;
     }
     throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} through connector ${connector.name}: ${failures.join('; ')}`, { connector: connector.name, failures });
   }
 
-  function toResult(raw: unknown, connectionId: string, template?: string, chainDer: Uint8Array[] = []): IssueResult {
-    const parsedOutcome = submitOutcome.safeParse(raw);
-    if (!parsedOutcome.success) throw new AppError('CA_UNAVAILABLE', `connector answered a malformed ADCS outcome for CA ${ca.name}`);
-    const r: SubmitOutcome = parsedOutcome.data;
-    if (r.status === 'denied') {
-      return {
-        status: 'rejected', reason: denialReason(r.dispositionMessage, r.hresult, template), disposition: r.dispositionMessage,
-        ...(r.hresult ? { hresult: r.hresult } : {}), ...(r.requestId !== undefined ? { requestId: String(r.requestId) } : {}),
-      };
-    }
-    if (r.status === 'pending') return { status: 'pending', ticket: { requestId: String(r.requestId), server: connectionId }, retryAfterSeconds: pollDelayMs(0) / 1000, disposition: r.dispositionMessage };
-    return { status: 'issued', certificateDer: derOf(r.certificatePem), chainDer, requestId: String(r.requestId), server: connectionId };
-  }
-
   async function chain(only?: string): Promise<Uint8Array[]> {
     if (ca.certificate_der) return [ca.certificate_der, ...ca.chain.map((x) => new Uint8Array(Buffer.from(x, 'base64')))];
-    const { result } = await ask({ kind: 'ca-chain' }, only);
-    if (!Array.isArray(result)) throw new AppError('CA_UNAVAILABLE', 'connector answered a malformed CA chain');
-    return result.filter((p): p is string => typeof p === 'string').map(derOf);
+    const asked = await ask({ kind: 'ca-chain' }, { queue: false, ...(only ? { only } : {}) });
+    if (!asked.answered || !Array.isArray(asked.result)) throw new AppError('CA_UNAVAILABLE', 'connector answered a malformed CA chain');
+    return asked.result.filter((p): p is string => typeof p === 'string').map(derOf);
+  }
+
+  /** Maps an answer; an issued certificate gets its chain, a connector-made PKCS#12 moves to the sealed download store. */
+  async function settle(raw: unknown, connectionId: string, jobId: string, template?: string): Promise<IssueResult> {
+    const { result, pkcs12: p12 } = toIssueResult(raw, ca.name, connectionId, template);
+    if (p12) {
+      const row = await jobs.get(jobId);
+      const hash = row?.payload['passwordHash'];
+      if (!row?.order_id || typeof hash !== 'string') throw new AppError('CA_UNAVAILABLE', `connector job ${jobId} returned a PKCS#12 for no order`);
+      await pkcs12.store(row.order_id, p12, hash);
+      await jobs.dropPkcs12(jobId);
+    }
+    return result.status === 'issued' ? { ...result, chainDer: await chain(connectionId).catch(() => []) } : result;
+  }
+
+  async function submit(job: JobSpec, orderId: string, template: string): Promise<IssueResult> {
+    const asked = await ask(job, { queue: true, orderId });
+    if (!asked.answered) return waitingResult(asked.connector.name, asked.jobId, asked.connectionId);
+    return settle(asked.result, asked.connectionId, asked.jobId, template);
+  }
+
+  function requireTemplate(req: { template?: string }): string {
+    if (!req.template) throw new AppError('VALIDATION_FAILED', `the profile names no ADCS certificate template (CA ${ca.name} is reached through a connector)`);
+    return req.template;
   }
 
   async function issue(req: IssueRequest): Promise<IssueResult> {
-    if (!req.template) throw new AppError('VALIDATION_FAILED', `the profile names no ADCS certificate template (CA ${ca.name} is reached through a connector)`);
+    const template = requireTemplate(req);
     if (!req.csrDer) throw new AppError('VALIDATION_FAILED', 'an ADCS request needs a PKCS#10 request');
-    const { result, connectionId } = await ask({
-      kind: 'submit', csrPem: pemEncode('CERTIFICATE REQUEST', req.csrDer), template: req.template,
+    return submit({
+      kind: 'submit', csrPem: pemEncode('CERTIFICATE REQUEST', req.csrDer), template,
       ...(settings.sanAttribute && req.sans.length ? { sans: req.sans.map((s) => ({ type: s.type, value: s.value })) } : {}),
       ...(req.validityRequested ? { notAfter: req.notAfter.toISOString() } : {}),
-    });
-    const first = toResult(result, connectionId, req.template);
-    return first.status === 'issued' ? { ...first, chainDer: await chain(connectionId).catch(() => []) } : first;
+    }, req.orderId, template);
+  }
+
+  /** Key generated on the connector; the PKCS#12 comes back encrypted under the requester's password. */
+  async function issueWithKeygen(req: KeygenIssueRequest): Promise<IssueResult> {
+    const template = requireTemplate(req);
+    return submit({
+      kind: 'enroll-keygen', template, subject: formatDn(req.subject), sans: req.sans.map((s) => ({ type: s.type, value: s.value })),
+      keyAlgorithm: req.keyAlgorithm, password: req.pkcs12Password,
+    }, req.orderId, template);
+  }
+
+  /** A job ticket: the answer if it came, the same wait if not, a new attempt (next server) if the job failed. */
+  async function pollJob(jobId: string, server: string | undefined): Promise<IssueResult> {
+    const row = await jobs.get(jobId);
+    if (!row) throw new AppError('CA_UNAVAILABLE', `connector job ${jobId} of CA ${ca.name} no longer exists`);
+    const connector = await activeConnector();
+    const connectionId = typeof row.payload['connectionId'] === 'string' ? row.payload['connectionId'] : server ?? '';
+    if (row.status === 'queued' || row.status === 'sent') return waitingResult(connector.name, jobId, connectionId, row.status === 'sent' ? `connector ${connector.name} is working on it` : undefined);
+    if (row.status === 'done') return settle(jobs.resultOf(row), connectionId, row.id);
+    const servers = await serverIds();
+    const next = servers[(servers.indexOf(connectionId) + 1) % servers.length] ?? connectionId;
+    const retried = await jobs.retry(row, next);
+    if (!retried) throw new AppError('CA_UNAVAILABLE', `connector job ${jobId} cannot be asked again`);
+    const error = JSON.parse(row.error ?? '{}') as { message?: string };
+    return waitingResult(connector.name, retried, next, `last attempt failed: ${error.message ?? 'unknown error'}`);
   }
 
   async function poll(ticket: PendingTicket): Promise<IssueResult> {
-    const { result, connectionId } = await ask({ kind: 'retrieve', requestId: Number(ticket.requestId) }, ticket.server);
-    const r = toResult(result, connectionId);
-    return r.status === 'issued' ? { ...r, chainDer: await chain(connectionId).catch(() => []) } : r;
+    const jobId = jobIdOfTicket(ticket.requestId);
+    if (jobId) return pollJob(jobId, ticket.server);
+    const asked = await ask({ kind: 'retrieve', requestId: Number(ticket.requestId) }, { queue: true, ...(ticket.server ? { only: ticket.server } : {}) });
+    if (!asked.answered) return waitingResult(asked.connector.name, asked.jobId, asked.connectionId);
+    return settle(asked.result, asked.connectionId, asked.jobId);
   }
 
-  return { issue, renew: issue, revoke: async () => ({ deferred: ADCS_REVOCATION_DEFERRED }), chain: () => chain(), poll };
+  /** Template discovery through the connector (profile template picker, broken-profile marking). */
+  async function templates(server: string) {
+    const asked = await ask({ kind: 'templates' }, { only: server, queue: false });
+    const list = templateList.safeParse(asked.answered ? asked.result : undefined);
+    if (!list.success) throw new AppError('CA_UNAVAILABLE', `connector answered a malformed template list for CA ${ca.name}`);
+    return list.data;
+  }
+
+  return { issue, renew: issue, issueWithKeygen, revoke: async () => ({ deferred: ADCS_REVOCATION_DEFERRED }), chain: () => chain(), poll, templates };
 };
