@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { bootstrap, type BootstrapResult } from '../src/bootstrap.ts';
 import type { Clock } from '../src/clock.ts';
+import type { AzureOptions } from '../src/connections/azure/azure-module.ts';
 import { createCore, type Core } from '../src/core.ts';
 import { createSealer } from '../src/crypto/sealer.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/db/database.ts';
@@ -63,11 +64,11 @@ export interface TestEnv {
 export const PKI_URL = 'http://pki.certbridge.test';
 
 /** A migrated, bootstrapped Certbridge with its HTTP app (not listening; use `inject`). */
-export async function createTestEnv(engine: Engine, opts: { clock?: Clock } = {}): Promise<TestEnv> {
+export async function createTestEnv(engine: Engine, opts: { clock?: Clock; azure?: AzureOptions } = {}): Promise<TestEnv> {
   const db = await freshDatabase(engine);
   await migrateToLatest(db.handle.db);
   const masterKey = randomBytes(32);
-  const core = createCore({ db: db.handle.db, sealer: createSealer(masterKey), pkiUrl: PKI_URL, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const core = createCore({ db: db.handle.db, sealer: createSealer(masterKey), pkiUrl: PKI_URL, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.azure ? { azure: opts.azure } : {}) });
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-test-'));
   const boot = await bootstrap(core, { engine, dataDir, pkiUrl: PKI_URL });
   const app = await buildApp(core, { publicUrl: 'https://certbridge.test' });
