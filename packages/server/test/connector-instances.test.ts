@@ -8,7 +8,7 @@ import type { AdcsSim } from '@certbridge/adcs-sim';
 import type { Runner } from '@certbridge/connector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csrPem, SIM_PASSWORD, startSim } from './adcs-fixtures.ts';
-import { fastRunner, registeredConnector, startTestServer, type ServerHandle } from './connector-fixtures.ts';
+import { fastRunner, registeredConnector, startTestServer, waitFor, type ServerHandle } from './connector-fixtures.ts';
 
 const PG = process.env['TEST_DATABASE_URL'];
 if (!PG) console.warn('TEST_DATABASE_URL is not set: the connector two-instances tests need PostgreSQL and are skipped');
@@ -18,14 +18,14 @@ describe.skipIf(!PG)('connector jobs across two instances (skipped without TEST_
   let a: ServerHandle & { shared?: { url: string; masterKey: string; token: string } };
   let b: ServerHandle;
   let runner: Runner;
+  let connector: Awaited<ReturnType<typeof registeredConnector>>;
   const dirs: string[] = [];
   const lines: string[] = [];
 
   const addCa = async (name: string, profile: string, jobTimeoutSeconds: number) => {
     const ca = await a.api('POST', '/api/v1/cas/connector', { name, connector: 'shared-branch', servers: [{ connection: 'sim-far', priority: 1 }], jobTimeoutSeconds });
     expect(ca.status).toBe(201);
-    expect((await a.api('POST', '/api/v1/profiles', { slug: profile, ca: ca.body['id'], policy: 'permissive' })).status).toBe(201);
-    await a.server.core.db.updateTable('profiles').set({ template: 'WebServer' }).where('slug', '=', profile).execute();
+    expect((await a.api('POST', '/api/v1/profiles', { slug: profile, ca: ca.body['id'], policy: 'permissive', template: 'WebServer' })).status).toBe(201);
     const app = await a.api('GET', '/api/v1/applications/default');
     const profiles = [...(app.body['profiles'] as { slug: string }[]).map((p) => p.slug), profile];
     expect((await a.api('PATCH', '/api/v1/applications/default', { profiles })).status).toBe(200);
@@ -35,7 +35,7 @@ describe.skipIf(!PG)('connector jobs across two instances (skipped without TEST_
     sim = await startSim();
     a = await startTestServer('postgres', dirs);
     b = await startTestServer('postgres', dirs, a.shared);
-    const connector = await registeredConnector(a, 'shared-branch', dirs);
+    connector = await registeredConnector(a, 'shared-branch', dirs);
     // The connector dials instance B only.
     runner = fastRunner({ ...connector.state, server: new URL(b.server.httpsUrl).origin }, lines);
     await runner.connected();
@@ -59,11 +59,17 @@ describe.skipIf(!PG)('connector jobs across two instances (skipped without TEST_
       .toEqual({ status: 201, order: 'issued', atSim: 'WebServer', dialed: [new URL(b.server.httpsUrl).port] });
   });
 
-  it('fail/offline-connector-times-out-by-policy-with-waiting-for-connector', async () => {
+  it('ok/order-on-A-waits-for-the-connector-then-B-completes-it-in-the-background', async () => {
     await runner.stop();
     const res = await a.api('POST', '/api/v1/applications/default/certificates', { profile: 'far-impatient', csr: csrPem('offline.instance.test') });
-    const error = res.body['error'] as { code: string; message: string };
-    expect({ status: res.status, code: error.code, message: error.message })
-      .toEqual({ status: 503, code: 'CA_UNAVAILABLE', message: expect.stringContaining('waiting for connector shared-branch: no answer within 1 s') });
-  });
+    const waiting = res.body['order'] as { id: string; status: string; disposition: string };
+    // The connector comes back, to B only; the pending poll (pg-boss, either instance) finishes the order on A's database.
+    runner = fastRunner({ ...connector.state, server: new URL(b.server.httpsUrl).origin }, lines);
+    const done = await waitFor('order issued', async () => {
+      const o = await a.api('GET', `/api/v1/orders/${waiting.id}`);
+      return o.body['status'] === 'issued' ? o.body : undefined;
+    }, 90_000);
+    expect({ status: res.status, order: waiting.status, disposition: waiting.disposition, after: done['status'], atSim: sim.getRequest(Number(done['caRequestId']))?.template })
+      .toEqual({ status: 202, order: 'pending', disposition: 'waiting for connector shared-branch', after: 'issued', atSim: 'WebServer' });
+  }, 120_000);
 });

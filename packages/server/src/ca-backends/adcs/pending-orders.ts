@@ -7,6 +7,7 @@ import type { Database, OrderRow } from '../../db/schema.ts';
 import { AppError, notFound } from '../../errors.ts';
 import type { IssuanceService, IssueOutcome } from '../../issuance/issuance-service.ts';
 import { DEFAULT_PENDING_LIFETIME_DAYS, pollDelayMs } from './pending-schedule.ts';
+import { jobIdOfTicket } from '../../connectors/connector-jobs.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -54,7 +55,9 @@ export function createPendingOrders(deps: { db: Kysely<Database>; issuance: Issu
     const profile = await db.selectFrom('profiles').select(['pending_lifetime_days']).where('id', '=', order.profile_id).executeTakeFirst();
     const lifetimeDays = profile?.pending_lifetime_days ?? DEFAULT_PENDING_LIFETIME_DAYS;
     if (now.getTime() > order.created_at.getTime() + lifetimeDays * DAY_MS) {
-      const message = `still pending at the CA after ${lifetimeDays} days (the profile's pending lifetime): request ${order.ca_request_id} was neither approved nor denied by a CA manager; ask them to decide it, then submit again`;
+      const message = order.ca_request_id && jobIdOfTicket(order.ca_request_id)
+        ? `no answer through the on-prem connector within ${lifetimeDays} days (the profile's pending lifetime): ${order.disposition ?? 'waiting for connector'}; bring the connector online, then submit again`
+        : `still pending at the CA after ${lifetimeDays} days (the profile's pending lifetime): request ${order.ca_request_id} was neither approved nor denied by a CA manager; ask them to decide it, then submit again`;
       return { status: 'expired', order: await setState(order, { status: 'failed', error: { message, reason: 'pending-lifetime' }, next_poll_at: null }, { actor, action: 'order.failed', details: { reason: 'pending-lifetime', lifetimeDays } }) };
     }
     let outcome: IssueOutcome;
