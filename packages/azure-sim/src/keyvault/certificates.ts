@@ -30,6 +30,9 @@ function importCertificate(vault: Vault, name: string, body: Record<string, unkn
   if (!body || typeof body.value !== 'string' || body.value === '') throw kvErrors.badBody('Property value is required.');
   if (body.pwd !== undefined && body.pwd !== null && typeof body.pwd !== 'string') throw kvErrors.badBody('Property pwd has invalid value.');
   const contentType = declaredContentType(body.policy);
+  // The request model is checked before the certificate content, as Key Vault does.
+  mergePolicy({ issuer: { name: 'Unknown' }, lifetime_actions: [] }, body.policy);
+  const tags = body.tags === undefined ? undefined : checkTags(body.tags);
   const password = (body.pwd as string | undefined) ?? '';
   let material;
   try {
@@ -40,7 +43,6 @@ function importCertificate(vault: Vault, name: string, body: Record<string, unkn
   }
   const attrs = body.attributes as Record<string, unknown> | undefined;
   const enabled = attrs && typeof attrs.enabled === 'boolean' ? attrs.enabled : undefined;
-  const tags = body.tags === undefined ? undefined : checkTags(body.tags);
   const { entry, version } = vault.importVersion(name, material, contentType, { policy: body.policy, enabled, tags });
   return { status: 200, body: bundleJson(vault, entry, version) };
 }
