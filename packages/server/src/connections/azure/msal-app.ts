@@ -54,15 +54,25 @@ export function msalApp(opts: { cloud: AzureCloud; tenantId: string; clientId: s
 /**
  * A TokenCredential over a persisted OAuth grant: msal-node answers from its cache and, once the
  * access token has expired, redeems the sealed refresh token (the new one is saved back).
+ * Tokens are also kept per requested scope string: msal-node caches them under the scopes Entra
+ * granted, which never equal a `<resource>/.default` request, so it would refresh on every call.
  */
 export class RefreshTokenCredential implements TokenCredential {
+  private readonly tokens = new Map<string, AccessToken>();
+
   constructor(private readonly app: ConfidentialClientApplication, private readonly homeAccountId: string) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    const list = Array.isArray(scopes) ? scopes : [scopes];
+    const key = list.join(' ');
+    const held = this.tokens.get(key);
+    if (held && !options?.claims && held.expiresOnTimestamp - Date.now() > 5 * 60_000) return held;
     const account = await this.app.getTokenCache().getAccountByHomeId(this.homeAccountId);
     if (!account) throw new Error('the OAuth grant of this connection is gone from its token cache: connect again');
-    const result = await this.app.acquireTokenSilent({ account, scopes: Array.isArray(scopes) ? scopes : [scopes], ...(options?.claims ? { claims: options.claims } : {}) });
+    const result = await this.app.acquireTokenSilent({ account, scopes: list, ...(options?.claims ? { claims: options.claims } : {}) });
     if (!result.expiresOn) throw new Error('the token endpoint answered without an expiry');
-    return { token: result.accessToken, expiresOnTimestamp: result.expiresOn.getTime(), tokenType: 'Bearer' };
+    const token: AccessToken = { token: result.accessToken, expiresOnTimestamp: result.expiresOn.getTime(), tokenType: 'Bearer' };
+    this.tokens.set(key, token);
+    return token;
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * The OAuth method against the emulated Entra: start → authorize (PKCE S256, state) → callback →
+ * connection with a sealed msal-node cache; the refresh token keeps it working after the access
+ * token expires. State mismatch, reuse, expiry and denied consent are refused and audited.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, cloudOf, followAuthorize, startAzureWorld, type AzureWorld } from './azure-fixtures.ts';
+import { ENGINES, createTestEnv, userWithToken, bearer, type TestEnv } from './helpers.ts';
+
+const CALLBACK = '/api/v1/connections/azure/oauth/callback';
+
+describe.each(ENGINES)('Azure OAuth connections on %s', (engine) => {
+  let env: TestEnv;
+  let world: AzureWorld;
+  let now = Date.now();
+  beforeAll(async () => {
+    world = await startAzureWorld();
+    env = await createTestEnv(engine, { clock: { now: () => new Date(now) }, azure: { publicUrl: 'https://certbridge.test', oauthApps: world.oauthApps } });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await world?.close();
+  });
+
+  const start = (body: object) => api(env, 'POST', '/api/v1/connections/azure/oauth/start', { tenantId: world.tenantId, ...cloudOf(world), ...body });
+  const callback = (query: string) => env.app.inject({ method: 'GET', url: `${CALLBACK}${query}` });
+
+  it('ok/round trip creates a connection whose refresh token outlives the access token', async () => {
+    const started = await start({ name: 'oauth-graph', type: 'azure-client-secrets', loginHint: 'alice@contoso.onmicrosoft.com' });
+    expect(started.statusCode).toBe(200);
+    const authorize = new URL(started.json().authorizeUrl);
+    expect({ challenge: authorize.searchParams.get('code_challenge_method'), state: authorize.searchParams.get('state'), redirect: authorize.searchParams.get('redirect_uri') })
+      .toEqual({ challenge: 'S256', state: started.json().state, redirect: 'https://certbridge.test/api/v1/connections/azure/oauth/callback' });
+    const back = await followAuthorize(world, started.json().authorizeUrl);
+    const res = await callback(back.search);
+    expect({ status: res.statusCode, method: res.json().method, signedInAs: res.json().oauth?.signedInAs, leaked: /refresh|secret"/i.test(res.body) })
+      .toEqual({ status: 201, method: 'oauth', signedInAs: 'alice@contoso.onmicrosoft.com', leaked: false });
+    const row = await env.core.azure.repo.find('oauth-graph');
+    expect({ sealed: row!.oauth_cache_sealed!.startsWith('v1.'), plain: row!.oauth_cache_sealed!.includes('RefreshToken'), tenant: row!.tenant_id }).toEqual({ sealed: true, plain: false, tenant: world.tenantId });
+
+    const first = (await api(env, 'POST', '/api/v1/connections/oauth-graph/test')).json();
+    expect({ ok: first.ok, me: first.steps[1].detail }).toEqual({ ok: true, me: 'GET /me: signed in as alice@contoso.onmicrosoft.com' });
+    // Two hours on: the access token has expired, msal-node redeems the sealed refresh token.
+    world.sim.admin.advanceTime(2 * 3_600_000);
+    world.sim.admin.clearCalls();
+    const later = (await api(env, 'POST', '/api/v1/connections/oauth-graph/test')).json();
+    const refreshed = world.sim.admin.calls('entra').filter((c) => c.path.endsWith('/oauth2/v2.0/token'));
+    expect({ ok: later.ok, tokenCalls: refreshed.map((c) => c.status), cacheChanged: (await env.core.azure.repo.find('oauth-graph'))!.oauth_cache_sealed !== row!.oauth_cache_sealed })
+      .toEqual({ ok: true, tokenCalls: [200], cacheChanged: true });
+  });
+
+  it('ok/key vault OAuth asks for user_impersonation and sends the browser back to returnTo', async () => {
+    const started = await start({ name: 'oauth-vault', type: 'azure-key-vault', returnTo: '/connections' });
+    expect(new URL(started.json().authorizeUrl).searchParams.get('scope')).toContain('https://vault.azure.net/user_impersonation');
+    const res = await callback((await followAuthorize(world, started.json().authorizeUrl)).search);
+    const row = await env.core.azure.repo.find('oauth-vault');
+    expect({ status: res.statusCode, location: res.headers.location }).toEqual({ status: 302, location: `/connections?connection=${row!.id}` });
+  });
+
+  it('fail/state mismatch and a reused state are refused', async () => {
+    const started = await start({ name: 'oauth-mismatch', type: 'azure-client-secrets' });
+    const back = await followAuthorize(world, started.json().authorizeUrl);
+    const forged = await callback(`?code=${back.searchParams.get('code')}&state=not-the-state`);
+    expect({ status: forged.statusCode, code: forged.json().error.code, reason: forged.json().error.details.reason }).toEqual({ status: 400, code: 'BAD_REQUEST', reason: 'state_mismatch' });
+    expect((await callback(back.search)).statusCode).toBe(201);
+    const replay = await callback(back.search);
+    expect({ status: replay.statusCode, reason: replay.json().error.details.reason }).toEqual({ status: 400, reason: 'state_mismatch' });
+  });
+
+  it('fail/expired state', async () => {
+    const started = await start({ name: 'oauth-late', type: 'azure-client-secrets' });
+    const back = await followAuthorize(world, started.json().authorizeUrl);
+    now += 11 * 60_000;
+    const res = await callback(back.search);
+    expect({ status: res.statusCode, reason: res.json().error.details.reason }).toEqual({ status: 400, reason: 'state_expired' });
+    expect(await env.core.azure.repo.find('oauth-late')).toBeUndefined();
+  });
+
+  it('fail/denied consent creates nothing and is audited', async () => {
+    const started = await start({ name: 'oauth-denied', type: 'azure-client-secrets', loginHint: 'mallory@contoso.onmicrosoft.com' });
+    const back = await followAuthorize(world, started.json().authorizeUrl);
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    const res = await callback(back.search);
+    expect({ status: res.statusCode, reason: res.json().error.details.reason, message: res.json().error.message })
+      .toEqual({ status: 400, reason: 'consent_denied', message: 'Azure sign-in ended with access_denied: AADSTS65004: User declined to consent to access the app.' });
+    const audit = await env.core.db.selectFrom('audit_log').select(['outcome', 'action']).where('action', '=', 'connection.oauth').execute();
+    expect({ audit, created: await env.core.azure.repo.find('oauth-denied') }).toEqual({ audit: [{ outcome: 'failure', action: 'connection.oauth' }], created: undefined });
+  });
+
+  it('fail/only connection managers may start, and the server needs its OAuth app', async () => {
+    const operator = await userWithToken(env, 'azure-operator', 'operator');
+    const res = await env.app.inject({ method: 'POST', url: '/api/v1/connections/azure/oauth/start', headers: bearer(operator.token), payload: { name: 'x', type: 'azure-key-vault' } });
+    expect({ status: res.statusCode, code: res.json().error.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
+    const bare = await createTestEnv(engine);
+    try {
+      const none = await bare.app.inject({ method: 'POST', url: '/api/v1/connections/azure/oauth/start', headers: bearer(bare.adminToken), payload: { name: 'x', type: 'azure-key-vault' } });
+      expect({ status: none.statusCode, message: none.json().error.message })
+        .toEqual({ status: 501, message: 'OAuth for azure-key-vault connections needs CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID and CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET on the server' });
+    } finally {
+      await bare.close();
+    }
+  });
+});
