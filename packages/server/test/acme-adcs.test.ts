@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildCsr, generateKeyPair, parseCertificate, parseDn, pemDecodeAll } from '@certbridge/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.ts';
+import { CA_CHECK_SECONDS } from '../src/enrollment/acme/acme-orders.ts';
 import { acmeDb } from '../src/enrollment/acme/acme-tables.ts';
 import { addAdcsCa, addAdcsProfile, addConnection, createAdcsEnv, startSim, type AdcsEnv } from './adcs-fixtures.ts';
 import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
@@ -80,7 +81,7 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
 
   it('ok/CA-manager approval: processing with Retry-After, then valid after the background poll', async () => {
     const { c, orderUrl, fin } = await finalizeOrder('adcs-approval', 'approve.corp.acme.test');
-    expect([fin.status, fin.json()['status'], fin.headers['retry-after']]).toEqual([200, 'processing', '60']);
+    expect([fin.status, fin.json()['status'], fin.headers['retry-after']]).toEqual([200, 'processing', String(CA_CHECK_SECONDS)]);
     const waiting = await c.post(orderUrl, null);
     expect([waiting.json()['status'], Number(waiting.headers['retry-after']) > 0]).toEqual(['processing', true]);
     await sim.approve(await caRequestId(orderUrl));
@@ -90,6 +91,20 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
     expect(done.status).toBe('valid');
     const pem = await c.post(done.certificate, null);
     expect(parseCertificate(pemDecodeAll(pem.body)[0]!).sans).toEqual([{ type: 'dns', value: 'approve.corp.acme.test' }]);
+  });
+
+  it('ok/a client polling a processing order asks the CA itself, at most every Retry-After seconds', async () => {
+    const { c, orderUrl } = await finalizeOrder('adcs-approval', 'poll.corp.acme.test');
+    const attempts = async () => Number((await acmeDb(env.core.db).selectFrom('acme_orders').innerJoin('orders', 'orders.id', 'acme_orders.issuance_order_id')
+      .select('orders.attempts').where('acme_orders.id', '=', orderUrl.split('/').pop()!).executeTakeFirstOrThrow()).attempts);
+    const submitted = await attempts();
+    const first = await c.post(orderUrl, null);
+    const second = await c.post(orderUrl, null);
+    expect([first.json()['status'], first.headers['retry-after'], second.json()['status'], await attempts() - submitted]).toEqual(['processing', '5', 'processing', 1]);
+    await sim.approve(await caRequestId(orderUrl));
+    env.clock.advance(CA_CHECK_SECONDS * 1000);
+    const done = (await c.post(orderUrl, null)).json<{ status: string; certificate: string }>();
+    expect([done.status, await attempts() - submitted]).toEqual(['valid', 2]);
   });
 
   it('fail/CA-manager denial: the processing order becomes invalid with the disposition', async () => {
