@@ -3,6 +3,7 @@ import path from 'node:path';
 import { importPrivateKey, keyMatchesCertificate, parseCertificate, parseCertsOnlyPkcs7 } from '@certbridge/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_POLL_MIN_SECONDS } from '../src/enrollment/est/est-enrollment.ts';
+import type { EstRequestsTable } from '../src/enrollment/est/est-requests.ts';
 import { ADCS_PROFILE, EST_PASSWORD, EST_USER, pause, startAdcsEnrollment, type AdcsEnrollment } from './adcs-enrollment-fixtures.ts';
 import { tool } from './enrollment-fixtures.ts';
 
@@ -39,7 +40,7 @@ describe('EST pending at ADCS with curl', () => {
     return (await run('openssl', ['pkcs7', '-inform', 'DER', '-in', `${name}.p7.der`, '-print_certs', '-noout'])).out.trim();
   }
 
-  const keygenRequests = () => a.env.server.core.db.withTables<{ est_requests: { operation: string; key_delivered_at: Date | null; order_id: string } }>()
+  const keygenRequests = () => a.env.server.core.db.withTables<{ est_requests: EstRequestsTable }>()
     .selectFrom('est_requests').innerJoin('orders', 'orders.id', 'est_requests.order_id')
     .select(['est_requests.key_delivered_at', 'orders.server_key_sealed', 'orders.status']).where('est_requests.operation', '=', 'serverkeygen').orderBy('est_requests.created_at').execute();
 
