@@ -29,7 +29,7 @@ export interface VaultView {
 export interface VaultHost {
   vaults: Map<string, Vault>;
   /** Creates the vault and starts its origin; resolves to its URL. */
-  createVault(name: string, tenantId: string): Promise<string>;
+  createVault(name: string, tenantId: string, port?: number): Promise<string>;
 }
 
 function view(v: Vault, name: string): VaultCertificateView | undefined {
@@ -61,11 +61,11 @@ export class AzureSimAdmin extends DirectoryAdmin {
     return this.host;
   }
 
-  /** Creates a vault (names: 3–24 characters, letters, digits and dashes) and resolves to its URL. */
-  async addVault(name: string, opts: { tenantId: string }): Promise<string> {
+  /** Creates a vault (names: 3–24 characters, letters, digits and dashes) on its own origin (`port`, default random) and resolves to its URL. */
+  async addVault(name: string, opts: { tenantId: string; port?: number }): Promise<string> {
     if (!/^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(name)) throw new Error(`invalid vault name ${name}`);
     if (this.vaultHost().vaults.has(name.toLowerCase())) throw new Error(`vault ${name} exists`);
-    return this.vaultHost().createVault(name, opts.tenantId);
+    return this.vaultHost().createVault(name, opts.tenantId, opts.port);
   }
 
   /** Access policy for an appId or object id; all certificate permissions unless listed. */

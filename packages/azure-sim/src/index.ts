@@ -77,10 +77,10 @@ export async function startAzureSim(options: AzureSimOptions = {}): Promise<Azur
     const admin = new AzureSimAdmin(dir, tokens, faults, offset);
     admin.attachVaults({
       vaults,
-      async createVault(name, tenantId) {
+      async createVault(name, tenantId, port) {
         if (!dir.tenants.has(tenantId)) throw new Error(`unknown tenant ${tenantId}`);
         const vault = new Vault(name, tenantId, clock);
-        const origin = await startOrigin(createVaultService({ dir, tokens, authorityHost: () => authorityHost }, vault), faults, tls, host);
+        const origin = await startOrigin(createVaultService({ dir, tokens, authorityHost: () => authorityHost }, vault), faults, tls, host, port ?? 0);
         origins.push(origin);
         vault.url = origin.url;
         vaults.set(name.toLowerCase(), vault);
