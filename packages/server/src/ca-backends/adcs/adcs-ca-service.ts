@@ -57,13 +57,14 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
   /** `name` keeps the servers whose connection name contains it (case-insensitive). */
   async function serverView(ca: CaRow, name?: string) {
     let q = db.selectFrom('ca_servers').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
-      .select(['connections.id', 'connections.name', 'connections.url', 'ca_servers.priority', 'ca_servers.max_requests_per_second', 'ca_servers.last_check_at', 'ca_servers.last_check_ok', 'ca_servers.last_error'])
+      .leftJoin('adcs_server_state as st', 'st.connection_id', 'ca_servers.connection_id')
+      .select(['connections.id', 'connections.name', 'connections.url', 'ca_servers.priority', 'ca_servers.max_requests_per_second', 'ca_servers.last_check_at', 'ca_servers.last_check_ok', 'ca_servers.last_error', 'st.failures', 'st.opened_at', 'st.trial_at'])
       .where('ca_servers.ca_id', '=', ca.id).orderBy('ca_servers.priority');
     if (name) q = q.where(sql<number>`strpos(lower(connections.name), ${name.toLowerCase()})`, '>', 0);
     const rows = await q.execute();
     return rows.map((r) => ({
       connectionId: r.id, name: r.name, url: r.url, priority: r.priority, maxRequestsPerSecond: r.max_requests_per_second,
-      circuit: runtime.breakers.state(r.id), lastCheckAt: r.last_check_at, healthy: r.last_check_ok, lastError: r.last_error,
+      circuit: runtime.breakers.stateOf(r.failures === null ? undefined : { failures: r.failures, opened_at: r.opened_at, trial_at: r.trial_at }), lastCheckAt: r.last_check_at, healthy: r.last_check_ok, lastError: r.last_error,
     }));
   }
 
@@ -124,10 +125,10 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
         let error: string | null = null;
         try {
           await runtime.pool.client(conn).get('', 'health check (certsrv home page)');
-          runtime.breakers.success(conn.id);
+          await runtime.breakers.success(conn.id);
         } catch (err) {
           error = err instanceof Error ? err.message : String(err);
-          if (!isAdcsError(err) || err.retryable) runtime.breakers.failure(conn.id);
+          if (!isAdcsError(err) || err.retryable) await runtime.breakers.failure(conn.id);
         }
         await db.updateTable('ca_servers').set({ last_check_at: clock.now(), last_check_ok: error === null, last_error: error })
           .where('ca_id', '=', ca_id).where('connection_id', '=', conn.id).execute();

@@ -3,7 +3,7 @@ import { isAdcsError, type AdcsClient } from '@certbridge/adcs-client';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealer.ts';
 import type { CaRow, ConnectionRow, Database } from '../../db/schema.ts';
-import { createBreakers, DEFAULT_BREAKER, type BreakerOptions } from './circuit-breaker.ts';
+import { CLOSED, createBreakers, DEFAULT_BREAKER, type BreakerOptions, type BreakerRow } from './circuit-breaker.ts';
 import { createClientPool } from './client-pool.ts';
 import { toAppError, type ServerFailure } from './adcs-errors.ts';
 import { QUICK_RETRY_DELAYS_MS, realSleep, type Sleep } from './pending-schedule.ts';
@@ -13,6 +13,8 @@ export interface AdcsServer {
   connection: ConnectionRow;
   priority: number;
   maxRequestsPerSecond: number;
+  /** Its circuit as the database held it when the list was read. */
+  breaker: BreakerRow;
 }
 
 export interface AdcsRuntimeOptions {
@@ -27,23 +29,27 @@ export interface AdcsRuntimeOptions {
 
 /**
  * The long-lived part of the ADCS backend, shared by every request in the process: one pooled
- * AdcsClient per connection, a circuit breaker and a rate cap per server, and the failover loop.
+ * AdcsClient per connection, and the failover loop. The circuit breaker and the rate cap of each
+ * server live in the database (adcs_server_state), so every server instance on it agrees on them.
  * Backend instances (one per call of the registry factory) are cheap views over it.
  */
 export function createAdcsRuntime(options: AdcsRuntimeOptions) {
   const { db, clock } = options;
   const sleep = options.sleep ?? realSleep;
   const pool = createClientPool(options.sealer);
-  const breakers = createBreakers(clock, options.breaker ?? DEFAULT_BREAKER);
+  const breakers = createBreakers(db, clock, options.breaker ?? DEFAULT_BREAKER);
   // Real time always: an instant test sleeper would turn the token wait into a busy loop.
-  const limiter = createRateLimiter(() => Date.now(), realSleep);
+  const limiter = createRateLimiter(db, realSleep);
 
   /** The servers of a CA, first priority first. */
   async function servers(caId: string): Promise<AdcsServer[]> {
     const rows = await db.selectFrom('ca_servers').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
-      .selectAll('connections').select(['ca_servers.priority', 'ca_servers.max_requests_per_second'])
+      .leftJoin('adcs_server_state as st', 'st.connection_id', 'ca_servers.connection_id')
+      .selectAll('connections').select(['ca_servers.priority', 'ca_servers.max_requests_per_second', 'st.failures', 'st.opened_at', 'st.trial_at'])
       .where('ca_servers.ca_id', '=', caId).orderBy('ca_servers.priority').orderBy('connections.name').execute();
-    return rows.map(({ priority, max_requests_per_second, ...connection }) => ({ connection, priority, maxRequestsPerSecond: max_requests_per_second }));
+    return rows.map(({ priority, max_requests_per_second, failures, opened_at, trial_at, ...connection }) => ({
+      connection, priority, maxRequestsPerSecond: max_requests_per_second, breaker: failures === null ? CLOSED : { failures, opened_at, trial_at },
+    }));
   }
 
   /**
@@ -58,27 +64,27 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
       list = list.filter((s) => s.connection.id === only);
       if (list.length === 0) {
         const connection = await db.selectFrom('connections').selectAll().where('id', '=', only).executeTakeFirst();
-        if (connection) list = [{ connection, priority: 1, maxRequestsPerSecond: 20 }];
+        if (connection) list = [{ connection, priority: 1, maxRequestsPerSecond: 20, breaker: CLOSED }];
       }
     }
     const failures: ServerFailure[] = [];
     for (const server of list) {
       const { connection } = server;
       const id = connection.id;
-      if (!breakers.allow(id)) {
+      if (!(await breakers.allow(id, server.breaker))) {
         failures.push({ server: connection.name, connectionId: id, error: new Error(`${connection.name} is skipped: its circuit is open after repeated failures`) });
         continue;
       }
       await limiter.acquire(id, server.maxRequestsPerSecond);
       try {
         const value = await op(pool.client(connection), connection);
-        breakers.success(id);
+        await breakers.success(id, server.breaker);
         return { value, connection };
       } catch (error) {
         if (!isAdcsError(error)) throw error;
         failures.push({ server: connection.name, connectionId: id, error });
         if (!error.retryable) throw toAppError(ca.name, failures.slice(-1));
-        breakers.failure(id);
+        await breakers.failure(id);
       }
     }
     const real = failures.filter((f) => isAdcsError(f.error));
@@ -86,7 +92,7 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
   }
 
   return {
-    db, clock, sleep, pool, breakers, servers, withFailover,
+    db, clock, sleep, pool, breakers, limiter, servers, withFailover,
     quickRetryDelaysMs: options.quickRetryDelaysMs ?? QUICK_RETRY_DELAYS_MS,
     close: () => pool.closeAll(),
   };

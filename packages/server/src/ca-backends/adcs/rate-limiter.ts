@@ -1,31 +1,43 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
 import type { Sleep } from './pending-schedule.ts';
 
 /**
- * Per-server request-rate cap (token bucket, burst = one second's worth). Callers over the cap
- * wait their turn instead of failing, so a burst of issuances is smoothed rather than refused,
- * and an ADCS server never sees more than its configured rate from this process.
+ * The per-server request-rate cap that protects ADCS: a token bucket (capacity and refill rate =
+ * the cap per second) kept in `adcs_server_state`, so server instances sharing the database share
+ * one cap instead of each sending the full rate. A token is taken by one atomic upsert, refilled
+ * from the database clock (instances' clocks may differ; the database's is the one they share).
+ * Within a process, callers queue per server in arrival order and only the head of the queue
+ * asks the database, so waiting callers do not poll it.
  */
-export function createRateLimiter(now: () => number, sleep: Sleep) {
-  const buckets = new Map<string, { tokens: number; at: number; tail: Promise<void> }>();
+export function createRateLimiter(db: Kysely<Database>, sleep: Sleep) {
+  const tails = new Map<string, Promise<void>>();
+
+  /** Takes a token: 0 when granted, else the milliseconds until one is due. */
+  async function take(key: string, perSecond: number): Promise<number> {
+    const refill = sql<number>`least(${perSecond}::float8, coalesce(s.tokens, ${perSecond}::float8)
+      + greatest(0, extract(epoch from statement_timestamp() - coalesce(s.tokens_at, statement_timestamp())))::float8 * ${perSecond}::float8)`;
+    const granted = await sql<{ tokens: number }>`
+      insert into adcs_server_state as s (connection_id, tokens, tokens_at)
+      values (${key}, ${perSecond - 1}::float8, statement_timestamp())
+      on conflict (connection_id) do update set tokens = ${refill} - 1, tokens_at = statement_timestamp()
+      where ${refill} >= 1
+      returning tokens`.execute(db);
+    if (granted.rows.length > 0) return 0;
+    const now = await sql<{ tokens: number }>`select ${refill} as tokens from adcs_server_state s where connection_id = ${key}`.execute(db);
+    const tokens = Number(now.rows[0]?.tokens ?? 0);
+    return Math.max(1, Math.ceil(((1 - tokens) / perSecond) * 1000));
+  }
+
   return {
     async acquire(key: string, perSecond: number): Promise<void> {
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = { tokens: perSecond, at: now(), tail: Promise.resolve() }));
-      const bucket = b;
-      // Serialise waiters per server so tokens are handed out in arrival order.
-      const turn = bucket.tail.then(async () => {
-        for (;;) {
-          const t = now();
-          bucket.tokens = Math.min(perSecond, bucket.tokens + ((t - bucket.at) / 1000) * perSecond);
-          bucket.at = t;
-          if (bucket.tokens >= 1) {
-            bucket.tokens -= 1;
-            return;
-          }
-          await sleep(Math.ceil(((1 - bucket.tokens) / perSecond) * 1000));
-        }
+      const turn = (tails.get(key) ?? Promise.resolve()).then(async () => {
+        for (let wait = await take(key, perSecond); wait > 0; wait = await take(key, perSecond)) await sleep(wait);
       });
-      bucket.tail = turn;
+      // The queue continues after a failed turn (a database error fails only its own caller).
+      const tail = turn.catch(() => undefined);
+      tails.set(key, tail);
+      void tail.then(() => { if (tails.get(key) === tail) tails.delete(key); });
       await turn;
     },
   };
