@@ -44,6 +44,8 @@ export async function tokenEndpoint(ctx: EntraContext, req: IncomingMessage, res
   const needsAuth = grantType === 'client_credentials' || isConfidential || creds.secret !== undefined || creds.assertion !== undefined;
   switch (grantType) {
     case 'client_credentials': {
+      // App-only tokens are always for one tenant: `/common` and `/organizations` name none.
+      if (!tenant) throw aadsts.noTenant();
       const scopes = parseScopes(required(form, 'scope'), tenantRecord.domain, true);
       authenticateClient(ctx.dir, app, creds, audiences);
       const roles = scopes.resource === 'https://graph.microsoft.com' ? [...app.graphRoles] : [];
