@@ -67,12 +67,12 @@ const isNotFound = (err: unknown): boolean => isRestError(err) && err.statusCode
  * lifetime action per policy, EmailContacts only notifies the vault's contacts and never creates
  * versions, while AutoRenew would have Key Vault try to renew the certificate on its own. It is
  * also what Key Vault fills in for imported certificates, so setting it explicitly keeps a
- * vault whose defaults were changed from renewing behind Certbridge's back.
+ * vault whose defaults were changed from renewing behind Certbridge's back. Key properties are
+ * left out: Key Vault reads them from the imported key.
  */
 export const IMPORT_POLICY = {
   issuerParameters: { name: 'Unknown' },
   secretProperties: { contentType: 'application/x-pkcs12' },
-  keyProperties: { exportable: true, reuseKey: false },
   lifetimeActions: [{ trigger: { lifetimePercentage: 80 }, action: { actionType: 'EmailContacts' } }],
 };
 

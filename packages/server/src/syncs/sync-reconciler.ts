@@ -61,7 +61,9 @@ export function createSyncReconciler(deps: { db: Kysely<Database>; store: SyncSt
     // A fresh password per import: it only protects the PFX on its way and is never stored.
     const password = randomBytes(24).toString('base64url');
     const chainDer = row.chain.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
-    return { pfx: buildPkcs12({ privateKey, certificateDer: row.der, chainDer, password, friendlyName }), password, serial: row.serial_hex };
+    // A copy: node-postgres hands bytea out as pooled Buffers, whose `.buffer` is the whole pool.
+    const certificateDer = new Uint8Array(row.der);
+    return { pfx: buildPkcs12({ privateKey, certificateDer, chainDer, password, friendlyName }), password, serial: row.serial_hex };
   }
 
   /** Makes `current` the newest enabled version of `name`; true when a deleted certificate had to be recovered first. */
