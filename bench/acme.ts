@@ -1,0 +1,165 @@
+/**
+ * ACME issuance (issue 6 "Speed"): the whole flow per order — newOrder, authorization, http-01
+ * validated for real by the server, finalize, certificate download — by N orders over C
+ * concurrent clients (one account each, renewed every ORDERS_PER_ACCOUNT orders, accounts not
+ * timed), against Certbridge (`certbridge serve` as its own process, HTTPS listener, profile
+ * `default-tls`, every object persisted) on PGlite and PostgreSQL, and against Debian's `pebble`
+ * (Let's Encrypt's in-memory test server, `PEBBLE_VA_NOSLEEP=1`, no nonce rejection, no
+ * authorization reuse) in the same run. Both validate through the same challenge server and DNS.
+ *
+ * Environment: BENCH_N (orders per server, default 600), BENCH_CONCURRENCY (default 16),
+ * BENCH_MAX_SECONDS (per server, default 60), BENCH_ENGINES (default "pglite,postgres"),
+ * BENCH_POLL_MS (client poll interval, default 10), BENCH_CPU_PROF (directory for the server's CPU
+ * profile), TEST_DATABASE_URL (PostgreSQL server).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildCsr, generateKeyPair, parseDn, pemEncode, randomSerial, signCertificate } from '@certbridge/pki';
+import { startTestDnsServer } from '../packages/server/test/acme-dns-server.ts';
+import { freePort } from '../packages/server/test/enrollment-fixtures.ts';
+import { BenchAcmeClient, httpsClient } from './lib/acme-client.ts';
+import { freshPostgres, startServerProcess } from './lib/server-process.ts';
+import { percentile, table } from './lib/stats.ts';
+
+const N = Number(process.env['BENCH_N'] ?? 600);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+const MAX_SECONDS = Number(process.env['BENCH_MAX_SECONDS'] ?? 60);
+const ENGINES = (process.env['BENCH_ENGINES'] ?? 'pglite,postgres').split(',').map((e) => e.trim()).filter(Boolean);
+const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 10);
+const PG_BASE = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Below Certbridge's default 300 new orders per account per hour. */
+const ORDERS_PER_ACCOUNT = 250;
+const WARMUP = 20;
+const TARGET_PER_SECOND = 150;
+
+interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string }
+
+const keyAuthorizations = new Map<string, string>();
+
+/** One CSR per order name (generation is not timed). */
+function csrsFor(prefix: string, count: number): { name: string; der: Uint8Array }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const name = `o${i}.${prefix}.bench.test`;
+    const pair = generateKeyPair('EC-P256');
+    return { name, der: buildCsr({ subject: parseDn(`CN=${name}`), sans: [{ type: 'dns', value: name }], privateKey: pair.privateKey, publicKey: pair.publicKey }) };
+  });
+}
+
+/** C clients take the next order until N are done or the time is up; latency is newOrder to certificate. */
+async function drive(name: string, directoryUrl: string, prefix: string): Promise<Result> {
+  const request = httpsClient(CONCURRENCY * 2);
+  const orders = csrsFor(prefix, WARMUP + N);
+  const publish = (token: string, keyAuthorization: string) => void keyAuthorizations.set(token, keyAuthorization);
+  const warm = await BenchAcmeClient.register(request, directoryUrl);
+  for (const o of orders.slice(0, WARMUP)) await warm.issue(o.name, o.der, publish, POLL_MS);
+  const result: Result = { name, ok: 0, errors: 0, seconds: 0, latenciesMs: [] };
+  let next = WARMUP;
+  const start = performance.now();
+  const deadline = start + MAX_SECONDS * 1000;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    let client = await BenchAcmeClient.register(request, directoryUrl);
+    let used = 0;
+    while (next < orders.length && performance.now() < deadline) {
+      const o = orders[next++]!;
+      if (++used > ORDERS_PER_ACCOUNT) [client, used] = [await BenchAcmeClient.register(request, directoryUrl), 1];
+      const t = performance.now();
+      try {
+        await client.issue(o.name, o.der, publish, POLL_MS);
+        result.latenciesMs.push(performance.now() - t);
+        result.ok++;
+      } catch (err) {
+        result.errors++;
+        result.firstError ??= (err as Error).message;
+      }
+    }
+  }));
+  result.seconds = (performance.now() - start) / 1000;
+  return result;
+}
+
+/** pebble on free ports with a throwaway TLS certificate, validating through our DNS server and challenge port. */
+async function startPebble(dnsAddress: string, http01Port: number) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-bench-pebble-'));
+  const pair = generateKeyPair('EC-P256');
+  const now = Date.now();
+  const der = signCertificate({
+    serialNumber: randomSerial(), subject: parseDn('CN=127.0.0.1'), spkiDer: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })),
+    sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), keyUsages: ['digitalSignature'],
+  }, { selfSigned: pair.privateKey });
+  await fs.writeFile(path.join(dir, 'cert.pem'), pemEncode('CERTIFICATE', der));
+  await fs.writeFile(path.join(dir, 'key.pem'), String(pair.privateKey.export({ type: 'pkcs8', format: 'pem' })));
+  const port = await freePort();
+  await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ pebble: {
+    listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${await freePort()}`, certificate: path.join(dir, 'cert.pem'), privateKey: path.join(dir, 'key.pem'),
+    httpPort: http01Port, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false,
+  } }));
+  const child = spawn('pebble', ['-config', path.join(dir, 'config.json'), '-dnsserver', dnsAddress], {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => void (log = (log + d.toString()).slice(-2000)));
+  const directoryUrl = `https://127.0.0.1:${port}/dir`;
+  const probe = httpsClient(1);
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`pebble exited (${child.exitCode}): ${log}`);
+    if ((await probe('GET', directoryUrl).catch(() => ({ status: 0 }))).status === 200) break;
+    if (i > 100) throw new Error(`pebble did not answer at ${directoryUrl}: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { directoryUrl, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); await fs.rm(dir, { recursive: true, force: true }); } };
+}
+
+async function certbridge(engine: string, dnsAddress: string, http01Port: number): Promise<Result> {
+  const pgdb = engine === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
+  const port = await freePort();
+  const server = await startServerProcess({
+    ...(pgdb ? { databaseUrl: pgdb.url } : {}), ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
+    env: { CERTBRIDGE_HTTPS_PORT: String(port), CERTBRIDGE_PUBLIC_URL: `https://127.0.0.1:${port}`, CERTBRIDGE_ACME_HTTP01_PORT: String(http01Port), CERTBRIDGE_ACME_DNS_RESOLVER: dnsAddress },
+  });
+  try {
+    return await drive(`certbridge (${engine})`, `https://127.0.0.1:${port}/acme/default-tls/directory`, `cb-${engine}`);
+  } finally {
+    await server.stop();
+    await pgdb?.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const dns = await startTestDnsServer();
+  const challenges = http.createServer((req, res) => {
+    const body = keyAuthorizations.get((req.url ?? '').split('/').pop() ?? '');
+    res.writeHead(body ? 200 : 404).end(body ?? '');
+  });
+  challenges.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => challenges.listen(0, '127.0.0.1', resolve));
+  const http01Port = (challenges.address() as AddressInfo).port;
+  const results: Result[] = [];
+  try {
+    const pebble = await startPebble(dns.address, http01Port);
+    try {
+      results.push(await drive('pebble (in memory)', pebble.directoryUrl, 'pebble'));
+    } finally {
+      await pebble.stop();
+    }
+    for (const engine of ENGINES) results.push(await certbridge(engine, dns.address, http01Port));
+  } finally {
+    challenges.close();
+    await dns.close();
+  }
+  const pebbleRate = results[0]!.ok / results[0]!.seconds;
+  console.log(`ACME issuance, ${N} orders per server, ${CONCURRENCY} concurrent clients, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(table(['server', 'orders', 'orders/s', 'p50 ms', 'p99 ms', 'errors', 'vs pebble'], results.map((r) => {
+    const rate = r.ok / r.seconds;
+    return [r.name, String(r.ok), rate.toFixed(1), percentile(r.latenciesMs, 50).toFixed(0), percentile(r.latenciesMs, 99).toFixed(0), String(r.errors), `${(rate / pebbleRate).toFixed(2)}x`];
+  })));
+  console.log(`target: >= ${TARGET_PER_SECOND} orders/s and faster than pebble`);
+  for (const r of results.filter((x) => x.errors)) console.log(`${r.name}: first error: ${r.firstError}`);
+  process.exitCode = results.some((r) => r.errors) ? 1 : 0;
+}
+
+await main();

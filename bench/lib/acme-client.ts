@@ -1,0 +1,106 @@
+/**
+ * A minimal RFC 8555 client for the ACME benchmark: one account key, JWS (ES256) through jose,
+ * keep-alive HTTPS, the nonce of each answer reused for the next request (what lego and certbot
+ * do). It drives the whole issuance of one order and reports failures with the problem document.
+ */
+import https from 'node:https';
+import { exportJWK, FlattenedSign, generateKeyPair, calculateJwkThumbprint, type CryptoKey, type JWK } from 'jose';
+
+export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+/** Loopback HTTPS with keep-alive; both servers use throwaway TLS certificates, so no trust check. */
+export function httpsClient(maxSockets: number) {
+  const agent = new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: false });
+  return (method: 'GET' | 'HEAD' | 'POST', url: string, body?: string): Promise<Answer> => new Promise((resolve, reject) => {
+    const req = https.request(url, { method, agent, headers: body === undefined ? {} : { 'content-type': 'application/jose+json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => void (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export type Request = ReturnType<typeof httpsClient>;
+type Directory = { newNonce: string; newAccount: string; newOrder: string };
+type Challenge = { type: string; url: string; token: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class BenchAcmeClient {
+  private nonce: string | undefined;
+  private kid: string | undefined;
+  private constructor(private readonly request: Request, private readonly dir: Directory, private readonly key: { privateKey: CryptoKey; jwk: JWK }, readonly thumbprint: string) {}
+
+  /** A new account on the server of `directoryUrl` (not timed by the bench). */
+  static async register(request: Request, directoryUrl: string): Promise<BenchAcmeClient> {
+    const dir = JSON.parse((await request('GET', directoryUrl)).body) as Directory;
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(pair.publicKey);
+    const client = new BenchAcmeClient(request, dir, { privateKey: pair.privateKey, jwk }, await calculateJwkThumbprint(jwk, 'sha256'));
+    const res = await client.post(dir.newAccount, { termsOfServiceAgreed: true }, true);
+    if (res.status !== 201 && res.status !== 200) throw new Error(`newAccount: ${res.status} ${res.body}`);
+    client.kid = String(res.headers['location']);
+    return client;
+  }
+
+  /** A signed POST (payload null: POST-as-GET); a badNonce is retried once with the nonce it carries. */
+  async post(url: string, payload: unknown, useJwk = false): Promise<Answer> {
+    for (let attempt = 0; ; attempt++) {
+      const nonce = this.nonce ?? String((await this.request('HEAD', this.dir.newNonce)).headers['replay-nonce']);
+      this.nonce = undefined;
+      const header = { alg: 'ES256', nonce, url, ...(useJwk ? { jwk: this.key.jwk } : { kid: this.kid }) };
+      const jws = await new FlattenedSign(new TextEncoder().encode(payload === null ? '' : JSON.stringify(payload))).setProtectedHeader(header).sign(this.key.privateKey);
+      const res = await this.request('POST', url, JSON.stringify(jws));
+      const next = res.headers['replay-nonce'];
+      if (typeof next === 'string') this.nonce = next;
+      if (res.status === 400 && attempt === 0 && res.body.includes('badNonce')) continue;
+      return res;
+    }
+  }
+
+  private async json<T>(url: string, payload: unknown, what: string, ok = [200]): Promise<{ body: T; headers: Answer['headers'] }> {
+    const res = await this.post(url, payload);
+    if (!ok.includes(res.status)) throw new Error(`${what}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+    return { body: JSON.parse(res.body) as T, headers: res.headers };
+  }
+
+  /** Polls a resource every `pollMs` until its status leaves `waiting`. */
+  private async until(url: string, waiting: string[], pollMs: number, what: string): Promise<Record<string, unknown>> {
+    for (;;) {
+      const { body } = await this.json<Record<string, unknown>>(url, null, what);
+      if (!waiting.includes(String(body['status']))) return body;
+      await sleep(pollMs);
+    }
+  }
+
+  /**
+   * newOrder → authorization → http-01 answered (the key authorization is published through
+   * `publish`) → authorization valid → finalize → order valid → certificate downloaded.
+   */
+  async issue(name: string, csrDer: Uint8Array, publish: (token: string, keyAuthorization: string) => void, pollMs: number): Promise<string> {
+    const created = await this.json<{ authorizations: string[]; finalize: string }>(this.dir.newOrder, { identifiers: [{ type: 'dns', value: name }] }, 'newOrder', [201]);
+    const orderUrl = String(created.headers['location']);
+    for (const authzUrl of created.body.authorizations) {
+      const authz = (await this.json<{ status: string; challenges: Challenge[] }>(authzUrl, null, 'authorization')).body;
+      if (authz.status === 'valid') continue;
+      const ch = authz.challenges.find((c) => c.type === 'http-01');
+      if (!ch) throw new Error(`no http-01 challenge for ${name}`);
+      publish(ch.token, `${ch.token}.${this.thumbprint}`);
+      await this.json(ch.url, {}, 'challenge');
+      const done = await this.until(authzUrl, ['pending'], pollMs, 'authorization');
+      if (done['status'] !== 'valid') throw new Error(`authorization for ${name} is ${String(done['status'])}: ${JSON.stringify(done).slice(0, 300)}`);
+    }
+    const ready = await this.until(orderUrl, ['pending'], pollMs, 'order');
+    if (ready['status'] !== 'ready') throw new Error(`order for ${name} is ${String(ready['status'])}`);
+    const finalized = await this.json<Record<string, unknown>>(created.body.finalize, { csr: Buffer.from(csrDer).toString('base64url') }, 'finalize');
+    const order = finalized.body['status'] === 'valid' ? finalized.body : await this.until(orderUrl, ['ready', 'processing'], pollMs, 'order');
+    if (order['status'] !== 'valid' || typeof order['certificate'] !== 'string') throw new Error(`order for ${name} is ${String(order['status'])}`);
+    const cert = await this.post(order['certificate'], null);
+    if (cert.status !== 200 || !cert.body.includes('BEGIN CERTIFICATE')) throw new Error(`certificate download: HTTP ${cert.status}`);
+    return cert.body;
+  }
+}
