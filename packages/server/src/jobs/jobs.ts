@@ -15,6 +15,8 @@ const SCHEDULES = {
   'adcs-pending-poll': '* * * * *',
   'adcs-health': '* * * * *',
   'adcs-templates-refresh': '17 * * * *',
+  // Azure (issue 8): client-secret rotations whose time (or retry backoff) has come.
+  'azure-secret-rotation': '* * * * *',
   // Connectors (issue 7): retention of finished jobs and of PKCS#12 files nobody downloaded.
   'connector-housekeeping': '*/15 * * * *',
   // Key Vault syncs (issue 8): repairs drift (deleted or disabled in the vault, missed events).
@@ -48,6 +50,10 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     },
     'adcs-health': async () => void (await core.adcs.cas.healthCheck()),
     'adcs-templates-refresh': async () => void (await core.adcs.templates.refreshAll()),
+    'azure-secret-rotation': async () => {
+      const { rotated, failed } = await core.azure.rotation.runDue();
+      if (rotated || failed) log[failed ? 'warn' : 'info']({ rotated, failed }, 'Azure client-secret rotations ran');
+    },
     'connector-housekeeping': async () => {
       const r = await core.connectors.housekeeping();
       if (r.deleted || r.abandoned || r.pkcs12Purged) log.info(r, 'connector jobs and PKCS#12 files past retention removed');

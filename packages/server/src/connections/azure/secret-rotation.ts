@@ -32,8 +32,18 @@ export interface RotationDeps {
 
 export type RotationOutcome = { ok: true; keyId: string } | { ok: false; error: string };
 
-/** Entra refuses a secret it has not replicated yet with invalid_client (AADSTS7000215). */
-const notPropagatedYet = (err: unknown) => err instanceof AuthenticationError && err.errorResponse.error === 'invalid_client';
+/**
+ * Entra refuses a secret it has not replicated yet with invalid_client (AADSTS7000215).
+ * @azure/identity passes that on as AuthenticationError, or wraps msal-node's ServerError (with
+ * its `errorCode`) in AuthenticationRequiredError's `cause`, depending on the path taken.
+ */
+function notPropagatedYet(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof AuthenticationError && e.errorResponse.error === 'invalid_client') return true;
+    if ((e as { errorCode?: unknown }).errorCode === 'invalid_client') return true;
+  }
+  return false;
+}
 
 /**
  * Automatic client-secret rotation of `azure-client-secrets` connections that sign in with a
