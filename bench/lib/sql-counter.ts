@@ -2,10 +2,11 @@
  * Preloaded into the bench's server process (`node --import tsx --import ./bench/lib/sql-counter.ts`):
  * counts every SQL statement the process sends (each `query` call is one round trip) on both
  * drivers, how many of them open a transaction, and the process's CPU time. On SIGUSR2 it writes
- * the running totals to BENCH_SQL_COUNTER_FILE, so the bench can take a snapshot before and after
+ * the running totals to BENCH_SQL_COUNTER_FILE.<pid> (with CERTBRIDGE_WORKERS, one file per process), so the bench can take a snapshot before and after
  * its timed phase and divide the difference by the certificates issued in between. Statements of
  * pg-boss (its own schema) are counted apart: they are background polling, not issuance work.
  */
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -39,8 +40,11 @@ wrap(PGlite.prototype as unknown as Record<string, unknown>, 'exec');
 const file = process.env['BENCH_SQL_COUNTER_FILE'];
 if (file) {
   process.on('SIGUSR2', () => {
+    // CERTBRIDGE_WORKERS: the primary passes the signal on; every process writes its own file.
+    if (cluster.isPrimary) for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGUSR2');
     const cpu = process.cpuUsage();
     const snapshot: SqlCounts = { ...counts, cpuUserUs: cpu.user, cpuSystemUs: cpu.system };
-    fs.writeFileSync(file, JSON.stringify(snapshot));
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(snapshot));
+    fs.renameSync(`${file}.${process.pid}.tmp`, `${file}.${process.pid}`);
   });
 }

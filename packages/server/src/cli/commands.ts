@@ -8,7 +8,10 @@ import type { Core } from '../core.ts';
 import { AppError } from '../errors.ts';
 import { keyAlgorithmSchema } from '../issuance/policy-rules.ts';
 import { sansFromInput, subjectFromInput } from '../issuance/request-facts.ts';
+import type { BootstrapResult } from '../bootstrap.ts';
+import { isClusterWorker, reportListening, startWorkers } from '../cluster.ts';
 import { openCore, startServer } from '../server.ts';
+import { connectorCommands } from './connector-commands.ts';
 
 /** The CLI acts as the built-in `admin` user, as it runs with access to the database itself. */
 async function cliPrincipal(core: Core): Promise<Principal> {
@@ -38,25 +41,43 @@ async function withCore<T>(fn: (core: Core) => Promise<T>): Promise<T> {
 
 const parse = (args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) => parseArgs({ args, options, allowPositionals: false, strict: true }).values;
 
+/** The start-up lines of `serve` (the bench and the tests wait for the first one). */
+function printListening(out: Output, httpUrl: string, httpsUrl: string, b: BootstrapResult, workers: number): void {
+  out(`Certbridge is listening on ${httpUrl} and ${httpsUrl}${workers > 1 ? ` (${workers} worker processes)` : ''}`);
+  if (b.firstStart) {
+    out(`First start: log in as admin with password ${b.adminPassword} (POST ${httpUrl}/api/v1/auth/login; API docs at ${httpUrl}/docs)`);
+    out(`The admin API token is in ${b.tokenFile}; the root CA certificate is in ${b.rootCaFile}`);
+  } else {
+    out(`Admin API token: ${b.tokenFile}; root CA certificate: ${b.rootCaFile}`);
+  }
+}
+
 export const COMMANDS: Record<string, Command> = {
   serve: {
     summary: 'Serve the API, UI and protocol endpoints (bootstraps on first start)',
     usage: 'certbridge serve',
     async run(_args, out) {
-      const server = await startServer(loadConfig());
+      const config = loadConfig();
       // Listen for stop signals before saying we are up: a supervisor may send one at once.
       const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      const b = server.bootstrap;
-      out(`Certbridge is listening on ${server.httpUrl} and ${server.httpsUrl}`);
-      if (b.firstStart) {
-        out(`First start: log in as admin with password ${b.adminPassword} (POST ${server.httpUrl}/api/v1/auth/login; API docs at ${server.httpUrl}/docs)`);
-        out(`The admin API token is in ${b.tokenFile}; the root CA certificate is in ${b.rootCaFile}`);
-      } else {
-        out(`Admin API token: ${b.tokenFile}; root CA certificate: ${b.rootCaFile}`);
+      if (config.workers > 1 && !isClusterWorker()) {
+        const workers = await startWorkers(config.workers, (line) => console.error(`certbridge: ${line}`));
+        printListening(out, workers.ready.httpUrl, workers.ready.httpsUrl, workers.ready.bootstrap, config.workers);
+        await stopped;
+        await workers.stop();
+        return 0;
       }
+      const server = await startServer(config);
+      if (isClusterWorker()) {
+        reportListening({ httpUrl: server.httpUrl, httpsUrl: server.httpsUrl, bootstrap: server.bootstrap });
+        await stopped;
+        await server.close();
+        return 0;
+      }
+      printListening(out, server.httpUrl, server.httpsUrl, server.bootstrap, 1);
       await stopped;
       await server.close();
       return 0;
@@ -204,6 +225,7 @@ export const COMMANDS: Record<string, Command> = {
       });
     },
   },
+  ...connectorCommands({ withCore, cliPrincipal, parse, fail: (message) => new CliError(message) }),
 };
 
 export function describeError(err: unknown): string {

@@ -16,6 +16,7 @@ const envSchema = z.object({
   CERTBRIDGE_MASTER_KEY: z.string().optional(),
   CERTBRIDGE_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   CERTBRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CERTBRIDGE_WORKERS: z.coerce.number().int().min(1).max(256).default(1),
   CERTBRIDGE_ACME_HTTP01_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   CERTBRIDGE_ACME_TLSALPN01_PORT: z.coerce.number().int().min(1).max(65535).default(443),
   CERTBRIDGE_ACME_DNS_RESOLVER: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+)(:\d{1,5})?$/, 'must be host:port').optional(),
@@ -25,6 +26,8 @@ const envSchema = z.object({
   CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
 })
   .refine((e) => !e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID === !e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET, { path: ['CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET'], message: 'set together with CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID' })
+  // The embedded database lives inside one process; worker processes need a shared PostgreSQL.
+  .refine((e) => e.CERTBRIDGE_WORKERS === 1 || e.DATABASE_URL !== undefined, { path: ['CERTBRIDGE_WORKERS'], message: 'more than 1 worker needs DATABASE_URL (PostgreSQL)' })
   .refine((e) => !e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID === !e.CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET, { path: ['CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_SECRET'], message: 'set together with CERTBRIDGE_AZURE_KEY_VAULT_OAUTH_CLIENT_ID' });
 
 export interface Config {
@@ -39,6 +42,8 @@ export interface Config {
   masterKey: string | undefined;
   bootstrapToken: string | undefined;
   logLevel: z.infer<typeof envSchema>['CERTBRIDGE_LOG_LEVEL'];
+  /** `certbridge serve` processes sharing the listen sockets (cluster.ts); 1 = no cluster. */
+  workers: number;
   /** ACME challenge validation (SPEC CERTBRIDGE_ACME_*). */
   acme: { http01Port: number; tlsAlpn01Port: number; dnsResolver: string | undefined };
   /** The server's own Azure apps for OAuth connections (issue 8), per connection type. */
@@ -67,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: e.CERTBRIDGE_MASTER_KEY,
     bootstrapToken: e.CERTBRIDGE_BOOTSTRAP_TOKEN,
     logLevel: e.CERTBRIDGE_LOG_LEVEL,
+    workers: e.CERTBRIDGE_WORKERS,
     acme: { http01Port: e.CERTBRIDGE_ACME_HTTP01_PORT, tlsAlpn01Port: e.CERTBRIDGE_ACME_TLSALPN01_PORT, dnsResolver: e.CERTBRIDGE_ACME_DNS_RESOLVER },
     azureOauth: {
       ...(e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID && e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET
