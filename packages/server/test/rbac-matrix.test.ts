@@ -139,6 +139,22 @@ const callerUser = (f: Fixtures, caller: Caller): Identity => (caller === 'anony
 const fixedUrl = (url: string) => () => ({ url });
 const newConnector = (f: Fixtures) => f.env.core.connectors.service.create(f.admin, { name: `conn-${uniq()}`, site: 'matrix' });
 
+/** Key Vault syncs (issue 8): an azure-key-vault connection per environment (no Azure is contacted: no queue runs jobs here). */
+const kvConnections = new WeakMap<object, Promise<string>>();
+function kvConnection(f: Fixtures): Promise<string> {
+  let made = kvConnections.get(f.env);
+  if (!made) {
+    made = f.env.core.azure.connections.create(f.admin, {
+      name: 'matrix-kv', type: 'azure-key-vault', method: 'client-secret', tenantId: '8c5e3b5e-1111-4a3b-9c1d-0e2f3a4b5c6d',
+      clientId: '0b7d2f43-2222-4b6c-8d7e-1f2a3b4c5d6e', clientSecret: 'matrix secret', vaultName: 'matrix-vault',
+    }).then((c) => c.id);
+    kvConnections.set(f.env, made);
+  }
+  return made;
+}
+const syncBody = async (f: Fixtures) => ({ name: `sync-${uniq()}`, connection: await kvConnection(f), applications: [f.appA] });
+const newSync = async (f: Fixtures) => (await f.env.core.syncs.service.create(f.admin, await syncBody(f))).id;
+
 const ROWS: Row[] = [
   // system (public)
   { route: 'GET /healthz', expect: PUBLIC_200, request: fixedUrl('/healthz') },
@@ -298,6 +314,14 @@ const ROWS: Row[] = [
   // audit
   { route: 'GET /api/v1/audit', expect: s(200, 403, 403, 403, 200, 401), request: fixedUrl('/api/v1/audit') },
   { route: 'GET /api/v1/audit/verify', expect: s(200, 403, 403, 403, 200, 401), request: fixedUrl('/api/v1/audit/verify') },
+  // Key Vault syncs (issue 8): readers see them, admins and operators manage them
+  { route: 'GET /api/v1/syncs', expect: READERS_200, request: fixedUrl('/api/v1/syncs') },
+  { route: 'GET /api/v1/syncs/:id', expect: READERS_200, request: async (f) => ({ url: `/api/v1/syncs/${await newSync(f)}` }) },
+  { route: 'POST /api/v1/syncs', expect: s(201, 201, 403, 403, 403, 401), request: async (f) => ({ url: '/api/v1/syncs', payload: await syncBody(f) }) },
+  { route: 'PATCH /api/v1/syncs/:id', expect: s(200, 200, 403, 403, 403, 401), request: async (f) => ({ url: `/api/v1/syncs/${await newSync(f)}`, payload: { onRevocation: 'delete' } }) },
+  { route: 'DELETE /api/v1/syncs/:id', expect: s(204, 204, 403, 403, 403, 401), request: async (f) => ({ url: `/api/v1/syncs/${await newSync(f)}` }) },
+  { route: 'POST /api/v1/syncs/:id/run', expect: s(202, 202, 403, 403, 403, 401), request: async (f) => ({ url: `/api/v1/syncs/${await newSync(f)}/run` }) },
+  { route: 'GET /api/v1/syncs/:id/certificates', expect: READERS_200, request: async (f) => ({ url: `/api/v1/syncs/${await newSync(f)}/certificates` }) },
 ];
 
 const CASES = ROWS.flatMap((row) => CALLERS.map((caller) => {
