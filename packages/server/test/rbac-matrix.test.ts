@@ -12,6 +12,7 @@ import type { Principal } from '../src/auth/principal.ts';
 import { documentedRoutes } from '../src/http/route-table.ts';
 import { SIM_PASSWORD, simConfig, startSim } from './adcs-fixtures.ts';
 import { ENGINES, bearer, createTestEnv, userWithToken, type TestEnv } from './helpers.ts';
+import { PUBLIC_URL, cloudOf, followAuthorize, startAzureWorld, type AzureWorld } from './azure-fixtures.ts';
 
 /**
  * Issue 2 item 5: every route registered through `route()` against every role. One row per
@@ -61,6 +62,8 @@ interface Fixtures {
   simCaId: string;
   /** ACME renewal information certID (base64url AKI "." base64url serial) of a certificate of the enrollment profile. */
   ariCertId: string;
+  /** The Azure emulator the OAuth rows sign in to (issue 8). */
+  azure: AzureWorld;
 }
 
 interface Req { url: string; payload?: object | Buffer; headers?: Record<string, string> }
@@ -267,6 +270,15 @@ const ROWS: Row[] = [
     request: async (f) => ({ url: `/api/v1/connections/${(await f.env.core.connections.create(f.admin, { type: 'adcs', ...connectionBody(`conn-${uniq()}`) })).id}` }),
   },
   { route: 'POST /api/v1/connections/:id/test', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}/test` }) },
+  // Azure OAuth sign-in (issue 8): only connection managers start one; the redirect URI is public (the state stands for the admin who started it)
+  { route: 'POST /api/v1/connections/azure/oauth/start', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/connections/azure/oauth/start', payload: { name: `oauth-${uniq()}`, type: 'azure-key-vault', tenantId: f.azure.tenantId, ...cloudOf(f.azure) } }) },
+  {
+    route: 'GET /api/v1/connections/azure/oauth/callback', expect: s(201, 201, 201, 201, 201, 201),
+    request: async (f) => {
+      const started = await f.env.core.azure.oauth.start(f.admin, { name: `oauth-${uniq()}`, type: 'azure-key-vault', tenantId: f.azure.tenantId, ...cloudOf(f.azure) });
+      return { url: `/api/v1/connections/azure/oauth/callback${(await followAuthorize(f.azure, started.authorizeUrl)).search}` };
+    },
+  },
 
   // On-prem connectors (issue 7)
   { route: 'GET /api/v1/connectors', expect: READERS_200, request: fixedUrl('/api/v1/connectors') },
@@ -334,7 +346,8 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
   let f: Fixtures;
   let sim: AdcsSim | undefined;
   beforeAll(async () => {
-    const env = await createTestEnv(engine);
+    const azure = await startAzureWorld();
+    const env = await createTestEnv(engine, { azure: { publicUrl: PUBLIC_URL, oauthApps: azure.oauthApps } });
     const admin = (await env.core.auth.authenticateToken(env.adminToken))!;
     const identity = async (username: string, role: 'admin' | 'operator' | 'requester' | 'auditor'): Promise<Identity> =>
       ({ username, ...(await userWithToken(env, username, role)) });
@@ -351,7 +364,7 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
     await env.core.catalog.createProfile(admin, { slug: 'matrix-profile', ca: ca.id, policy: 'matrix-policy' });
     f = {
       env, admin, users, spare, appA: 'matrix-a', appB: 'matrix-b', caId: ca.id, caName: ca.name, policy: 'matrix-policy', profile: 'matrix-profile',
-      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '', simCaId: '', ariCertId: '',
+      certA: '', certB: '', keygenCertA: '', memberKeygenCertA: '', orderA: '', orderB: '', connection: '', adcsCaId: '', simCaId: '', ariCertId: '', azure,
     };
     const a = await issued(f, f.appA, users.admin.token);
     const b = await issued(f, f.appB, users.admin.token);
@@ -381,6 +394,7 @@ describe.each(ENGINES)('RBAC matrix on %s', (engine) => {
     await f?.env.core.adcs.runtime.close();
     await f?.env.close();
     await sim?.stop();
+    await f?.azure.close();
   });
 
   it('ok/every route registered through route() has a matrix row, and every row names a registered route', () => {
