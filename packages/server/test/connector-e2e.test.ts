@@ -135,6 +135,18 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
       .toEqual({ site: 'HQ', status: 'active', online: true, version: '0.1.0', expires: 'string', done: true, failed: 0 });
   });
 
+  it('ok/metrics-export-online-connectors-jobs-by-state-and-latency', async () => {
+    const text = await (await fetch(`${h.server.httpUrl}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1]);
+    expect({
+      online: value(/^certbridge_connectors_online (\d+)$/m),
+      up: value(/^certbridge_connector_up\{connector="branch-1",site="HQ",status="active",version="0.1.0"\} (\d+)$/m),
+      done: value(/^certbridge_connector_jobs\{state="done"\} (\d+)$/m) >= 4,
+      submits: value(/^certbridge_connector_job_duration_seconds_count\{kind="submit",outcome="done"\} (\d+)$/m) >= 2,
+      expiry: value(/^certbridge_connector_certificate_expiry_timestamp_seconds\{connector="branch-1"\} (\d+(?:\.\d+)?)$/m) > Date.now() / 1000,
+    }).toEqual({ online: 1, up: 1, done: true, submits: true, expiry: true });
+  });
+
   it('ok/connector-reconnects-after-the-server-restarts', async () => {
     const before = lines.filter((l) => l.startsWith('connected to')).length;
     await h.restart();

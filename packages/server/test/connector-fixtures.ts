@@ -20,6 +20,8 @@ export interface ServerHandle {
   api(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Stops and starts the server on the same ports and storage (a restart). */
   restart(): Promise<void>;
+  /** Stops the server, runs `during` with the environment of its storage (the CLI; PGlite is single-process), starts it again. */
+  offline<T>(during: (env: Record<string, string>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -47,10 +49,17 @@ export async function startTestServer(engine: Engine, extraDirs: string[], share
       return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? ((await res.json()) as Record<string, unknown>) : {} };
     },
     async restart() {
+      await handle.offline(async () => undefined);
+    },
+    async offline(during) {
       const http = new URL(handle.server.httpUrl).port;
       const https = new URL(handle.server.httpsUrl).port;
       await handle.server.close();
-      handle.server = await startServer(env(http, https));
+      try {
+        return await during({ ...(url ? { DATABASE_URL: url } : {}), CERTBRIDGE_DATA_DIR: dir, CERTBRIDGE_MASTER_KEY: randomBytesKey, CERTBRIDGE_LOG_LEVEL: 'silent' });
+      } finally {
+        handle.server = await startServer(env(http, https));
+      }
     },
     async close() {
       await handle.server.close();

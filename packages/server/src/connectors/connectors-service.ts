@@ -57,6 +57,8 @@ export function createConnectorsService(deps: { db: Kysely<Database>; ca: Connec
     find,
     require,
     serverCaPem: async (): Promise<string> => (await trust()).caPem,
+    /** Every connector, for internal readers (metrics); the API goes through `list`. */
+    all: (): Promise<ConnectorRow[]> => cdb.selectFrom('connectors').selectAll().orderBy('name').execute(),
     onRevoke: (listener: (id: string) => void) => void revokeListeners.push(listener),
     async list(actor: Principal): Promise<ConnectorRow[]> {
       requirePermission(actor, 'connections:read');

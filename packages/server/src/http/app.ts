@@ -17,6 +17,7 @@ import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
 import { registerConnectorCaRoutes } from '../ca-backends/connector/connector-ca-routes.ts';
 import { registerConnectorRoutes } from '../connectors/connector-routes.ts';
+import { registerConnectorMetrics } from '../connectors/connector-metrics.ts';
 import { registerSyncRoutes } from '../syncs/sync-routes.ts';
 import { acmePlugin, type AcmeOptions } from '../enrollment/acme/acme-module.ts';
 import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
@@ -59,6 +60,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  registerConnectorMetrics(metrics, core.connectors);
   const requests = new Counter({ name: 'certbridge_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [metrics] });
   const latency = new Histogram({ name: 'certbridge_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], registers: [metrics], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
   app.addHook('onResponse', async (request, reply) => {
