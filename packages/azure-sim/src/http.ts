@@ -69,3 +69,12 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   return m ? m[1] : undefined;
 }
+
+/** Splits a URL path into decoded segments; undefined when a segment has broken %-encoding. */
+export function pathSegments(pathname: string): string[] | undefined {
+  try {
+    return pathname.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}

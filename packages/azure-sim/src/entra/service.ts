@@ -1,6 +1,6 @@
 /** The Microsoft Entra (v2.0) origin: routes, form decoding and the one place errors are rendered. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { clientRequestId, parseForm, readBody, sendJson } from '../http.ts';
+import { clientRequestId, parseForm, pathSegments, readBody, sendJson } from '../http.ts';
 import type { ActiveFault } from '../faults.ts';
 import type { ServiceHandler } from '../server.ts';
 import { aadsts, EntraError, sendEntraError } from './errors.ts';
@@ -13,7 +13,8 @@ const FAULTS: Record<number, () => EntraError> = { 429: aadsts.throttled, 503: a
 
 export function createEntraService(ctx: EntraContext): ServiceHandler {
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathSegments(url.pathname)?.filter(Boolean);
+    if (!parts) throw new EntraError(400, 'invalid_request', 90100, 'Invalid request. Request is malformed or invalid.');
     const method = req.method ?? 'GET';
     const tail = parts.slice(1).join('/');
     if (method === 'GET' && tail === 'discovery/instance' && parts[0] === 'common') return instanceDiscovery(ctx, res, url.searchParams);

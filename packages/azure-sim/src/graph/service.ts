@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Directory } from '../directory.ts';
-import { parseJsonObject, readBody, sendEmpty, sendJson } from '../http.ts';
+import { parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
 import type { ServiceHandler } from '../server.ts';
 import type { TokenService } from '../tokens.ts';
 import { addPassword, findApplication, getApplication, listApplications, meJson, removePassword } from './applications.ts';
@@ -24,7 +24,8 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown> |
 
 export function createGraphService(dir: Directory, tokens: TokenService): ServiceHandler {
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathSegments(url.pathname)?.filter(Boolean);
+    if (!parts) throw graphErrors.noRoute(url.pathname);
     if (parts[0] !== 'v1.0' || parts.length < 2) throw graphErrors.noRoute(parts[0] ?? '');
     const caller = authenticate(req, tokens, dir);
     const method = req.method ?? 'GET';

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Directory } from '../directory.ts';
-import { bearerToken, parseJsonObject, readBody, sendEmpty, sendJson } from '../http.ts';
+import { bearerToken, parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
 import type { ServiceHandler } from '../server.ts';
 import { VAULT_RESOURCE, type AccessTokenClaims, type TokenService } from '../tokens.ts';
 import { certificateOperation } from './certificates.ts';
@@ -44,7 +44,8 @@ export function createVaultService(deps: VaultServiceDeps, vault: Vault): Servic
     if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) throw kvErrors.apiVersionUnknown(apiVersion);
     const caller = authenticate(deps, vault, req);
     // A trailing slash names the latest version (`/certificates/web/`), as the SDK sends it.
-    const parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
+    const parts = pathSegments(url.pathname);
+    if (!parts) throw kvErrors.badName(url.pathname);
     if (parts[parts.length - 1] === '') parts.pop();
     const method = req.method ?? 'GET';
     let body: Record<string, unknown> | undefined;
@@ -54,7 +55,9 @@ export function createVaultService(deps: VaultServiceDeps, vault: Vault): Servic
       if (raw.length > 0 && !body) throw kvErrors.badBody('The request body is not valid JSON.');
     }
     const op = certificateOperation(vault, { method, parts, body });
-    if (!vault.allows([caller.oid, caller.appid], op.permission)) {
+    // Delegated calls are checked against the user's object id only; app-only ones against the service principal or its appId.
+    const principals = caller.idtyp === 'user' ? [caller.oid] : [caller.oid, caller.appid];
+    if (!vault.allows(principals, op.permission)) {
       throw kvErrors.forbidden(`appid=${caller.appid};oid=${caller.oid};iss=https://sts.windows.net/${caller.tid}/`, op.permission, vault.name);
     }
     const result = op.run();
