@@ -6,15 +6,38 @@ import type {
 } from './acme-tables.ts';
 
 const NONCE_LIFETIME_MS = 60 * 60_000;
+/** Nonces are stored this many at a time (one insert) and handed out from memory. */
+const NONCE_BATCH = 64;
+/** A batch older than this is dropped, so every nonce handed out has most of its lifetime left. */
+const NONCE_BATCH_MAX_AGE_MS = 5 * 60_000;
 
 /** All ACME SQL: nonces, accounts, orders, authorizations, challenges, EAB keys. */
 export function createAcmeRepository(db: AcmeDb) {
+  let batch: string[] = [];
+  let batchAt = 0;
+  let refilling: Promise<void> | null = null;
+  /** One insert of a batch of nonces; concurrent callers share it. */
+  const refill = (now: Date) => (refilling ??= (async () => {
+    const fresh = Array.from({ length: NONCE_BATCH }, () => randomBytes(16).toString('base64url'));
+    const expires = new Date(now.getTime() + NONCE_LIFETIME_MS);
+    await db.insertInto('acme_nonces').values(fresh.map((nonce) => ({ nonce, expires_at: expires }))).execute();
+    [batch, batchAt] = [fresh, now.getTime()];
+  })().finally(() => {
+    refilling = null;
+  }));
+
   return {
     db,
+    /**
+     * A nonce already stored in the database (so any instance accepts it once), taken from a
+     * batch inserted ahead: every ACME answer carries a nonce, and one insert per answer was
+     * the largest single cost of a request.
+     */
     async newNonce(now: Date): Promise<string> {
-      const nonce = randomBytes(16).toString('base64url');
-      await db.insertInto('acme_nonces').values({ nonce, expires_at: new Date(now.getTime() + NONCE_LIFETIME_MS) }).execute();
-      return nonce;
+      for (;;) {
+        if (batch.length && now.getTime() - batchAt < NONCE_BATCH_MAX_AGE_MS) return batch.pop()!;
+        await refill(now);
+      }
     },
     /** Single use across all instances: the delete that finds the row wins. */
     async consumeNonce(nonce: string, now: Date): Promise<boolean> {

@@ -10,6 +10,8 @@ export const JOSE_JSON = 'application/jose+json';
 
 export type Signer = 'kid' | 'jwk' | 'either';
 
+const DIRECTORY_CACHE_MS = 1000;
+
 export interface AcmeCall {
   dir: AcmeDirectory;
   header: ProtectedHeader;
@@ -29,11 +31,22 @@ export interface AcmeCall {
 export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; clock: Clock; publicUrl: string }) {
   const { repo, clock, publicUrl } = deps;
 
-  /** The directory of `/acme/{slug}`: the profile and the (first by name) application it is attached to. */
+  const cache = new Map<string, { dir: AcmeDirectory; at: number }>();
+
+  /**
+   * The directory of `/acme/{slug}`: the profile and the (first by name) application it is
+   * attached to. Every ACME request needs it, so a found directory is reused for
+   * DIRECTORY_CACHE_MS (a profile or attachment change reaches ACME within that second).
+   */
   async function directory(slug: string): Promise<AcmeDirectory> {
+    const hit = cache.get(slug);
+    if (hit && Date.now() - hit.at < DIRECTORY_CACHE_MS) return hit.dir;
     const found = await repo.directoryFor(slug);
     if (!found) throw new AcmeProblem('notFound', `no ACME directory ${JSON.stringify(slug)}: no such profile, or it is attached to no application`);
-    return { ...found, base: `${publicUrl}/acme/${encodeURIComponent(slug)}` };
+    const dir = { ...found, base: `${publicUrl}/acme/${encodeURIComponent(slug)}` };
+    if (cache.size > 1000) cache.clear();
+    cache.set(slug, { dir, at: Date.now() });
+    return dir;
   }
 
   async function decode(request: FastifyRequest, slug: string, signer: Signer): Promise<AcmeCall> {
