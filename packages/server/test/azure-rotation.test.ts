@@ -116,6 +116,11 @@ describe.each(ENGINES)('Azure client-secret rotation on %s', (engine) => {
     expect(audit).toEqual([{ outcome: 'failure', resource_id: r.id }]);
   });
 
+  it('fail/replacing the secret by hand while rotation is on needs its key id', async () => {
+    const res = await api(env, 'PATCH', '/api/v1/connections/rot-main', { clientSecret: 'typed in by hand' });
+    expect({ status: res.statusCode, field: res.json().error.details.field }).toEqual({ status: 400, field: 'rotation.keyId' });
+  });
+
   it.each([
     ['fail/rotation without the original keyId', { enabled: true, ...SCHEDULE }, 'enabling rotation needs rotation.keyId'],
     ['fail/unknown time zone', { enabled: true, keyId: '11111111-2222-3333-4444-555555555555', intervalDays: 30, time: '03:00', timeZone: 'Mars/Olympus' }, 'the request body is invalid'],

@@ -113,6 +113,10 @@ export function createAzureConnectionService(deps: {
       }
       if (existing.method === 'client-secret' && input.certificatePem) throw new AppError('VALIDATION_FAILED', 'this connection signs in with a client secret', { field: 'certificatePem' });
       if (existing.method === 'certificate' && input.clientSecret) throw new AppError('VALIDATION_FAILED', 'this connection signs in with a certificate', { field: 'clientSecret' });
+      // Rotation removes the secret it knows by key id: a secret replaced by hand must bring its own.
+      if (existing.rotation_enabled && input.clientSecret && !input.rotation?.keyId) {
+        throw new AppError('VALIDATION_FAILED', 'rotation is on: send rotation.keyId of the new client secret with it', { field: 'rotation.keyId' });
+      }
       checkCaPem(input.caPem);
       const cloudChanged = input.authorityHost !== undefined || input.graphUrl !== undefined || input.vaultUrlTemplate !== undefined;
       const cloud = cloudChanged ? resolveCloud({ authorityHost: input.authorityHost ?? existing.authority_host, graphUrl: input.graphUrl, vaultUrlTemplate: input.vaultUrlTemplate }) : undefined;
