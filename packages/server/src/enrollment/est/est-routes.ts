@@ -5,7 +5,7 @@ import type { EnrollmentEndpoints, Endpoint } from '../settings/endpoints.ts';
 import { authenticateEst } from './est-auth.ts';
 import type { EstEnrollment, EstResult } from './est-enrollment.ts';
 import { sendEstError } from './est-errors.ts';
-import { PKCS7_CERTS_ONLY, base64Lines, certsOnlyBody, csrAttrsDer, decodeBase64Body, serverKeygenBody } from './est-wire.ts';
+import { PKCS7_CERTS_ONLY, base64Lines, certsOnlyBody, csrAttrsDer, decodePkcs10Body, serverKeygenBody } from './est-wire.ts';
 
 const EST_BODY_LIMIT = 64 * 1024;
 const REALM = 'certbridge-est';
@@ -34,37 +34,41 @@ export function registerEstRoutes(app: FastifyInstance, deps: { endpoints: Enrol
     csrattrs: async (_request, reply, ep) =>
       reply.header('content-transfer-encoding', 'base64').type('application/csrattrs').send(base64Lines(csrAttrsDer(parseProfileDefaults(ep.profile.defaults).keyAlgorithm))),
     simpleenroll: async (request, reply, ep) => {
-      const csr = decodeBase64Body(request.body);
+      const csr = decodePkcs10Body(request.body);
       const client = await authenticateEst(request, ep, endpoints);
       return renderEnrollment(reply, await est.enroll(ep, csr, client.identity), false);
     },
     simplereenroll: async (request, reply, ep) => {
-      const csr = decodeBase64Body(request.body);
+      const csr = decodePkcs10Body(request.body);
       const client = await authenticateEst(request, ep, endpoints, true);
       return renderEnrollment(reply, await est.reenroll(ep, csr, client.identity, client.certificate!), false);
     },
     serverkeygen: async (request, reply, ep) => {
-      const csr = decodeBase64Body(request.body);
+      const csr = decodePkcs10Body(request.body);
       const client = await authenticateEst(request, ep, endpoints);
       return renderEnrollment(reply, await est.serverKeygen(ep, csr, client.identity), true);
     },
   };
 
   const methods: Record<Operation, 'GET' | 'POST'> = { cacerts: 'GET', csrattrs: 'GET', simpleenroll: 'POST', simplereenroll: 'POST', serverkeygen: 'POST' };
-  for (const op of Object.keys(handlers) as Operation[]) {
-    for (const url of [`/.well-known/est/:label/${op}`, `/.well-known/est/${op}`]) {
-      route(app, {
-        method: methods[op], url, public: true, tag: 'est', bodyLimit: EST_BODY_LIMIT,
-        summary: `EST ${op} (RFC 7030)${url.includes(':label') ? ', label = profile slug' : ', default endpoint'}`,
-      }, async ({ request, reply, params }) => {
-        let ep: Endpoint | undefined;
-        try {
-          ep = await endpoints.resolve('est', params['label']);
-          return await handlers[op](request, reply, ep);
-        } catch (err) {
-          return sendEstError(request, reply, err, { basicRealm: ep && ep.settings.est_auth !== 'certificate' ? REALM : undefined });
-        }
-      });
+  // A scope of their own: what fails before a handler runs (media type, body size) is an EST text error too.
+  void app.register(async (scope) => {
+    scope.setErrorHandler((err, request, reply) => sendEstError(request, reply, err));
+    for (const op of Object.keys(handlers) as Operation[]) {
+      for (const url of [`/.well-known/est/:label/${op}`, `/.well-known/est/${op}`]) {
+        route(scope, {
+          method: methods[op], url, public: true, tag: 'est', bodyLimit: EST_BODY_LIMIT,
+          summary: `EST ${op} (RFC 7030)${url.includes(':label') ? ', label = profile slug' : ', default endpoint'}`,
+        }, async ({ request, reply, params }) => {
+          let ep: Endpoint | undefined;
+          try {
+            ep = await endpoints.resolve('est', params['label']);
+            return await handlers[op](request, reply, ep);
+          } catch (err) {
+            return sendEstError(request, reply, err, { basicRealm: ep && ep.settings.est_auth !== 'certificate' ? REALM : undefined });
+          }
+        });
+      }
     }
-  }
+  });
 }

@@ -19,6 +19,21 @@ export function decodeBase64Body(body: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
+/**
+ * The PKCS#10 of an enrollment body: base64 (above) holding exactly one DER SEQUENCE. Bytes after
+ * it are refused here, since the CSR parser reads the first element and would ignore them.
+ */
+export function decodePkcs10Body(body: unknown): Uint8Array {
+  const der = decodeBase64Body(body);
+  const lengthOctet = der[1] ?? 0;
+  const lengthBytes = lengthOctet & 0x80 ? lengthOctet & 0x7f : 0;
+  let length = lengthOctet & 0x80 ? 0 : lengthOctet;
+  for (let i = 0; i < lengthBytes; i++) length = length * 256 + (der[2 + i] ?? 0);
+  const total = 2 + lengthBytes + length;
+  if (der[0] !== 0x30 || lengthBytes > 4 || total !== der.length) throw new AppError('MALFORMED_CSR', `the CSR cannot be read: the body holds ${der.length} bytes, not one DER PKCS#10 (${total} bytes)`);
+  return der;
+}
+
 /** base64 with 64-character lines, as RFC 7030 peers (and openssl) read it. */
 export function base64Lines(der: Uint8Array): string {
   return (Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []).join('\r\n') + '\r\n';

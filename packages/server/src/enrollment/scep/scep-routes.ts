@@ -21,7 +21,8 @@ function textError(request: FastifyRequest, reply: FastifyReply, thrown: unknown
   const err = toAppError(thrown);
   if (err.code === 'INTERNAL') request.log.error({ err: thrown }, 'SCEP request failed');
   else request.log.info({ code: err.code }, err.message);
-  const status = err.code === 'NOT_FOUND' ? 404 : err.code === 'INTERNAL' ? 500 : err.code === 'CA_UNAVAILABLE' ? 503 : 400;
+  const kept: Partial<Record<typeof err.code, number>> = { NOT_FOUND: 404, INTERNAL: 500, CA_UNAVAILABLE: 503, PAYLOAD_TOO_LARGE: 413, UNSUPPORTED_MEDIA_TYPE: 415 };
+  const status = kept[err.code] ?? 400;
   return reply.status(status).type('text/plain; charset=utf-8').send(`${err.message}\n`);
 }
 
@@ -33,7 +34,6 @@ function textError(request: FastifyRequest, reply: FastifyReply, thrown: unknown
  */
 export function registerScepRoutes(app: FastifyInstance, deps: { endpoints: EnrollmentEndpoints; scep: ScepService; ras: ScepRas }): void {
   const { endpoints, scep, ras } = deps;
-  app.addContentTypeParser([PKI_MESSAGE, 'application/x-pki-message; charset=binary'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   async function pkiOperation(request: FastifyRequest, reply: FastifyReply, ep: Endpoint, der: Uint8Array) {
     const msg = decodePkiMessage(der);
@@ -80,12 +80,17 @@ export function registerScepRoutes(app: FastifyInstance, deps: { endpoints: Enro
     }
   }
 
-  for (const url of ['/scep/:slug', '/scep/:slug/pkiclient.exe']) {
-    for (const method of ['GET', 'POST'] as const) {
-      route(app, {
-        method, url, public: true, tag: 'scep', query: scepQuery, bodyLimit: SCEP_BODY_LIMIT,
-        summary: `SCEP (RFC 8894) ${method === 'GET' ? 'GetCACaps, GetCACert, PKIOperation (base64 message)' : 'PKIOperation (DER pkiMessage body)'}`,
-      }, async ({ request, reply, params, query, body }) => dispatch(request, reply, params['slug']!, query, method === 'POST' ? request.body : body));
+  // A scope of their own: a query or media type refused before a handler runs is a SCEP text error too.
+  void app.register(async (scope) => {
+    scope.setErrorHandler((err, request, reply) => textError(request, reply, err));
+    scope.addContentTypeParser([PKI_MESSAGE, 'application/x-pki-message; charset=binary'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    for (const url of ['/scep/:slug', '/scep/:slug/pkiclient.exe']) {
+      for (const method of ['GET', 'POST'] as const) {
+        route(scope, {
+          method, url, public: true, tag: 'scep', query: scepQuery, bodyLimit: SCEP_BODY_LIMIT,
+          summary: `SCEP (RFC 8894) ${method === 'GET' ? 'GetCACaps, GetCACert, PKIOperation (base64 message)' : 'PKIOperation (DER pkiMessage body)'}`,
+        }, async ({ request, reply, params, query, body }) => dispatch(request, reply, params['slug']!, query, method === 'POST' ? request.body : body));
+      }
     }
-  }
+  });
 }
