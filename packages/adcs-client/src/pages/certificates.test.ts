@@ -46,6 +46,9 @@ describe('certnew.cer bodies', () => {
     ['fail/random-bytes', () => randomBytes(300)],
     ['fail/empty', () => Buffer.alloc(0)],
     ['fail/pem-with-garbage', () => Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')],
+    ['fail/trailing-bytes-after-the-certificate', () => Buffer.concat([leafDer, Buffer.from([0x05, 0x00])])],
+    ['fail/sequence-without-the-signature-bit-string', () => Buffer.from([0x30, 0x04, 0x30, 0x00, 0x30, 0x00])],
+    ['fail/html-error-page', () => Buffer.from('<HTML><Body>Error 0x80094004</Body></HTML>')],
   ])('%s', (_name, body) => {
     expect(code(() => certificatePemFromBody(body(), 'test'))).toBe('ADCS_UNEXPECTED_PAGE');
   });
