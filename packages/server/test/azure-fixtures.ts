@@ -16,6 +16,8 @@ export interface AzureWorld {
   sim: AzureSim;
   tenantId: string;
   oauthApps: { 'azure-client-secrets': { clientId: string; clientSecret: string }; 'azure-key-vault': { clientId: string; clientSecret: string } };
+  /** Object id of alice, who grants consent (mallory denies it). */
+  aliceId: string;
   close(): Promise<void>;
 }
 
@@ -27,9 +29,9 @@ export async function startAzureWorld(): Promise<AzureWorld> {
     return { clientId: app.appId, clientSecret: sim.admin.addPassword(app.appId).secret };
   };
   const oauthApps = { 'azure-client-secrets': oauthApp('Certbridge (app secrets)'), 'azure-key-vault': oauthApp('Certbridge (Key Vault)') };
-  sim.admin.addUser(tenant.id, { userPrincipalName: 'alice@contoso.onmicrosoft.com', displayName: 'Alice', consent: 'grant' });
+  const alice = sim.admin.addUser(tenant.id, { userPrincipalName: 'alice@contoso.onmicrosoft.com', displayName: 'Alice', consent: 'grant' });
   sim.admin.addUser(tenant.id, { userPrincipalName: 'mallory@contoso.onmicrosoft.com', displayName: 'Mallory', consent: 'deny' });
-  return { sim, tenantId: tenant.id, oauthApps, close: () => sim.close() };
+  return { sim, tenantId: tenant.id, oauthApps, aliceId: alice.objectId, close: () => sim.close() };
 }
 
 /** An app registration that manages its own secrets (Application.ReadWrite.OwnedBy, owner of itself). */

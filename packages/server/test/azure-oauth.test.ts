@@ -49,12 +49,17 @@ describe.each(ENGINES)('Azure OAuth connections on %s', (engine) => {
       .toEqual({ ok: true, tokenCalls: [200], cacheChanged: true });
   });
 
-  it('ok/key vault OAuth asks for user_impersonation and sends the browser back to returnTo', async () => {
-    const started = await start({ name: 'oauth-vault', type: 'azure-key-vault', returnTo: '/connections' });
-    expect(new URL(started.json().authorizeUrl).searchParams.get('scope')).toContain('https://vault.azure.net/user_impersonation');
+  it('ok/key vault OAuth without a tenant: user_impersonation, back to returnTo, lists the vault as the user', async () => {
+    const vaultUrl = await world.sim.admin.addVault('kv-oauth', { tenantId: world.tenantId });
+    world.sim.admin.grantVaultAccess('kv-oauth', world.aliceId, ['list']);
+    const started = await start({ name: 'oauth-vault', type: 'azure-key-vault', returnTo: '/connections', tenantId: undefined, vaultName: vaultUrl, loginHint: 'alice@contoso.onmicrosoft.com' });
+    const authorize = new URL(started.json().authorizeUrl);
+    expect({ scope: authorize.searchParams.get('scope'), tenant: authorize.pathname.split('/')[1] }).toEqual({ scope: expect.stringContaining('https://vault.azure.net/user_impersonation'), tenant: 'organizations' });
     const res = await callback((await followAuthorize(world, started.json().authorizeUrl)).search);
     const row = await env.core.azure.repo.find('oauth-vault');
-    expect({ status: res.statusCode, location: res.headers.location }).toEqual({ status: 302, location: `/connections?connection=${row!.id}` });
+    expect({ status: res.statusCode, location: res.headers.location, tenant: row!.tenant_id }).toEqual({ status: 302, location: `/connections?connection=${row!.id}`, tenant: world.tenantId });
+    const report = (await api(env, 'POST', '/api/v1/connections/oauth-vault/test')).json();
+    expect(report.steps.map((s: { step: string; ok: boolean }) => `${s.step}:${s.ok}`)).toEqual(['token:true', 'key-vault:true']);
   });
 
   it('fail/state mismatch and a reused state are refused', async () => {
