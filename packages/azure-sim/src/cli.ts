@@ -21,7 +21,7 @@ async function runConfig(path: string): Promise<void> {
     throw new Error(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const config = parseConfig(raw);
-  const sim = await startAzureSim({ host: config.host, port: config.port, graphPort: config.graphPort });
+  const sim = await startAzureSim({ host: config.host, port: config.port, graphPort: config.graphPort, adminToken: config.adminToken });
   let vaults: Record<string, string>;
   try {
     vaults = await applyConfig(sim, config, dirname(file));
@@ -36,6 +36,7 @@ async function runConfig(path: string): Promise<void> {
     `authority (Entra): ${sim.authorityHost}`,
     `Graph: ${sim.graphUrl}`,
     ...Object.entries(vaults).map(([name, url]) => `Key Vault ${name}: ${url}`),
+    ...(config.adminToken ? [`admin API: ${sim.authorityHost}/sim/ (Bearer adminToken from ${file})`] : []),
     `CA: ${caPath}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -41,6 +41,8 @@ export const configSchema = z.object({
   port: port.default(0),
   graphPort: port.default(0),
   propagationDelayMs: z.number().int().min(0).default(0),
+  /** Bearer token of the `/sim/` admin API on the authority origin; absent = no admin API. */
+  adminToken: z.string().min(16).optional(),
   tenants: z.array(tenantSchema).min(1),
 }).strict();
 

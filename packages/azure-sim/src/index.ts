@@ -6,6 +6,7 @@
  */
 import { Directory, type Clock } from './directory.ts';
 import { AzureSimAdmin } from './admin-vaults.ts';
+import { createAdminHttp } from './admin-http.ts';
 import { FaultInjector } from './faults.ts';
 import { startOrigin, type Origin } from './server.ts';
 import { createTlsMaterial } from './tls.ts';
@@ -33,6 +34,8 @@ export interface AzureSimOptions {
   now?: () => number;
   /** Lifetime of issued access tokens. Default 3599 s, as Entra's default. */
   tokenLifetimeSeconds?: number;
+  /** When set, the Entra origin also serves the admin API under `/sim/` for this bearer token. */
+  adminToken?: string;
 }
 
 export interface AzureSim {
@@ -68,13 +71,14 @@ export async function startAzureSim(options: AzureSimOptions = {}): Promise<Azur
     const entra = createEntraService({
       dir, tokens, grants: new Grants(clock), authorityHost: () => authorityHost, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     });
-    const login = await startOrigin(entra, faults, tls, host, options.port ?? 0);
+    const vaults = new Map<string, Vault>();
+    const admin = new AzureSimAdmin(dir, tokens, faults, offset);
+    const adminHttp = options.adminToken ? createAdminHttp(options.adminToken, admin) : undefined;
+    const login = await startOrigin(entra, faults, tls, host, options.port ?? 0, adminHttp);
     origins.push(login);
     authorityHost = login.url;
     const graph = await startOrigin(createGraphService(dir, tokens), faults, tls, host, options.graphPort ?? 0);
     origins.push(graph);
-    const vaults = new Map<string, Vault>();
-    const admin = new AzureSimAdmin(dir, tokens, faults, offset);
     admin.attachVaults({
       vaults,
       async createVault(name, tenantId, port) {

@@ -4,7 +4,7 @@
  * target app whose secret gets rotated, an OAuth app with Certbridge's callback, two users
  * (one who declines consent) and a vault.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { newClientSecret } from './directory.ts';
@@ -28,12 +28,14 @@ export async function initSample(dir: string): Promise<InitResult> {
       'tenants[].users[]: who signs in at /authorize (login_hint picks one); consent "deny" answers access_denied.',
       'tenants[].vaults[]: Key Vaults, each on its own port; access grants certificate permissions to an appId or object id.',
       'propagationDelayMs: secrets created through Graph addPassword work only after this delay.',
+      'adminToken: bearer token of the admin API at <authority>/sim/ (calls, faults, time, propagation, apps, consent, vault certificates).',
       'Clients: authorityHost = https://127.0.0.1:<port>, disableInstanceDiscovery: true, and trust ca.pem (written beside this file).',
     ],
     host: '127.0.0.1',
     port: 9444,
     graphPort: 9445,
     propagationDelayMs: 0,
+    adminToken: randomBytes(24).toString('base64url'),
     tenants: [{
       id: tenantId,
       domain: 'contoso.onmicrosoft.com',

@@ -48,9 +48,14 @@ async function serve(handler: ServiceHandler, faults: FaultInjector, req: Incomi
   await handler.handle(req, res, url);
 }
 
-export async function startOrigin(handler: ServiceHandler, faults: FaultInjector, tls: TlsMaterial, host: string, port = 0): Promise<Origin> {
+export type AdminHttp = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+/** Serves one origin; `adminHttp`, when given, answers `/sim/…` outside the call log and the fault injector. */
+export async function startOrigin(handler: ServiceHandler, faults: FaultInjector, tls: TlsMaterial, host: string, port = 0, adminHttp?: AdminHttp): Promise<Origin> {
   const server: Server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
-    serve(handler, faults, req, res).catch(() => {
+    const path = (req.url ?? '/').split('?')[0];
+    const work = adminHttp && path.startsWith('/sim/') ? adminHttp(req, res, new URL(req.url ?? '/', 'https://sim.invalid')) : serve(handler, faults, req, res);
+    work.catch(() => {
       if (!res.headersSent) handler.fault(req, res, { status: 500, retryAfterSeconds: 0, latencyMs: 0 });
       else res.destroy();
     });
