@@ -10,6 +10,8 @@ const CLI = 'packages/server/src/cli/main.ts';
 
 export interface ServerProcess {
   httpUrl: string;
+  /** The TLS listener (EST lives only there). */
+  httpsUrl: string;
   token: string;
   pid: number;
   /** SIGTERM, wait for the exit (a CPU profile is written then), drop the database, remove the data dir. */
@@ -52,17 +54,18 @@ export async function startServerProcess(opts: { databaseUrl?: string; cpuProfil
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const httpUrl = await new Promise<string>((resolve, reject) => {
+  const [httpUrl, httpsUrl] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/\S+) and/.exec(out);
-      if (m) resolve(m[1]!);
+      const m = /listening on (http:\/\/\S+) and (https:\/\/[^\s(]+)/.exec(out);
+      if (m) resolve([m[1]!, m[2]!]);
     });
     void exited.then((code) => reject(new Error(`the server exited (${code}) before listening: ${stderr.trim().split('\n').at(-1)}`)));
   });
   return {
     httpUrl,
+    httpsUrl,
     token,
     pid: child.pid!,
     stop: async () => {
