@@ -10,7 +10,7 @@
  *
  * Environment: BENCH_N (requests per protocol, default 600), BENCH_CONCURRENCY (default 16),
  * BENCH_MAX_SECONDS (per protocol, default 60), BENCH_ENGINES (default "pglite"; "postgres" uses
- * TEST_DATABASE_URL), BENCH_LOG_LEVEL (default warn).
+ * TEST_DATABASE_URL), BENCH_LOG_LEVEL (default warn), BENCH_CPU_PROF (directory for the server's CPU profile).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -99,7 +99,10 @@ async function api(server: ServerProcess, method: string, path: string, body: un
 
 async function runEngine(engine: string, signers: ClientIdentity[]): Promise<Result[]> {
   const pgdb = engine === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
-  const server = await startServerProcess({ ...(pgdb ? { databaseUrl: pgdb.url } : {}), logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn' });
+  const server = await startServerProcess({
+    ...(pgdb ? { databaseUrl: pgdb.url } : {}), logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
+    ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
+  });
   try {
     const settings = await api(server, 'PUT', '/api/v1/applications/default/enrollment/default-tls', {
       est: { enabled: true, auth: 'basic', username: 'bench', password: 'est bench secret 1' }, scep: { enabled: true, challenge: 'static', staticChallenge: CHALLENGE },
