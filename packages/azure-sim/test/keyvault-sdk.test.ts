@@ -45,7 +45,7 @@ describe('Key Vault certificates through the SDK', () => {
     expect(versions.sort()).toEqual([imported.properties.version, renewed.properties.version].sort());
     const names = [];
     for await (const p of client.listPropertiesOfCertificates()) names.push(p.name);
-    expect(names).toContain('web-example-test');
+    expect(names).toEqual(['web-example-test']);
     const latest = await client.getCertificate('web-example-test');
     expect(latest.properties.version).toBe(renewed.properties.version);
     const older = await client.getCertificateVersion('web-example-test', imported.properties.version ?? '');
