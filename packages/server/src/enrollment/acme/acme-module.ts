@@ -68,9 +68,11 @@ export function acmePlugin(core: Core, options: AcmeOptions & { publicUrl: strin
     // Validations stranded by a dead process are resumed when the app starts, then swept each minute
     // (an instance that stays up takes over what another one left behind).
     const sweep = () => m.runner.recoverStranded().catch((err: unknown) => parent.log.error({ err }, 'recovering stranded ACME validations failed'));
-    const sweeper = setInterval(sweep, STRANDED_SWEEP_MS);
-    sweeper.unref();
-    parent.addHook('onReady', async () => void (await sweep()));
+    let sweeper: NodeJS.Timeout | undefined;
+    parent.addHook('onReady', async () => {
+      await sweep();
+      sweeper = setInterval(sweep, STRANDED_SWEEP_MS).unref();
+    });
     parent.addHook('onClose', async () => {
       clearInterval(sweeper);
       await m.runner.drain();
