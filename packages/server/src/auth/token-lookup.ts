@@ -5,8 +5,8 @@ type Waiter = { resolve: (row: TokenRow | undefined) => void; reject: (err: unkn
 
 /**
  * Bearer-token lookups of concurrent requests share one query (`token_hash in (…)`): the first
- * caller starts a query at once, callers arriving while it runs wait for the next one, which takes
- * all of them. Nothing is cached: every answer comes from a query that started after the request
+ * caller schedules a query for the end of this event-loop turn, callers arriving until it starts
+ * join it, callers arriving while it runs wait for the next one. Nothing is cached: every answer comes from a query that started after the request
  * asked, so a token revoked (or a user disabled or demoted) by a committed change is refused from
  * the very next request on, on every instance.
  */
@@ -15,7 +15,6 @@ export function createTokenLookup(users: Pick<UsersRepository, 'findTokensByHash
   let inFlight = false;
 
   async function run(): Promise<void> {
-    inFlight = true;
     const batch = new Map<string, Waiter[]>();
     for (const [hash, waiters] of waiting) {
       if (batch.size >= maxBatch) break;
@@ -35,8 +34,14 @@ export function createTokenLookup(users: Pick<UsersRepository, 'findTokensByHash
       for (const waiters of batch.values()) for (const w of waiters) w.reject(err);
     } finally {
       inFlight = false;
-      if (waiting.size > 0) void run();
+      if (waiting.size > 0) start();
     }
+  }
+
+  // From setImmediate: the requests whose handlers run in this turn of the event loop share the query.
+  function start(): void {
+    inFlight = true;
+    setImmediate(() => void run());
   }
 
   return {
@@ -45,7 +50,7 @@ export function createTokenLookup(users: Pick<UsersRepository, 'findTokensByHash
         const list = waiting.get(hash) ?? [];
         if (list.length === 0) waiting.set(hash, list);
         list.push({ resolve, reject });
-        if (!inFlight) void run();
+        if (!inFlight) start();
       });
     },
   };

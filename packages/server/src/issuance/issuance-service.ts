@@ -179,11 +179,16 @@ export function createIssuanceService(deps: IssuanceDeps) {
   return {
     async issue(ctx: IssueContext, input: IssueInput): Promise<IssueOutcome> {
       const { application, profile } = ctx;
-      if (!(await catalog.hasApplicationProfile(application.id, profile.id))) {
+      // The three lookups share one catalogue check (repositories/catalog-cache.ts); their errors keep this order.
+      const [linked, caLookup, policyLookup] = await Promise.allSettled([catalog.hasApplicationProfile(application.id, profile.id), loadCa(profile), loadPolicy(profile)]);
+      if (linked.status === 'rejected') throw linked.reason;
+      if (!linked.value) {
         throw new AppError('VALIDATION_FAILED', `profile ${profile.slug} is not attached to application ${application.name}`);
       }
       if (profile.broken_reason) throw new AppError('VALIDATION_FAILED', `profile ${profile.slug} is broken: ${profile.broken_reason}`, { profile: profile.slug, brokenReason: profile.broken_reason });
-      const [ca, policy] = await Promise.all([loadCa(profile), loadPolicy(profile)]);
+      if (caLookup.status === 'rejected') throw caLookup.reason;
+      if (policyLookup.status === 'rejected') throw policyLookup.reason;
+      const [ca, policy] = [caLookup.value, policyLookup.value];
       const defaults = parseProfileDefaults(profile.defaults);
       const rules = parsePolicyRules(policy.rules);
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
 /**
@@ -13,19 +13,20 @@ import type { Database } from '../db/schema.ts';
  * filled under; otherwise the cache is emptied. So a reader never sees a catalogue older than the
  * last change committed before it asked, on any instance, and there is no staleness window.
  */
+const VERSION_QUERY = CompiledQuery.raw(`select version::text as version from cache_versions where name = 'catalog'`);
+
 export function createCatalogCache(db: Kysely<Database>) {
   let version: string | null = null;
   let entries = new Map<string, Promise<unknown>>();
-  /** Readers waiting for the next counter query, and whether one is in flight. */
+  /** Readers waiting for the next counter query, and whether one is in flight or about to start. */
   let waiting: { resolve: (v: string) => void; reject: (err: unknown) => void }[] = [];
   let inFlight = false;
 
   async function readVersion(): Promise<void> {
-    inFlight = true;
     const batch = waiting;
     waiting = [];
     try {
-      const row = await sql<{ version: string }>`select version::text as version from cache_versions where name = 'catalog'`.execute(db);
+      const row = await db.executeQuery<{ version: string }>(VERSION_QUERY);
       const v = row.rows[0]?.version;
       if (v === undefined) throw new Error('cache_versions has no catalog row (migration 0010 not applied)');
       for (const w of batch) w.resolve(v);
@@ -33,8 +34,16 @@ export function createCatalogCache(db: Kysely<Database>) {
       for (const w of batch) w.reject(err);
     } finally {
       inFlight = false;
-      if (waiting.length > 0) void readVersion();
+      if (waiting.length > 0) start();
     }
+  }
+
+  // Started from setImmediate, not at once: every request whose handler runs in this turn of the
+  // event loop joins the query. (PGlite answers within the same turn, so without this nothing
+  // would ever be shared there.)
+  function start(): void {
+    inFlight = true;
+    setImmediate(() => void readVersion());
   }
 
   /** The counter as of a moment after this call. */
@@ -42,7 +51,7 @@ export function createCatalogCache(db: Kysely<Database>) {
     return new Promise<string>((resolve, reject) => {
       waiting.push({ resolve, reject });
       // A query already running started before this call: it may miss a change committed just now.
-      if (!inFlight) void readVersion();
+      if (!inFlight) start();
     });
   }
 
