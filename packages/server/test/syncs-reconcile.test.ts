@@ -102,6 +102,26 @@ describe.each(ENGINES)('Key Vault sync reconcile (%s)', (engine) => {
     expect(vault.versions(name).map((v) => v.version)).toEqual([repaired.vaultVersion]);
   });
 
+  it('ok/the reconcile re-enables the current version when someone disabled it in the vault', async () => {
+    const cert = (await s.issue('disabled.sync.test')).id;
+    expect(await s.drain()).toEqual([]);
+    const { vaultName, vaultVersion } = (await item(cert))!;
+    vault.versions(vaultName!)[0]!.enabled = false;
+    await api('POST', `/api/v1/syncs/${syncId}/run`);
+    expect(await s.drain()).toEqual([]);
+    expect(vault.versions(vaultName!).map((v) => [v.version, v.enabled])).toEqual([[vaultVersion, true]]);
+    expect(await item(cert)).toMatchObject({ state: 'synced', vaultVersion });
+  });
+
+  it('ok/a certificate renewed before it reached the vault is skipped as superseded; only its renewal is sent', async () => {
+    const first = (await s.issue('quick.sync.test')).id;
+    const renewed = (await api('POST', `/api/v1/certificates/${first}/renew`, {})).json().certificate.id as string;
+    expect(await s.drain()).toEqual([]);
+    expect(await item(first)).toMatchObject({ state: 'skipped', reason: `superseded by its renewal ${renewed}`, vaultVersion: null });
+    const sent = (await item(renewed))!;
+    expect(vault.versions(sent.vaultName!).map((v) => v.tags[TAG_ID])).toEqual([renewed]);
+  });
+
   it('ok/throttling left after the client retries records the error and the retried job ends synced', async () => {
     const cert = (await s.issue('throttle.sync.test')).id;
     vault.throttle(1);
