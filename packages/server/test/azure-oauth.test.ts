@@ -72,6 +72,24 @@ describe.each(ENGINES)('Azure OAuth connections on %s', (engine) => {
     expect({ status: replay.statusCode, reason: replay.json().error.details.reason }).toEqual({ status: 400, reason: 'state_mismatch' });
   });
 
+  it('fail/a code redeemed under another sign-in fails PKCE and creates nothing', async () => {
+    const a = await start({ name: 'oauth-pkce-a', type: 'azure-client-secrets' });
+    const b = await start({ name: 'oauth-pkce-b', type: 'azure-client-secrets' });
+    const codeA = (await followAuthorize(world, a.json().authorizeUrl)).searchParams.get('code');
+    const res = await callback(`?code=${encodeURIComponent(codeA!)}&state=${encodeURIComponent(b.json().state)}`);
+    expect({ status: res.statusCode, reason: res.json().error.details.reason, aadsts: res.json().error.message.includes('AADSTS501481'), created: await env.core.azure.repo.find('oauth-pkce-b') })
+      .toEqual({ status: 400, reason: 'code_redemption_failed', aadsts: true, created: undefined });
+  });
+
+  it('fail/the user who started the sign-in lost the right to manage connections', async () => {
+    const admin2 = await userWithToken(env, 'azure-admin-2', 'admin');
+    const started = await env.app.inject({ method: 'POST', url: '/api/v1/connections/azure/oauth/start', headers: bearer(admin2.token), payload: { name: 'oauth-demoted', type: 'azure-client-secrets', tenantId: world.tenantId, ...cloudOf(world) } });
+    const back = await followAuthorize(world, started.json().authorizeUrl);
+    await env.core.db.updateTable('users').set({ role: 'auditor' }).where('id', '=', admin2.id).execute();
+    const res = await callback(back.search);
+    expect({ status: res.statusCode, code: res.json().error.code, created: await env.core.azure.repo.find('oauth-demoted') }).toEqual({ status: 403, code: 'FORBIDDEN', created: undefined });
+  });
+
   it('fail/expired state', async () => {
     const started = await start({ name: 'oauth-late', type: 'azure-client-secrets' });
     const back = await followAuthorize(world, started.json().authorizeUrl);
@@ -88,8 +106,9 @@ describe.each(ENGINES)('Azure OAuth connections on %s', (engine) => {
     const res = await callback(back.search);
     expect({ status: res.statusCode, reason: res.json().error.details.reason, message: res.json().error.message })
       .toEqual({ status: 400, reason: 'consent_denied', message: 'Azure sign-in ended with access_denied: AADSTS65004: User declined to consent to access the app.' });
-    const audit = await env.core.db.selectFrom('audit_log').select(['outcome', 'action']).where('action', '=', 'connection.oauth').execute();
-    expect({ audit, created: await env.core.azure.repo.find('oauth-denied') }).toEqual({ audit: [{ outcome: 'failure', action: 'connection.oauth' }], created: undefined });
+    const rows = await env.core.db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'connection.oauth').execute();
+    const audit = rows.filter((r) => (r.details as { name?: string }).name === 'oauth-denied').map((r) => ({ outcome: r.outcome, reason: (r.details as { reason?: string }).reason }));
+    expect({ audit, created: await env.core.azure.repo.find('oauth-denied') }).toEqual({ audit: [{ outcome: 'failure', reason: 'consent_denied' }], created: undefined });
   });
 
   it('fail/only connection managers may start, and the server needs its OAuth app', async () => {
