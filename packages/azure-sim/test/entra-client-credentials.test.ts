@@ -106,6 +106,15 @@ describe('client_credentials', () => {
     expect(sim.admin.calls('entra').at(-1)).toMatchObject({ status: 429, faulted: true, method: 'POST' });
   });
 
+  it('ok/@azure/identity retries a throttled token request after Retry-After', async () => {
+    const cred = new ClientSecretCredential(tenant.id, app.appId, secret, sdkOptions());
+    sim.admin.clearCalls();
+    sim.admin.injectFault({ service: 'entra', status: 429, retryAfterSeconds: 1, pathContains: '/oauth2/v2.0/token' });
+    const token = await cred.getToken('https://vault.azure.net/.default');
+    expect(claimsOf(token.token).aud).toBe('https://vault.azure.net');
+    expect(sim.admin.calls('entra').filter((c) => c.path.endsWith('/token')).map((c) => c.status)).toEqual([429, 200]);
+  });
+
   it('ok/discovery documents name the emulator endpoints; fail/unknown tenant is AADSTS90002', async () => {
     const doc = (await https(`${sim.authorityHost}/${tenant.id}/v2.0/.well-known/openid-configuration`, sim.caPem)).json();
     expect([doc.token_endpoint, doc.issuer]).toEqual([`${sim.authorityHost}/${tenant.id}/oauth2/v2.0/token`, `${sim.authorityHost}/${tenant.id}/v2.0`]);
