@@ -116,9 +116,15 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
   }
 
   let dispatching = false;
+  let again = false;
   async function dispatch(): Promise<void> {
-    if (dispatching || sockets.size === 0) return;
+    if (sockets.size === 0) return;
+    if (dispatching) {
+      again = true;
+      return;
+    }
     dispatching = true;
+    again = false;
     try {
       const held = [...sockets.keys()];
       // Revocation on another instance: drop the socket here too.
@@ -144,6 +150,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
     } finally {
       dispatching = false;
     }
+    if (again) await dispatch();
   }
 
   function drop(id: string): void {
@@ -156,6 +163,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
 
   server.on('upgrade', onUpgrade);
   connectors.onRevoke(drop);
+  jobs.onEnqueued(() => void dispatch());
   const timer = setInterval(() => void dispatch(), options.dispatchMs ?? 100);
   timer.unref();
 

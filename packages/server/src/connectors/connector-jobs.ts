@@ -42,9 +42,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer; sleep?: Sleep; pollMs?: number }) {
   const cdb = connectorDb(deps.db);
   const sleep = deps.sleep ?? realSleep;
-  const pollMs = deps.pollMs ?? 50;
+  // Only the cross-instance case waits for this poll; on the socket's own instance the answer wakes the waiter.
+  const pollMs = deps.pollMs ?? 200;
   const finishedListeners: ((row: ConnectorJobRow, latencyMs: number) => void)[] = [];
   const orderReadyListeners: ((orderId: string, at: Date) => void)[] = [];
+  const enqueuedListeners: (() => void)[] = [];
+  // In-process shortcuts: the instance holding the socket dispatches at once, and a waiter on this
+  // instance wakes as soon as the answer is recorded. Across instances the polls still carry it.
+  const answerWaiters = new Map<string, () => void>();
 
   async function payloadOf(id: string, job: JobSpec, connectionId?: string): Promise<string> {
     const stored = job.kind === 'enroll-keygen'
@@ -70,6 +75,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     const row = { id, connector_id: req.connectorId, kind: req.job.kind, payload: await payloadOf(id, req.job, req.connectionId), order_id: req.orderId ?? null };
     if (!req.orderId) {
       await cdb.insertInto('connector_jobs').values(row).execute();
+      for (const l of enqueuedListeners) l();
       return id;
     }
     const orderId = req.orderId;
@@ -80,6 +86,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
       await trx.updateTable('orders').set({ ca_request_id: jobTicket(id), ca_server: req.connectionId ?? null, next_poll_at: new Date(Date.now() + (req.pollAfterMs ?? 60_000)), updated_at: new Date() })
         .where('id', '=', orderId).where('status', '=', 'pending').where('ca_request_id', 'is', null).execute();
     });
+    for (const l of enqueuedListeners) l();
     return id;
   }
 
@@ -105,6 +112,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     if (connectorId) q = q.where('connector_id', '=', connectorId);
     const row = await q.returningAll().executeTakeFirst();
     if (!row) return undefined;
+    answerWaiters.get(id)?.();
     await cdb.updateTable('connectors').set((eb) => (outcome.ok ? { jobs_done: eb('jobs_done', '+', 1) } : { jobs_failed: eb('jobs_failed', '+', 1) }))
       .where('id', '=', row.connector_id).execute();
     for (const l of finishedListeners) l(row, now.getTime() - row.created_at.getTime());
@@ -130,6 +138,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     enqueue,
     specOf,
     finish,
+    onEnqueued: (listener: () => void) => void enqueuedListeners.push(listener),
     onFinished: (listener: (row: ConnectorJobRow, latencyMs: number) => void) => void finishedListeners.push(listener),
     /** Called when an order can be completed now (the server wires this to the pending poll on pg-boss). */
     onOrderReady: (listener: (orderId: string, at: Date) => void) => void orderReadyListeners.push(listener),
@@ -171,7 +180,8 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
           return { ok: false, message: err.message ?? 'the connector reported a failure', retryable: err.retryable ?? false };
         }
         if (Date.now() >= deadline) return undefined;
-        await sleep(pollMs);
+        await Promise.race([sleep(pollMs), new Promise<void>((resolve) => answerWaiters.set(id, resolve))]);
+        answerWaiters.delete(id);
       }
     },
     /** A failed job asked again (same spec, another server perhaps); the old row loses its sealed password. */

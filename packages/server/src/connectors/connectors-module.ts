@@ -31,6 +31,8 @@ export function createConnectorsModule(deps: { db: Kysely<Database>; sealer: Sea
   const pkcs12 = createConnectorPkcs12Store(deps);
   return {
     ca, service, jobs, pkcs12, adcsOptions: createConnectorAdcsOptions(deps.db, deps.sealer),
+    /** CA chains fetched through connectors, by CA and server (connector backend). */
+    chains: new Map<string, { at: number; ders: Uint8Array[] }>(),
     /** Background sweep (pg-boss `connector-housekeeping`): retention of jobs and unclaimed PKCS#12 files. */
     async housekeeping(): Promise<{ deleted: number; abandoned: number; pkcs12Purged: number }> {
       return { ...(await jobs.housekeeping(deps.clock.now())), pkcs12Purged: await pkcs12.purgeExpired() };

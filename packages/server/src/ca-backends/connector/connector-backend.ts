@@ -14,8 +14,11 @@ import { derOf, toIssueResult, waitingResult } from './connector-outcomes.ts';
 
 export interface ConnectorBackendDeps {
   adcs: AdcsRuntime;
-  connectors: { service: ConnectorsService; jobs: ConnectorJobs; pkcs12: ConnectorPkcs12Store };
+  connectors: { service: ConnectorsService; jobs: ConnectorJobs; pkcs12: ConnectorPkcs12Store; chains: Map<string, { at: number; ders: Uint8Array[] }> };
 }
+
+/** A CA chain fetched through the connector is reused this long (it changes only at a CA renewal). */
+const CHAIN_TTL_MS = 10 * 60_000;
 
 type Asked =
   | { answered: true; result: unknown; connectionId: string; jobId: string }
@@ -74,9 +77,14 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
 
   async function chain(only?: string): Promise<Uint8Array[]> {
     if (ca.certificate_der) return [ca.certificate_der, ...ca.chain.map((x) => new Uint8Array(Buffer.from(x, 'base64')))];
+    const key = `${ca.id}:${only ?? ''}`;
+    const cached = deps.connectors.chains.get(key);
+    if (cached && Date.now() - cached.at < CHAIN_TTL_MS) return cached.ders;
     const asked = await ask({ kind: 'ca-chain' }, { queue: false, ...(only ? { only } : {}) });
     if (!asked.answered || !Array.isArray(asked.result)) throw new AppError('CA_UNAVAILABLE', 'connector answered a malformed CA chain');
-    return asked.result.filter((p): p is string => typeof p === 'string').map(derOf);
+    const ders = asked.result.filter((p): p is string => typeof p === 'string').map(derOf);
+    deps.connectors.chains.set(key, { at: Date.now(), ders });
+    return ders;
   }
 
   /** Maps an answer; an issued certificate gets its chain, a connector-made PKCS#12 moves to the sealed download store. */
