@@ -47,17 +47,29 @@ export function decodePayload(jws: FlattenedJws): unknown {
   return jws.payload === '' ? null : decodeJson(jws.payload, 'payload');
 }
 
+type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
+/** Imported public keys by algorithm and JWK: every kid-signed request imports its account key again. */
+const imported = new Map<string, ImportedKey>();
+const IMPORTED_MAX = 2000;
+
 /** Imports an account public key for the header's algorithm; private or weak keys are refused. */
-export async function importAccountKey(jwk: Record<string, unknown>, alg: string) {
+export async function importAccountKey(jwk: Record<string, unknown>, alg: string): Promise<ImportedKey> {
   if ('d' in jwk || 'p' in jwk || 'k' in jwk) throw new AcmeProblem('badPublicKey', 'the JWK must be a public key');
   if (jwk['kty'] === 'RSA' && typeof jwk['n'] === 'string' && Buffer.from(jwk['n'], 'base64url').length * 8 < MIN_RSA_BITS) {
     throw new AcmeProblem('badPublicKey', `RSA account keys must have at least ${MIN_RSA_BITS} bits`);
   }
+  const cacheKey = `${alg} ${JSON.stringify(jwk)}`;
+  const hit = imported.get(cacheKey);
+  if (hit) return hit;
+  let key: ImportedKey;
   try {
-    return await importJWK(jwk as JWK, alg);
+    key = await importJWK(jwk as JWK, alg);
   } catch (err) {
     throw new AcmeProblem('badPublicKey', `the JWK cannot be used with ${alg}: ${(err as Error).message}`, { cause: err });
   }
+  if (imported.size >= IMPORTED_MAX) imported.clear();
+  imported.set(cacheKey, key);
+  return key;
 }
 
 /** RFC 7638 thumbprint (SHA-256, base64url): identifies an account key and ends key authorizations. */
