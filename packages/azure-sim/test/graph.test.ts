@@ -84,6 +84,8 @@ describe('Graph applications', () => {
     const token = sim.admin.mintAccessToken({ tenantId: tenant.id, appId: rotator.appId, resource: 'https://graph.microsoft.com', scp: ['User.Read'], userObjectId: user.objectId });
     const me = (await graph('/v1.0/me', { token })).json();
     expect([me.id, me.userPrincipalName, me.displayName]).toEqual([user.objectId, 'ops@fabrikam.onmicrosoft.com', 'Ops']);
+    const selected = (await graph('/v1.0/me?$select=id,userPrincipalName', { token })).json();
+    expect(Object.keys(selected).sort()).toEqual(['@odata.context', 'id', 'userPrincipalName']);
     const app = await graph('/v1.0/me');
     expect([app.status, (app.json().error as Record<string, unknown>).code]).toEqual([400, 'BadRequest']);
   });

@@ -32,7 +32,7 @@ export function applicationJson(dir: Directory, a: AppRecord): Record<string, un
   };
 }
 
-function select(obj: Record<string, unknown>, sel: string | null): Record<string, unknown> {
+export function select(obj: Record<string, unknown>, sel: string | null): Record<string, unknown> {
   if (!sel) return obj;
   const keep = sel.split(',').map((s) => s.trim()).filter(Boolean);
   return Object.fromEntries(Object.entries(obj).filter(([k]) => keep.includes(k) || k === 'id'));

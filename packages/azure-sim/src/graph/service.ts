@@ -7,7 +7,7 @@ import type { Directory } from '../directory.ts';
 import { parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
 import type { ServiceHandler } from '../server.ts';
 import type { TokenService } from '../tokens.ts';
-import { addPassword, findApplication, getApplication, listApplications, meJson, removePassword } from './applications.ts';
+import { addPassword, findApplication, getApplication, listApplications, meJson, removePassword, select } from './applications.ts';
 import { authenticate } from './auth.ts';
 import { GraphError, graphErrors, graphHeaders, sendGraphError } from './errors.ts';
 
@@ -32,7 +32,8 @@ export function createGraphService(dir: Directory, tokens: TokenService): Servic
     const ok = (body: unknown) => sendJson(res, 200, body, { ...graphHeaders(req), 'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' });
     if (parts[1] === 'me' && parts.length === 2) {
       if (method !== 'GET') throw graphErrors.methodNotAllowed();
-      return ok(meJson(dir, caller));
+      const me = meJson(dir, caller);
+      return ok({ '@odata.context': me['@odata.context'], ...select(me, url.searchParams.get('$select')) });
     }
     if (parts[1] === 'applications' && parts.length === 2) {
       if (method !== 'GET') throw graphErrors.methodNotAllowed();
