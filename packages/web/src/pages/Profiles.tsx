@@ -23,7 +23,8 @@ function ProfileForm({ profile, cas, policies, onDone }: { profile?: Profile; ca
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const action = useAction();
   const ca = cas.find((c) => c.id === f.ca);
-  const isAdcs = ca?.type === 'adcs';
+  // An ADCS CA reached through an on-prem connector picks templates the same way (the connector discovers them).
+  const isAdcs = ca?.type === 'adcs' || ca?.type === 'connector';
   const { me } = useAuth();
   const [refresh, setRefresh] = useState(0);
   const templates = useLoad(async () => (isAdcs ? (await get<{ items: Template[] }>(`/api/v1/cas/${f.ca}/templates${refresh ? '?refresh=true' : ''}`)).items : []), [f.ca, isAdcs, refresh]);

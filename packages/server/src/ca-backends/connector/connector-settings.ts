@@ -4,7 +4,11 @@ import { z } from 'zod';
 export const connectorCaSettingsSchema = z.object({
   /** Id of the connector that reaches this CA's ADCS servers. */
   connector: z.string().uuid(),
-  /** How long an order waits for an offline or busy connector before it fails (policy). */
+  /**
+   * How long an issuance request waits for an online connector's answer; after it (or at once when
+   * the connector is offline) the order is left pending "waiting for connector <name>" and is
+   * completed in the background. The profile's pending lifetime bounds that wait.
+   */
   jobTimeoutSeconds: z.number().int().min(1).max(86_400).default(120),
   sanAttribute: z.boolean().default(false),
 }).strict();
