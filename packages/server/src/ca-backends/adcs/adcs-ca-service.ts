@@ -109,6 +109,7 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
         await trx.insertInto('ca_servers').values(servers.map((s) => ({ ca_id: ca.id, connection_id: s.conn.id, priority: s.priority, max_requests_per_second: s.rate }))).execute();
         await appendAudit(trx, { actor, action: 'ca.servers.set', resourceType: 'ca', resourceId: ca.id, outcome: 'success', details: { servers: servers.map((s) => ({ connection: s.conn.name, priority: s.priority })) } }, clock);
       });
+      runtime.invalidate();
       return serverView(ca);
     },
 
@@ -130,6 +131,7 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
           error = err instanceof Error ? err.message : String(err);
           if (!isAdcsError(err) || err.retryable) await runtime.breakers.failure(conn.id);
         }
+        runtime.invalidate();
         await db.updateTable('ca_servers').set({ last_check_at: clock.now(), last_check_ok: error === null, last_error: error })
           .where('ca_id', '=', ca_id).where('connection_id', '=', conn.id).execute();
       }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { isAdcsError, type AdcsClient } from '@certbridge/adcs-client';
 import type { Clock } from '../../clock.ts';
@@ -8,6 +9,9 @@ import { createClientPool } from './client-pool.ts';
 import { toAppError, type ServerFailure } from './adcs-errors.ts';
 import { QUICK_RETRY_DELAYS_MS, realSleep, type Sleep } from './pending-schedule.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+
+/** How long a CA's server list may be reused before it is read again. */
+export const SERVER_LIST_TTL_MS = 1_000;
 
 export interface AdcsServer {
   connection: ConnectionRow;
@@ -36,13 +40,28 @@ export interface AdcsRuntimeOptions {
 export function createAdcsRuntime(options: AdcsRuntimeOptions) {
   const { db, clock } = options;
   const sleep = options.sleep ?? realSleep;
-  const pool = createClientPool(options.sealer);
+  // Each CA's server list (with circuit state), read at most once per SERVER_LIST_TTL_MS: it is
+  // one database round trip per issuance otherwise. Local changes (connection edited, servers
+  // replaced, a circuit this process opened or closed) drop it at once; another instance's
+  // changes show within the TTL.
+  const serverLists = new Map<string, { at: number; list: Promise<AdcsServer[]> }>();
+  const invalidate = (): void => serverLists.clear();
+  const pool = createClientPool(options.sealer, invalidate);
   const breakers = createBreakers(db, clock, options.breaker ?? DEFAULT_BREAKER);
   // Real time always: an instant test sleeper would turn the token wait into a busy loop.
   const limiter = createRateLimiter(db, realSleep);
 
-  /** The servers of a CA, first priority first. */
-  async function servers(caId: string): Promise<AdcsServer[]> {
+  /** The servers of a CA, first priority first (from the short-lived cache). */
+  function servers(caId: string): Promise<AdcsServer[]> {
+    const hit = serverLists.get(caId);
+    if (hit && performance.now() - hit.at < SERVER_LIST_TTL_MS) return hit.list;
+    const list = readServers(caId);
+    serverLists.set(caId, { at: performance.now(), list });
+    list.catch(() => { if (serverLists.get(caId)?.list === list) serverLists.delete(caId); });
+    return list;
+  }
+
+  async function readServers(caId: string): Promise<AdcsServer[]> {
     const rows = await db.selectFrom('ca_servers').innerJoin('connections', 'connections.id', 'ca_servers.connection_id')
       .leftJoin('adcs_server_state as st', 'st.connection_id', 'ca_servers.connection_id')
       .selectAll('connections').select(['ca_servers.priority', 'ca_servers.max_requests_per_second', 'st.failures', 'st.opened_at', 'st.trial_at'])
@@ -71,6 +90,7 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
     for (const server of list) {
       const { connection } = server;
       const id = connection.id;
+      if (server.breaker.opened_at !== null) invalidate();
       if (!(await breakers.allow(id, server.breaker))) {
         failures.push({ server: connection.name, connectionId: id, error: new Error(`${connection.name} is skipped: its circuit is open after repeated failures`) });
         continue;
@@ -78,6 +98,7 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
       await limiter.acquire(id, server.maxRequestsPerSecond);
       try {
         const value = await op(pool.client(connection), connection);
+        if (server.breaker.failures > 0 || server.breaker.opened_at !== null) invalidate();
         await breakers.success(id, server.breaker);
         return { value, connection };
       } catch (error) {
@@ -85,6 +106,7 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
         failures.push({ server: connection.name, connectionId: id, error });
         if (!error.retryable) throw toAppError(ca.name, failures.slice(-1));
         await breakers.failure(id);
+        invalidate();
       }
     }
     const real = failures.filter((f) => isAdcsError(f.error));
@@ -93,6 +115,8 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
 
   return {
     db, clock, sleep, pool, breakers, limiter, servers, withFailover,
+    /** Forget cached server lists (servers of a CA replaced, a circuit changed by a health check). */
+    invalidate,
     quickRetryDelaysMs: options.quickRetryDelaysMs ?? QUICK_RETRY_DELAYS_MS,
     close: () => pool.closeAll(),
   };

@@ -15,7 +15,7 @@ interface Entry {
  * NTLM/Kerberos identity lives on a socket, so one handshake serves every request that socket
  * carries (the issue 4 target: one handshake per pooled connection).
  */
-export function createClientPool(sealer: Sealer) {
+export function createClientPool(sealer: Sealer, onForget: (connectionId: string) => void = () => {}) {
   const entries = new Map<string, Entry>();
 
   function entry(conn: ConnectionRow): Entry {
@@ -43,6 +43,7 @@ export function createClientPool(sealer: Sealer) {
     forget(connectionId: string): void {
       const e = entries.get(connectionId);
       entries.delete(connectionId);
+      onForget(connectionId);
       if (e) void e.client.close();
     },
     async closeAll(): Promise<void> {
