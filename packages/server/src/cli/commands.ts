@@ -12,6 +12,7 @@ import type { BootstrapResult } from '../bootstrap.ts';
 import { isClusterWorker, reportListening, startWorkers } from '../cluster.ts';
 import { openCore, startServer } from '../server.ts';
 import { connectorCommands } from './connector-commands.ts';
+import { scepCommands } from './scep-commands.ts';
 
 /** The CLI acts as the built-in `admin` user, as it runs with access to the database itself. */
 async function cliPrincipal(core: Core): Promise<Principal> {
@@ -226,6 +227,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   ...connectorCommands({ withCore, cliPrincipal, parse, fail: (message) => new CliError(message) }),
+  ...scepCommands({ withCore, cliPrincipal, parse, fail: (message) => new CliError(message) }),
 };
 
 export function describeError(err: unknown): string {
