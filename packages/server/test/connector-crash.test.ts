@@ -5,7 +5,9 @@
  * delivers the job again, the connector's journal shows it was interrupted, and the order is
  * issued once, with a warning that ADCS may hold an earlier request: nothing is submitted twice
  * without a record of it. (The sim drops a request whose client vanished during the latency, so
- * ADCS ends up with exactly one request here.)
+ * ADCS ends up with exactly one request here.) And the server stopped while the connector is
+ * inside the ADCS round trip: the job is left `sent`, delivered again on the next connection and
+ * answered from the connector's journal, so ADCS sees one request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +20,7 @@ import { registeredConnector, startTestServer, waitFor, type ServerHandle } from
 
 const BIN = fileURLToPath(new URL('../../connector/bin/certbridge-connector.js', import.meta.url));
 
-describe('connector killed mid-job (kill -9)', () => {
+describe('connector (kill -9) or server stopped mid-job', () => {
   let sim: AdcsSim;
   let h: ServerHandle;
   let dir: string;
@@ -84,5 +86,27 @@ describe('connector killed mid-job (kill -9)', () => {
       first: { status: 202, order: 'pending' }, atAdcsWhileDown: 0, after: 'issued', warning: expect.stringContaining('ADCS may hold an earlier request'),
       atAdcs: ['issued'], deliveries: 2, journal: true, rerunLogged: true,
     });
+  }, 120_000);
+
+  it('ok/server-stopped-mid-job-the-connector-answers-the-redelivered-job-from-its-journal', async () => {
+    await sim.setFaults({ latencyMs: 2000 });
+    const res = await h.api('POST', '/api/v1/applications/default/certificates', { profile: 'crash', csr: csrPem('server.died.mid.job.test', ['server.died.mid.job.test']) });
+    const order = res.body['order'] as { id: string; caRequestId: string };
+    const jobId = order.caRequestId.replace('connector-job:', '');
+    await waitFor('job received', async () => fs.existsSync(path.join(dir, 'journal', `${jobId}.json`)));
+    // The server goes away while the connector is inside the ADCS round trip; its answer has nowhere to go.
+    await h.offline(async () => {
+      await waitFor('answer kept in the journal', async () => out.some((l) => l.includes(`job ${jobId}: not connected`)), 30_000);
+    });
+    await sim.clearFaults();
+    const done = await waitFor('order issued', async () => {
+      const o = await h.api('GET', `/api/v1/orders/${order.id}`);
+      return o.body['status'] === 'issued' ? o.body : undefined;
+    }, 90_000);
+    const job = await h.server.core.connectors.jobs.get(jobId);
+    expect({
+      first: res.status, after: done['status'], warning: done['warning'], atAdcs: requestsFor('server.died.mid.job.test').length, deliveries: job?.deliveries,
+      replayed: out.some((l) => l.includes(`job ${jobId} answered from the journal`)),
+    }).toEqual({ first: 202, after: 'issued', warning: null, atAdcs: 1, deliveries: 2, replayed: true });
   }, 120_000);
 });
