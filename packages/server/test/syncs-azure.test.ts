@@ -125,4 +125,12 @@ describe.each(ENGINES)('Key Vault sync against the Azure emulator (%s)', (engine
     await s.core.syncs.handle({ kind: 'certificate', certificateId: cert });
     expect(await item(cert)).toMatchObject({ state: 'synced', lastError: null });
   }, 30_000);
+
+  it('fail/a sync whose connection was removed says so and is not retried by the queue', async () => {
+    await s.core.azure.connections.remove(s.admin, 'kv-emulator');
+    expect((await api('POST', `/api/v1/syncs/${syncId}/run`)).statusCode).toBe(202);
+    const errors = await s.drain();
+    expect(errors.map((e) => [e instanceof SyncRunError, (e as SyncRunError).retryable])).toEqual([[true, false]]);
+    expect((await api('GET', `/api/v1/syncs/${syncId}`)).json().lastRunError).toMatch(/^the vault cannot be opened: Azure connection ".+" was not found$/);
+  });
 });

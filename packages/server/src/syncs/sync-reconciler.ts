@@ -5,6 +5,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import type { Clock } from '../clock.ts';
 import type { Sealer } from '../crypto/sealer.ts';
 import type { Database } from '../db/schema.ts';
+import { AppError } from '../errors.ts';
 import { serverKeyContext } from '../issuance/issuance-service.ts';
 import { VaultError, type VaultClient } from './key-vault.ts';
 import type { Candidate, SyncStore } from './sync-store.ts';
@@ -167,7 +168,8 @@ export function createSyncReconciler(deps: { db: Kysely<Database>; store: SyncSt
       vault = await deps.openVault(sync);
     } catch (err) {
       await store.recordRun(sync.id, clock.now(), `the vault cannot be opened: ${messageOf(err)}`);
-      throw new SyncRunError(`sync ${sync.name}: the vault cannot be opened: ${messageOf(err)}`, true);
+      // A removed or retyped connection (AppError) stays broken until someone fixes the sync.
+      throw new SyncRunError(`sync ${sync.name}: the vault cannot be opened: ${messageOf(err)}`, !(err instanceof AppError));
     }
     const candidates = await store.candidates(sync, only);
     const items = new Map((await store.items(sync.id)).map((i) => [i.certificate_id, i]));
