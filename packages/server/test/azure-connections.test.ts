@@ -101,6 +101,18 @@ describe.each(ENGINES)('Azure connections on %s', (engine) => {
     expect({ status: res.statusCode, message: res.json().error.message }).toEqual({ status: 400, message: 'privateKeyPem does not belong to certificatePem' });
   });
 
+  it('fail/a PATCH with fields of another kind is refused by the connection\'s own schema', async () => {
+    const res = await api(env, 'PATCH', '/api/v1/connections/graph-secret', { url: 'https://ca.corp.example/certsrv/' });
+    expect({ status: res.statusCode, code: res.json().error.code, issue: res.json().error.details.issues[0].message }).toEqual({ status: 400, code: 'VALIDATION_FAILED', issue: "Unrecognized key(s) in object: 'url'" });
+  });
+
+  it('ok/PATCH replaces the secret (sealed anew) and the default vault', async () => {
+    const before = (await env.core.azure.repo.find('graph-secret'))!;
+    const res = await api(env, 'PATCH', '/api/v1/connections/graph-secret', { clientSecret: 'a new secret', vaultName: 'my-vault' });
+    const after = (await env.core.azure.repo.find('graph-secret'))!;
+    expect({ status: res.statusCode, vault: res.json().vaultName, resealed: after.secret_sealed !== before.secret_sealed, leaked: res.body.includes('a new secret') }).toEqual({ status: 200, vault: 'my-vault', resealed: true, leaked: false });
+  });
+
   it('fail/names are unique across ADCS and Azure connections', async () => {
     const app = selfManagingApp(world);
     const res = await secretConnection('graph-secret', app);

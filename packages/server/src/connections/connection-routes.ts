@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { route } from '../http/route-table.ts';
 import type { AzureModule } from './azure/azure-module.ts';
 import { registerAzureOauthRoutes } from './azure/azure-routes.ts';
-import { azureCreateSchema } from './azure/azure-schemas.ts';
+import { azureCreateSchema, azureUpdateSchema } from './azure/azure-schemas.ts';
 import { AZURE_CONNECTION_TYPES } from './azure/azure-tables.ts';
 import { createConnectionKinds } from './connection-kinds.ts';
 import type { ConnectionService } from './connection-service.ts';
@@ -29,6 +29,9 @@ const createBody = z.preprocess(
   z.discriminatedUnion('type', [adcsCreate, azureCreateSchema]),
 );
 
+/** Every field any kind may change, checked before the lookup; the connection's kind then refuses fields of other kinds. */
+const patchBody = adcsPatch.merge(azureUpdateSchema);
+
 /** `/api/v1/connections`: ADCS web enrollment and Azure connections (SPEC "Resources"), one registry of kinds. */
 export function registerConnectionRoutes(app: FastifyInstance, deps: { connections: ConnectionService; azure: AzureModule }): void {
   const kinds = createConnectionKinds({ connections: deps.connections, azure: deps.azure, adcsPatchSchema: adcsPatch });
@@ -41,7 +44,7 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: { connectio
     summary: `Create a connection: type adcs (default; password sealed; rejectUnauthorized defaults to true) or ${AZURE_CONNECTION_TYPES.join(' / ')} with method client-secret or certificate (OAuth: /connections/azure/oauth/start)`,
   }, async ({ principal, body, reply, request }) => reply.status(201).send(await kinds.create(principal, body.type, body, request.log)));
   route(app, {
-    method: 'PATCH', url: '/api/v1/connections/:id', tag: 'connections', body: z.object({}).passthrough(),
+    method: 'PATCH', url: '/api/v1/connections/:id', tag: 'connections', body: patchBody,
     summary: 'Change a connection with the fields of its type (send a secret to replace it; Azure client-secret connections: rotation settings)',
   }, async ({ principal, params, body, request }) => (await kinds.locate(principal, params['id']!, 'connections:manage')).update(principal, body, request.log));
   route(app, { method: 'DELETE', url: '/api/v1/connections/:id', summary: 'Delete a connection no CA uses', tag: 'connections', responses: { 204: 'Deleted' } }, async ({ principal, params, reply }) => {
