@@ -116,6 +116,19 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
     }).toEqual({ missing: 400, status: 201, serverKey: null, wrong: 400, right: 200, again: 404, keyMatches: true, jobsKeepNoPkcs12: 0 });
   });
 
+  it('ok/approval-pending-at-adcs-is-polled-through-the-connector', async () => {
+    expect((await h.api('POST', '/api/v1/profiles', { slug: 'via-connector-approval', ca: caId, policy: 'permissive', template: 'ManagerApproval' })).status).toBe(201);
+    const app = await h.api('GET', '/api/v1/applications/default');
+    expect((await h.api('PATCH', '/api/v1/applications/default', { profiles: [...(app.body['profiles'] as { slug: string }[]).map((p) => p.slug), 'via-connector-approval'] })).status).toBe(200);
+    const res = await h.api('POST', '/api/v1/applications/default/certificates', { profile: 'via-connector-approval', csr: csrPem('approval.via.connector.test') });
+    const order = res.body['order'] as { id: string; status: string; caRequestId: string; disposition: string };
+    const before = await h.api('POST', `/api/v1/orders/${order.id}/fetch`);
+    await sim.approve(Number(order.caRequestId));
+    const after = await h.api('POST', `/api/v1/orders/${order.id}/fetch`);
+    expect({ status: res.status, order: order.status, disposition: order.disposition, before: before.body['status'], after: after.body['status'], same: after.body['caRequestId'] === order.caRequestId })
+      .toEqual({ status: 202, order: 'pending', disposition: 'Taken Under Submission', before: 'pending', after: 'issued', same: true });
+  });
+
   it('fail/malformed-and-oversized-frames-are-rejected-without-dropping-jobs', async () => {
     const before = lines.length;
     runner.sendRaw('{not json');
