@@ -31,7 +31,7 @@ export interface CallRecord {
   method: string;
   /** Path without the query string. Bodies are never recorded: they carry secrets. */
   path: string;
-  /** The query parameters; the emulated services never take secrets in the query. */
+  /** The query parameters, with any that could carry a credential (`client_secret`, `code`, …) redacted. */
   query: Record<string, string>;
   status: number;
   /** Set when the answer came from an injected fault. */

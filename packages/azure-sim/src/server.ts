@@ -22,6 +22,13 @@ export interface Origin {
   close(): Promise<void>;
 }
 
+/** Query parameters that would carry a credential if a client put one in the URL; the call log shows them redacted. */
+const SECRET_PARAM = /secret|assertion|password|pwd|token|code_verifier|^code$/i;
+
+function loggableQuery(params: URLSearchParams): Record<string, string> {
+  return Object.fromEntries([...params].map(([k, v]) => [k, SECRET_PARAM.test(k) ? '[redacted]' : v]));
+}
+
 async function serve(handler: ServiceHandler, faults: FaultInjector, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://sim.invalid');
   let faulted = false;
@@ -30,7 +37,7 @@ async function serve(handler: ServiceHandler, faults: FaultInjector, req: Incomi
       service: handler.service,
       method: req.method ?? 'GET',
       path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      query: loggableQuery(url.searchParams),
       status: res.statusCode,
       faulted,
       at: new Date().toISOString(),

@@ -106,6 +106,17 @@ describe('client_credentials', () => {
     expect(sim.admin.calls('entra').at(-1)).toMatchObject({ status: 429, faulted: true, method: 'POST' });
   });
 
+  it('ok/client_secret_basic (HTTP Basic) authenticates; fail/a secret put in the query string is redacted from the call log', async () => {
+    const basic = Buffer.from(`${encodeURIComponent(app.appId)}:${encodeURIComponent(secret)}`).toString('base64');
+    const res = await tokenRequest(tenant.id, { grant_type: 'client_credentials', scope: 'https://graph.microsoft.com/.default' }, { authorization: `Basic ${basic}` });
+    expect(res.status).toBe(200);
+    sim.admin.clearCalls();
+    const f = form({ grant_type: 'client_credentials', client_id: app.appId, scope: 'https://graph.microsoft.com/.default' });
+    const leaked = await https(`${sim.authorityHost}/${tenant.id}/oauth2/v2.0/token?client_secret=${encodeURIComponent(secret)}`, sim.caPem, { method: 'POST', ...f });
+    expect([leaked.status, leaked.json().error_codes]).toEqual([401, [7000218]]);
+    expect(sim.admin.calls('entra').map((c) => c.query)).toEqual([{ client_secret: '[redacted]' }]);
+  });
+
   it('ok/@azure/identity retries a throttled token request after Retry-After', async () => {
     const cred = new ClientSecretCredential(tenant.id, app.appId, secret, sdkOptions());
     sim.admin.clearCalls();
