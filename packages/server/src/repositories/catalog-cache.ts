@@ -13,6 +13,8 @@ import type { Database } from '../db/schema.ts';
  * filled under; otherwise the cache is emptied. So a reader never sees a catalogue older than the
  * last change committed before it asked, on any instance, and there is no staleness window.
  */
+/** A deployment has a few hundred catalogue rows; far more keys means lookups of names that do not exist. */
+const MAX_ENTRIES = 10_000;
 const VERSION_QUERY = CompiledQuery.raw(`select version::text as version from cache_versions where name = 'catalog'`);
 
 export function createCatalogCache(db: Kysely<Database>) {
@@ -74,6 +76,9 @@ export function createCatalogCache(db: Kysely<Database>) {
       }
       let hit = entries.get(key) as Promise<T> | undefined;
       if (!hit) {
+        // Misses are cached too (an unknown name stays unknown until the catalogue changes), so
+        // requests naming random ids could grow the map without end: start over past a bound.
+        if (entries.size >= MAX_ENTRIES) entries = new Map();
         const map = entries;
         hit = load();
         map.set(key, hit);
