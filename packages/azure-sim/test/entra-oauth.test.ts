@@ -53,6 +53,8 @@ describe('authorization code + PKCE', () => {
     const refreshed = (await token({ grant_type: 'refresh_token', refresh_token: body.refresh_token as string, scope: 'https://vault.azure.net/user_impersonation offline_access' })).json();
     expect(claimsOf(refreshed.access_token as string).aud).toBe('https://vault.azure.net');
     expect(refreshed.refresh_token).not.toBe(body.refresh_token);
+    const narrowed = (await token({ grant_type: 'refresh_token', refresh_token: refreshed.refresh_token as string, scope: 'https://graph.microsoft.com/User.Read' })).json();
+    expect([claimsOf(narrowed.access_token as string).scp, typeof narrowed.refresh_token]).toEqual(['User.Read', 'string']);
     const me = await https(`${sim.graphUrl}/v1.0/me`, sim.caPem, { headers: { authorization: `Bearer ${body.access_token as string}` } });
     expect(me.json().userPrincipalName).toBe('alice@northwind.onmicrosoft.com');
   });

@@ -68,7 +68,7 @@ export async function tokenEndpoint(ctx: EntraContext, req: IncomingMessage, res
         if (computed !== grant.codeChallenge) throw aadsts.pkceMismatch();
       }
       grant.redeemed = true;
-      issueDelegated(ctx, res, app, grant.userOid, grant.scope, form.get('client_info') === '1');
+      issueDelegated(ctx, res, app, grant.userOid, grant.scope, form.get('client_info') === '1', false);
       return;
     }
     case 'refresh_token': {
@@ -79,7 +79,7 @@ export async function tokenEndpoint(ctx: EntraContext, req: IncomingMessage, res
       if (!user || grant.issuedAt < user.refreshTokensValidFrom) throw aadsts.grantRevoked();
       if (grant.expiresAt <= ctx.dir.clock.now()) throw aadsts.refreshExpired();
       // A refresh may narrow or switch the resource (Entra's multi-resource refresh tokens).
-      issueDelegated(ctx, res, app, grant.userOid, form.get('scope') || grant.scope, form.get('client_info') === '1');
+      issueDelegated(ctx, res, app, grant.userOid, form.get('scope') || grant.scope, form.get('client_info') === '1', true);
       return;
     }
     default:
@@ -87,7 +87,8 @@ export async function tokenEndpoint(ctx: EntraContext, req: IncomingMessage, res
   }
 }
 
-function issueDelegated(ctx: EntraContext, res: ServerResponse, app: AppRecord, userOid: string, scope: string, clientInfo: boolean): void {
+/** `rotate`: a refresh always answers with a new refresh token, whatever scope it asked for. */
+function issueDelegated(ctx: EntraContext, res: ServerResponse, app: AppRecord, userOid: string, scope: string, clientInfo: boolean, rotate: boolean): void {
   const user = ctx.dir.users.get(userOid);
   if (!user) throw aadsts.grantRevoked();
   const tenant = ctx.dir.tenants.get(app.tenantId) as TenantRecord;
@@ -101,7 +102,7 @@ function issueDelegated(ctx: EntraContext, res: ServerResponse, app: AppRecord, 
     ext_expires_in: t.expiresIn,
     access_token: t.token,
   };
-  if (parsed.offlineAccess) body.refresh_token = ctx.grants.issueRefresh({ tenantId: app.tenantId, appId: app.appId, userOid, scope });
+  if (parsed.offlineAccess || rotate) body.refresh_token = ctx.grants.issueRefresh({ tenantId: app.tenantId, appId: app.appId, userOid, scope });
   if (parsed.openid) body.id_token = ctx.tokens.idToken({ issuer: `${ctx.authorityHost()}/${app.tenantId}/v2.0`, audience: app.appId, tenantId: app.tenantId, oid: user.objectId, upn: user.userPrincipalName, name: user.displayName, lifetimeSeconds: 3600 });
   // MSAL asks for client_info to key its account cache by home object id and tenant.
   if (clientInfo) body.client_info = b64url(JSON.stringify({ uid: user.objectId, utid: app.tenantId }));
