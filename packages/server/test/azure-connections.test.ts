@@ -123,6 +123,9 @@ describe.each(ENGINES)('Azure connections on %s', (engine) => {
     const names = (await api(env, 'GET', '/api/v1/connections')).json().items.map((c: { name: string }) => c.name);
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining(['graph-secret', 'graph-cert', 'vault']));
+    const vaults = (await api(env, 'GET', '/api/v1/connections?type=azure-key-vault')).json().items.map((c: { name: string }) => c.name);
+    expect(vaults).toEqual(['vault', 'vault-denied']);
+    expect((await api(env, 'GET', '/api/v1/connections?type=ldap')).statusCode).toBe(400);
     expect((await api(env, 'DELETE', '/api/v1/connections/wrong-secret')).statusCode).toBe(204);
     expect((await api(env, 'GET', '/api/v1/connections/wrong-secret')).statusCode).toBe(404);
   });

@@ -91,9 +91,9 @@ export function createConnectionKinds(deps: { connections: ConnectionService; az
   } satisfies Record<ConnectionType, ConnectionKind>;
 
   return {
-    async list(actor: Principal): Promise<object[]> {
+    async list(actor: Principal, type?: ConnectionType): Promise<object[]> {
       requirePermission(actor, 'connections:read');
-      const all = (await Promise.all(Object.values(kinds).map((k) => k.list(actor)))).flat();
+      const all = (await Promise.all((type ? [kinds[type]] : Object.values(kinds)).map((k) => k.list(actor)))).flat();
       return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((c) => c.dto());
     },
     /** Any kind's connection by id or name; 403 before 404 for callers without the permission. */

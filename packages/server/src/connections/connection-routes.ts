@@ -35,8 +35,10 @@ const patchBody = adcsPatch.merge(azureUpdateSchema);
 /** `/api/v1/connections`: ADCS web enrollment and Azure connections (SPEC "Resources"), one registry of kinds. */
 export function registerConnectionRoutes(app: FastifyInstance, deps: { connections: ConnectionService; azure: AzureModule }): void {
   const kinds = createConnectionKinds({ connections: deps.connections, azure: deps.azure, adcsPatchSchema: adcsPatch });
-  route(app, { method: 'GET', url: '/api/v1/connections', summary: 'List connections of every type (secrets are never returned)', tag: 'connections' }, async ({ principal }) =>
-    ({ items: await kinds.list(principal) }));
+  route(app, {
+    method: 'GET', url: '/api/v1/connections', tag: 'connections', query: z.object({ type: z.enum(['adcs', ...AZURE_CONNECTION_TYPES]).optional() }),
+    summary: 'List connections, of every type or of one (?type=adcs); secrets are never returned',
+  }, async ({ principal, query }) => ({ items: await kinds.list(principal, query.type) }));
   route(app, { method: 'GET', url: '/api/v1/connections/:id', summary: 'A connection by id or name', tag: 'connections' }, async ({ principal, params }) =>
     (await kinds.locate(principal, params['id']!)).dto());
   route(app, {
