@@ -109,11 +109,14 @@ describe.each(ENGINES)('Key Vault sync against the Azure emulator (%s)', (engine
     expect(inVault(vaultName)!.versions.map((v) => [v.version, v.tags[TAG_ID]])).toEqual([[repaired.vaultVersion, cert]]);
   });
 
-  it('ok/throttling: 429 with Retry-After is retried by the client and ends synced', async () => {
-    sim.admin.injectFault({ service: 'vault', status: 429, count: 2, retryAfterSeconds: 1, pathContains: '/import' });
+  it('ok/throttling: 429 and 503 with Retry-After are retried by the client and end synced', async () => {
+    sim.admin.clearCalls();
+    sim.admin.injectFault({ service: 'vault', status: 503, count: 1, retryAfterSeconds: 1, pathContains: '/import' });
+    sim.admin.injectFault({ service: 'vault', status: 429, count: 1, retryAfterSeconds: 1, pathContains: '/import' });
     const cert = (await s.issue('busy.azure.test')).id;
     expect(await s.drain()).toEqual([]);
     expect(await item(cert)).toMatchObject({ state: 'synced', lastError: null });
+    expect(sim.admin.calls('vault').filter((c) => c.path.endsWith('/import')).map((c) => [c.status, c.faulted])).toEqual([[503, true], [429, true], [200, false]]);
   });
 
   it('ok/throttling beyond the client retries: the error is recorded and the retried job ends synced', async () => {
