@@ -116,6 +116,15 @@ describe.each(ENGINES)('Azure client-secret rotation on %s', (engine) => {
     expect(audit).toEqual([{ outcome: 'failure', resource_id: r.id }]);
   });
 
+  it('ok/disabling then enabling again resumes the schedule instead of rotating twice', async () => {
+    const before = (await env.core.azure.repo.find('rot-main'))!;
+    await api(env, 'PATCH', '/api/v1/connections/rot-main', { rotation: { enabled: false } });
+    const off = (await api(env, 'GET', '/api/v1/connections/rot-main')).json().rotation;
+    const on = (await api(env, 'PATCH', '/api/v1/connections/rot-main', { rotation: { enabled: true } })).json().rotation;
+    expect({ off: [off.enabled, off.nextRotationAt], on: [on.enabled, on.nextRotationAt, on.keyId] })
+      .toEqual({ off: [false, null], on: [true, before.next_rotation_at!.toISOString(), before.rotation_key_id] });
+  });
+
   it('fail/replacing the secret by hand while rotation is on needs its key id', async () => {
     const res = await api(env, 'PATCH', '/api/v1/connections/rot-main', { clientSecret: 'typed in by hand' });
     expect({ status: res.statusCode, field: res.json().error.details.field }).toEqual({ status: 400, field: 'rotation.keyId' });

@@ -34,7 +34,8 @@ export function azureConnectionDto(c: AzureConnectionRow) {
 }
 
 function rotationPatch(row: AzureConnectionRow, r: RotationInput, now: Date): Updateable<AzureConnectionsTable> {
-  if (!r.enabled) return { rotation_enabled: false, next_rotation_at: null };
+  // next_rotation_at is kept: while a run holds its lease there, re-enabling must not start a second one.
+  if (!r.enabled) return { rotation_enabled: false };
   if (row.type !== 'azure-client-secrets' || row.method !== 'client-secret') {
     throw new AppError('VALIDATION_FAILED', 'automatic rotation is for azure-client-secrets connections that sign in with a client secret', { field: 'rotation' });
   }
@@ -44,8 +45,9 @@ function rotationPatch(row: AzureConnectionRow, r: RotationInput, now: Date): Up
   const timeZone = r.timeZone ?? row.rotation_time_zone;
   const missing = Object.entries({ keyId, intervalDays, time, timeZone }).filter(([, v]) => v === null || v === undefined).map(([k]) => `rotation.${k}`);
   if (missing.length) throw new AppError('VALIDATION_FAILED', `enabling rotation needs ${missing.join(', ')}`, { fields: missing });
-  // Enabling (or re-enabling) rotates at once; a change of schedule alone keeps the next time.
-  const starting = !row.rotation_enabled;
+  // Enabling rotates at once, unless a run still holds its lease or a schedule was kept from before
+  // (re-enabling resumes it); a change of settings alone keeps the next time.
+  const starting = !row.rotation_enabled && (row.next_rotation_at === null || row.next_rotation_at.getTime() <= now.getTime());
   return {
     rotation_enabled: true, rotation_key_id: keyId, rotation_interval_days: intervalDays, rotation_time: time, rotation_time_zone: timeZone,
     ...(starting ? { next_rotation_at: now, rotation_attempts: 0 } : {}),
@@ -132,7 +134,7 @@ export function createAzureConnectionService(deps: {
       const fields = Object.keys(input).filter((k) => k !== 'rotation');
       const row = await audited(actor, 'connection.update', (trx) => repo.update(trx, existing.id, patch), { fields, ...(input.rotation ? { rotation: input.rotation } : {}) });
       credentials.forget(row.id);
-      if (input.rotation?.enabled && !existing.rotation_enabled) {
+      if (input.rotation?.enabled && !existing.rotation_enabled && row.next_rotation_at && row.next_rotation_at.getTime() <= clock.now().getTime()) {
         await rotation.rotate(row.id, actor);
         return require(row.id);
       }
