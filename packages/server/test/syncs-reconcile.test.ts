@@ -41,6 +41,7 @@ describe.each(ENGINES)('Key Vault sync reconcile (%s)', (engine) => {
     syncId = res.json().id;
     expect(res.json()).toMatchObject({ vaultUrl: 'https://certbridge-test.vault.azure.net', onRevocation: 'disable', enabled: true, lastRunAt: null });
     expect(s.queued).toEqual([{ kind: 'sync', syncId }]);
+    expect(await item(keyed)).toMatchObject({ state: 'pending', vaultName: null, lastSyncedAt: null });
     expect(await s.drain()).toEqual([]);
     const synced = (await item(keyed))!;
     expect(synced).toMatchObject({ state: 'synced', reason: null, lastError: null });

@@ -14,8 +14,9 @@ export const syncDto = (s: SyncRow) => ({
 type ItemRow = Awaited<ReturnType<SyncStore['itemsWithCertificates']>>[number];
 const itemDto = (i: ItemRow) => ({
   certificateId: i.certificate_id, serial: i.serial_hex, subject: i.subject, certificateStatus: i.certificate_status, notAfter: i.not_after,
-  state: i.state, reason: i.reason, vaultName: i.vault_name, vaultVersion: i.vault_version, lastSyncedAt: i.last_synced_at,
-  lastError: i.last_error, attempts: i.attempts, updatedAt: i.updated_at,
+  // No status row yet: in scope, waiting for its first run.
+  state: i.state ?? 'pending', reason: i.reason, vaultName: i.vault_name, vaultVersion: i.vault_version, lastSyncedAt: i.last_synced_at,
+  lastError: i.last_error, attempts: i.attempts ?? 0, updatedAt: i.updated_at,
 });
 
 /** Azure Key Vault names: 3 to 24 characters, letters, digits and hyphens, starting with a letter. */

@@ -114,7 +114,7 @@ export function createSyncService(deps: { db: Kysely<Database>; store: SyncStore
     async certificates(actor: Principal, idOrName: string) {
       requirePermission(actor, 'syncs:read');
       const row = await require(idOrName);
-      return { sync: row, items: await store.itemsWithCertificates(row.id) };
+      return { sync: row, items: await store.itemsWithCertificates(row) };
     },
   };
 }

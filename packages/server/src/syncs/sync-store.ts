@@ -76,9 +76,16 @@ export function createSyncStore(base: Kysely<Database>) {
     certificate: (id: string) => db.selectFrom('certificates').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
 
     items: (syncId: string) => db.selectFrom('sync_certificates').selectAll().where('sync_id', '=', syncId).execute(),
-    itemsWithCertificates: (syncId: string) => db.selectFrom('sync_certificates as i').innerJoin('certificates as c', 'c.id', 'i.certificate_id')
-      .selectAll('i').select(['c.subject', 'c.serial_hex', 'c.status as certificate_status', 'c.not_after'])
-      .where('i.sync_id', '=', syncId).orderBy('c.created_at').orderBy('c.id').execute(),
+    /** Every certificate in the sync's scope or with a status in it; those no run has reached yet have no status row. */
+    itemsWithCertificates: (sync: SyncRow) => db.selectFrom('certificates as c')
+      .leftJoin('sync_certificates as i', (j) => j.onRef('i.certificate_id', '=', 'c.id').on('i.sync_id', '=', sync.id))
+      .select(['c.id as certificate_id', 'c.subject', 'c.serial_hex', 'c.status as certificate_status', 'c.not_after', 'i.state', 'i.reason', 'i.vault_name', 'i.vault_version', 'i.last_error', 'i.attempts', 'i.last_synced_at', 'i.updated_at'])
+      .where((eb) => eb.or([
+        ...(sync.application_ids.length ? [eb('c.application_id', 'in', sync.application_ids)] : []),
+        ...(sync.profile_ids.length ? [eb('c.profile_id', 'in', sync.profile_ids)] : []),
+        eb('i.sync_id', 'is not', null),
+      ]))
+      .orderBy('c.created_at').orderBy('c.id').execute(),
 
     async saveItem(trx: Kysely<Database>, syncId: string, certificateId: string, patch: ItemPatch): Promise<SyncItemRow> {
       const now = new Date();
