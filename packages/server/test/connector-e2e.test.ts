@@ -129,6 +129,19 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
       .toEqual({ status: 202, order: 'pending', disposition: 'Taken Under Submission', before: 'pending', after: 'issued', same: true });
   });
 
+  it('ok/fails-over-to-the-next-adcs-server-through-the-connector', async () => {
+    expect((await h.api('POST', '/api/v1/connections', { name: 'dead-behind-connector', type: 'adcs', url: 'https://127.0.0.1:1', domain: 'CORP', username: 'alice', password: SIM_PASSWORD, auth: 'basic', timeoutMs: 2000 })).status).toBe(201);
+    const ca = await h.api('POST', '/api/v1/cas/connector', { name: 'corp-failover', connector: 'branch-1', servers: [{ connection: 'dead-behind-connector', priority: 1 }, { connection: 'sim-behind-connector', priority: 2 }], jobTimeoutSeconds: 10 });
+    expect((await h.api('POST', '/api/v1/profiles', { slug: 'via-connector-failover', ca: ca.body['id'], policy: 'permissive', template: 'WebServer' })).status).toBe(201);
+    const app = await h.api('GET', '/api/v1/applications/default');
+    expect((await h.api('PATCH', '/api/v1/applications/default', { profiles: [...(app.body['profiles'] as { slug: string }[]).map((p) => p.slug), 'via-connector-failover'] })).status).toBe(200);
+    const res = await h.api('POST', '/api/v1/applications/default/certificates', { profile: 'via-connector-failover', csr: csrPem('failover.via.connector.test') });
+    const order = res.body['order'] as { id: string; caServer: string };
+    const sim2 = (await h.server.core.db.selectFrom('connections').select('id').where('name', '=', 'sim-behind-connector').executeTakeFirstOrThrow()).id;
+    const jobs = await sql<{ status: string }>`select status from connector_jobs where order_id = ${order.id} order by created_at`.execute(h.server.core.db);
+    expect({ status: res.status, server: order.caServer === sim2, jobs: jobs.rows.map((j) => j.status) }).toEqual({ status: 201, server: true, jobs: ['failed', 'done'] });
+  });
+
   it('fail/malformed-and-oversized-frames-are-rejected-without-dropping-jobs', async () => {
     const before = lines.length;
     runner.sendRaw('{not json');
@@ -145,7 +158,8 @@ describe.each(ENGINES)('connector end to end on %s', (engine) => {
     const list = await h.api('GET', '/api/v1/connectors');
     const row = (list.body['items'] as Record<string, unknown>[]).find((c) => c['name'] === 'branch-1')!;
     expect({ site: row['site'], status: row['status'], online: row['online'], version: row['version'], expires: typeof row['certificateExpiresAt'], done: Number(row['jobsDone']) >= 2, failed: row['jobsFailed'] })
-      .toEqual({ site: 'HQ', status: 'active', online: true, version: '0.1.0', expires: 'string', done: true, failed: 0 });
+      // The one failed job is the dead server of the failover case.
+      .toEqual({ site: 'HQ', status: 'active', online: true, version: '0.1.0', expires: 'string', done: true, failed: 1 });
   });
 
   it('ok/metrics-export-online-connectors-jobs-by-state-and-latency', async () => {

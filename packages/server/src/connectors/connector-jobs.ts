@@ -84,7 +84,8 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
       // The order holds the ticket from now on: a server that dies while the request waits leaves
       // an order the background poll completes, not one the stranded-order sweep fails.
       await trx.updateTable('orders').set({ ca_request_id: jobTicket(id), ca_server: req.connectionId ?? null, next_poll_at: new Date(Date.now() + (req.pollAfterMs ?? 60_000)), updated_at: new Date() })
-        .where('id', '=', orderId).where('status', '=', 'pending').where('ca_request_id', 'is', null).execute();
+        // A failover to the next server moves the ticket to the new job.
+        .where('id', '=', orderId).where('status', '=', 'pending').where((eb) => eb.or([eb('ca_request_id', 'is', null), eb('ca_request_id', 'like', `${TICKET_PREFIX}%`)])).execute();
     });
     for (const l of enqueuedListeners) l();
     return id;
