@@ -46,6 +46,12 @@ describe('malformed requests', () => {
     expect([res.status, (res.json().error as Record<string, unknown>).code, (res.json().error as Record<string, unknown>).message]).toEqual([400, 'BadParameter', 'The request body is not valid JSON.']);
   });
 
+  it('fail/a body over 4 MiB is 413 in Key Vault\'s format', async () => {
+    sim.admin.grantVaultAccess('kv-odd', app.appId);
+    const res = await https(`${vault}/certificates/big/import?api-version=7.5`, sim.caPem, { method: 'POST', headers: { authorization: `Bearer ${vaultToken()}`, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'A'.repeat(5 * 1024 * 1024) }) });
+    expect([res.status, (res.json().error as Record<string, unknown>).message]).toEqual([413, 'The request body is too large.']);
+  });
+
   it('fail/broken %-encoding in a Key Vault name is 400 BadParameter', async () => {
     const res = await https(`${vault}/certificates/%E0?api-version=7.5`, sim.caPem, { headers: { authorization: `Bearer ${vaultToken()}` } });
     expect([res.status, (res.json().error as Record<string, unknown>).code]).toEqual([400, 'BadParameter']);

@@ -1,6 +1,6 @@
 /** The Microsoft Entra (v2.0) origin: routes, form decoding and the one place errors are rendered. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { clientRequestId, parseForm, pathSegments, readBody, sendJson } from '../http.ts';
+import { BodyTooLargeError, clientRequestId, parseForm, pathSegments, readBody, sendJson } from '../http.ts';
 import type { ActiveFault } from '../faults.ts';
 import type { ServiceHandler } from '../server.ts';
 import { aadsts, EntraError, sendEntraError } from './errors.ts';
@@ -9,6 +9,8 @@ import { authorizeEndpoint } from './authorize.ts';
 import { instanceDiscovery, jwks, openidConfiguration } from './discovery.ts';
 import { tokenEndpoint } from './token.ts';
 
+/** The rest of an oversized body is never read, so the connection cannot carry another request. */
+const CLOSE = { connection: 'close' };
 const FAULTS: Record<number, () => EntraError> = { 429: aadsts.throttled, 503: aadsts.unavailable, 403: aadsts.forbidden, 500: aadsts.serverError };
 
 export function createEntraService(ctx: EntraContext): ServiceHandler {
@@ -36,6 +38,7 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
       try {
         await route(req, res, url);
       } catch (e) {
+        if (e instanceof BodyTooLargeError) return sendEntraError(res, new EntraError(413, 'invalid_request', 90004, 'The request is not properly formatted: the body is too large.'), clientRequestId(req), CLOSE);
         if (!(e instanceof EntraError)) throw e;
         sendEntraError(res, e, clientRequestId(req));
       }

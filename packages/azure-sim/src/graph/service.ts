@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Directory } from '../directory.ts';
-import { parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
+import { BodyTooLargeError, parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
 import type { ServiceHandler } from '../server.ts';
 import type { TokenService } from '../tokens.ts';
 import { addPassword, findApplication, getApplication, listApplications, meJson, removePassword, select } from './applications.ts';
@@ -64,6 +64,7 @@ export function createGraphService(dir: Directory, tokens: TokenService): Servic
       try {
         await route(req, res, url);
       } catch (e) {
+        if (e instanceof BodyTooLargeError) return sendGraphError(req, res, new GraphError(413, 'Request_EntityTooLarge', 'The request body is too large.'), { connection: 'close' });
         if (!(e instanceof GraphError)) throw e;
         sendGraphError(req, res, e);
       }

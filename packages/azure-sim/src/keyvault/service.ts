@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Directory } from '../directory.ts';
-import { bearerToken, parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
+import { BodyTooLargeError, bearerToken, parseJsonObject, pathSegments, readBody, sendEmpty, sendJson } from '../http.ts';
 import type { ServiceHandler } from '../server.ts';
 import { VAULT_RESOURCE, type AccessTokenClaims, type TokenService } from '../tokens.ts';
 import { certificateOperation } from './certificates.ts';
@@ -72,6 +72,7 @@ export function createVaultService(deps: VaultServiceDeps, vault: Vault): Servic
       try {
         await route(req, res, url);
       } catch (e) {
+        if (e instanceof BodyTooLargeError) return sendKvError(res, new KeyVaultError(413, 'BadParameter', 'The request body is too large.'), { connection: 'close' });
         if (!(e instanceof KeyVaultError)) throw e;
         sendKvError(res, e, e.status === 401 ? challenge(deps, vault) : {});
       }
