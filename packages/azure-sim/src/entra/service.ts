@@ -24,7 +24,7 @@ export function createEntraService(ctx: EntraContext): ServiceHandler {
     if (method === 'GET' && tail === 'discovery/v2.0/keys') return jwks(ctx, res, parts[0]);
     if (method === 'GET' && tail === 'oauth2/v2.0/authorize') return authorizeEndpoint(ctx, res, parts[0], url.searchParams);
     if (tail === 'oauth2/v2.0/token') {
-      if (method !== 'POST') throw new EntraError(400, 'invalid_request', 900561, 'The endpoint only accepts POST requests. Received a GET request.');
+      if (method !== 'POST') throw new EntraError(400, 'invalid_request', 900561, `The endpoint only accepts POST requests. Received a ${method} request.`);
       const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       if (type !== 'application/x-www-form-urlencoded') throw aadsts.invalidRequestMissing('grant_type');
       return tokenEndpoint(ctx, req, res, parts[0], parseForm(await readBody(req)));
