@@ -9,6 +9,7 @@ import {
 import { OID_EXT } from './oids.ts';
 import type { San } from './sans.ts';
 import type { CertificateTemplate } from './certificate.ts';
+import { arrayBufferOf } from './der.ts';
 
 /** Extensions of certificates (RFC 5280 section 4.2) as asn1-x509 structures: the reader of the general decoder, and the builder. */
 
@@ -55,7 +56,7 @@ export function readCertificateExtensions(exts: Iterable<Extension>): ReadExtens
   for (const ext of exts) {
     const raw = toRawExtension(ext);
     out.raw.push(raw);
-    const value = raw.valueDer.slice().buffer;
+    const value = arrayBufferOf(raw.valueDer);
     switch (raw.oid) {
       case OID_EXT.subjectAltName: out.sans = readSubjectAltName(value).sans; break;
       case OID_EXT.basicConstraints: {

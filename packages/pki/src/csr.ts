@@ -123,7 +123,7 @@ function rawSpki(buf: Uint8Array): Uint8Array | undefined {
 
 function readRequested(parsed: ParsedCsr, raw: RawExtension): void {
   parsed.extensions.push(raw);
-  const value = raw.valueDer.slice().buffer;
+  const value = d.arrayBufferOf(raw.valueDer);
   if (raw.oid === OID_EXT.subjectAltName) {
     const { sans, other } = readSubjectAltName(value);
     parsed.sans.push(...sans);
@@ -186,6 +186,6 @@ export function buildCsr(opts: BuildCsrOptions): Uint8Array {
   const tbs = new Uint8Array(AsnConvert.serialize(info));
   const signature = signBytes(scheme, opts.privateKey, tbs);
   return new Uint8Array(AsnConvert.serialize(new CertificationRequest({
-    certificationRequestInfo: info, signatureAlgorithm: scheme.algorithm, signature: signature.slice().buffer,
+    certificationRequestInfo: info, signatureAlgorithm: scheme.algorithm, signature: d.arrayBufferOf(signature),
   })));
 }

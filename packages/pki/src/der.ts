@@ -52,6 +52,15 @@ export function expect(t: Tlv | undefined, tag: number): Tlv {
   return t;
 }
 
+/**
+ * A copy of exactly these bytes as an ArrayBuffer, for the asn1-schema classes that take one.
+ * `bytes.slice().buffer` is wrong for a Node Buffer: Buffer#slice shares memory, so `.buffer` is
+ * the whole 8 KiB pool (or a node-postgres row buffer) and the encoding carries foreign bytes.
+ */
+export function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
+  return Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer;
+}
+
 export function bytes(buf: Uint8Array, t: Tlv): Uint8Array { return buf.subarray(t.body, t.end); }
 export function raw(buf: Uint8Array, t: Tlv): Uint8Array { return buf.subarray(t.start, t.end); }
 

@@ -9,6 +9,7 @@ import {
 import { PkiError, guard } from './errors.ts';
 import { OID_AD_CA_ISSUERS, OID_AD_OCSP, OID_EXT } from './oids.ts';
 import { generalNamesToSans, sanToGeneralName, type San } from './sans.ts';
+import { arrayBufferOf } from './der.ts';
 
 /**
  * X.509 v3 extensions (RFC 5280 section 4.2): builders for what Certbridge writes and
@@ -35,7 +36,7 @@ export function toRawExtension(ext: Extension): RawExtension {
 export function fromRawExtension(raw: RawExtension): Extension {
   if (!/^[0-2](\.\d+)+$/.test(raw.oid)) throw new PkiError('MALFORMED', `extension OID "${raw.oid}" is not dotted decimal`);
   const bytes = raw.valueDer;
-  return new Extension({ extnID: raw.oid, critical: raw.critical, extnValue: new OctetString(bytes.slice().buffer) });
+  return new Extension({ extnID: raw.oid, critical: raw.critical, extnValue: new OctetString(arrayBufferOf(bytes)) });
 }
 
 export function keyUsageExtension(usages: readonly KeyUsage[]): Extension {
@@ -87,11 +88,11 @@ export function keyIdentifier(spki: SubjectPublicKeyInfo): Uint8Array {
 }
 
 export function subjectKeyIdentifierExtension(ski: Uint8Array): Extension {
-  return extension(OID_EXT.subjectKeyIdentifier, false, new SubjectKeyIdentifier(ski.slice().buffer));
+  return extension(OID_EXT.subjectKeyIdentifier, false, new SubjectKeyIdentifier(arrayBufferOf(ski)));
 }
 
 export function authorityKeyIdentifierExtension(aki: Uint8Array): Extension {
-  return extension(OID_EXT.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(aki.slice().buffer) }));
+  return extension(OID_EXT.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(arrayBufferOf(aki)) }));
 }
 
 export function readKeyIdentifier(valueDer: ArrayBuffer, aki: boolean): Uint8Array | undefined {

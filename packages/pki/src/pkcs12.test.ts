@@ -28,6 +28,19 @@ describe('pkcs12', () => {
     });
   });
 
+  it('ok/certificates given as Buffers that are views into a larger pool (node-postgres rows) still open', () => {
+    const leaf = makeIssued(root, 'EC-P256');
+    const pooled = (der: Uint8Array): Buffer => {
+      const pool = Buffer.alloc(der.length + 200, 0xee);
+      Buffer.from(der).copy(pool, 100);
+      return pool.subarray(100, 100 + der.length);
+    };
+    const file = wd.write('pooled.p12', buildPkcs12({ privateKey: leaf.privateKey, certificateDer: pooled(leaf.certificateDer), chainDer: [pooled(root.certificateDer)], password: 'pw' }));
+    const res = openssl(['pkcs12', '-in', file, '-nokeys', '-passin', 'pass:pw']);
+    expect([res.status, pemDecodeAll(res.out, 'CERTIFICATE').map((c) => parseCertificate(c).fingerprintSha256)])
+      .toEqual([0, [parseCertificate(leaf.certificateDer).fingerprintSha256, parseCertificate(root.certificateDer).fingerprintSha256]]);
+  });
+
   it('fail/wrong password is refused by openssl', () => {
     const leaf = makeIssued(root, 'EC-P256');
     const file = wd.write('wrong.p12', buildPkcs12({ privateKey: leaf.privateKey, certificateDer: leaf.certificateDer, password: 'right' }));

@@ -12,6 +12,7 @@ import { PkiError } from './errors.ts';
 import { exportPrivateKeyPkcs8Der } from './keys.ts';
 import { keyMatchesCertificate } from './certificate.ts';
 import { pbes2Encrypt } from './pbes2.ts';
+import { arrayBufferOf } from './der.ts';
 
 /**
  * PKCS#12 (RFC 7292) for server-generated keys. Modern profile only: PBES2 (PBKDF2-HMAC-SHA256,
@@ -81,7 +82,7 @@ function attribute(attrId: string, value: ArrayBuffer): PKCS12Attribute {
 }
 
 function bagAttributes(localKeyId: Uint8Array, friendlyName?: string): PKCS12Attribute[] {
-  const attrs = [attribute(id_pkcs9_at_localKeyId, AsnConvert.serialize(new LocalKeyId(localKeyId.slice().buffer)))];
+  const attrs = [attribute(id_pkcs9_at_localKeyId, AsnConvert.serialize(new LocalKeyId(arrayBufferOf(localKeyId))))];
   if (friendlyName !== undefined) attrs.push(attribute(id_pkcs9_at_friendlyName, AsnConvert.serialize(new FriendlyName(friendlyName))));
   return attrs;
 }
@@ -103,7 +104,7 @@ export function buildPkcs12(opts: BuildPkcs12Options): Uint8Array {
   const localKeyId = new Uint8Array(createHash('sha1').update(opts.certificateDer).digest());
   const certBag = (der: Uint8Array, attrs?: PKCS12Attribute[]): SafeBag => new SafeBag({
     bagId: id_certBag,
-    bagValue: AsnConvert.serialize(new CertBag({ certId: id_x509Certificate, certValue: AsnConvert.serialize(new OctetString(der.slice().buffer)) })),
+    bagValue: AsnConvert.serialize(new CertBag({ certId: id_x509Certificate, certValue: AsnConvert.serialize(new OctetString(arrayBufferOf(der))) })),
     bagAttributes: attrs,
   });
   const certs = new SafeContents([certBag(opts.certificateDer, bagAttributes(localKeyId, opts.friendlyName)), ...(opts.chainDer ?? []).map((c) => certBag(c))]);
@@ -113,12 +114,12 @@ export function buildPkcs12(opts: BuildPkcs12Options): Uint8Array {
     content: AsnConvert.serialize(new CmsEncryptedData({
       encryptedContentInfo: new EncryptedContentInfo({
         contentType: id_data, contentEncryptionAlgorithm: certsEnc.algorithm,
-        encryptedContent: new EncryptedContent({ value: new OctetString(certsEnc.ciphertext.slice().buffer) }),
+        encryptedContent: new EncryptedContent({ value: new OctetString(arrayBufferOf(certsEnc.ciphertext)) }),
       }),
     })),
   });
   const keyEnc = pbes2Encrypt(exportPrivateKeyPkcs8Der(opts.privateKey), opts.password, ITERATIONS);
-  const shrouded = new EncryptedPrivateKeyInfo({ encryptionAlgorithm: keyEnc.algorithm, encryptedData: new EncryptedKeyData(keyEnc.ciphertext.slice().buffer) });
+  const shrouded = new EncryptedPrivateKeyInfo({ encryptionAlgorithm: keyEnc.algorithm, encryptedData: new EncryptedKeyData(arrayBufferOf(keyEnc.ciphertext)) });
   const keys = new SafeContents([new SafeBag({
     bagId: id_pkcs8ShroudedKeyBag, bagValue: AsnConvert.serialize(shrouded), bagAttributes: bagAttributes(localKeyId, opts.friendlyName),
   })]);
