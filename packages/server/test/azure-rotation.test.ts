@@ -107,6 +107,16 @@ describe.each(ENGINES)('Azure client-secret rotation on %s', (engine) => {
     expect({ keys: keyIds(app.appId), added: graphCalls('addPassword') }).toEqual({ keys: [mid.rotation_pending_key_id], added: 0 });
   });
 
+  it('fail/a keyId of another secret is refused before anything is added or removed', async () => {
+    const app = selfManagingApp(world);
+    const other = world.sim.admin.addPassword(app.appId, { displayName: 'used elsewhere' });
+    await api(env, 'POST', '/api/v1/connections', { name: 'rot-wrong-key', type: 'azure-client-secrets', method: 'client-secret', tenantId: world.tenantId, clientId: app.appId, clientSecret: app.secret, ...cloudOf(world) });
+    world.sim.admin.clearCalls();
+    const res = await api(env, 'PATCH', '/api/v1/connections/rot-wrong-key', { rotation: { enabled: true, keyId: other.keyId, ...SCHEDULE } });
+    expect({ error: res.json().lastError, keys: keyIds(app.appId), added: graphCalls('addPassword') })
+      .toEqual({ error: `client secret ${other.keyId} is not the secret this connection uses (its hint differs): rotation would remove the wrong secret`, keys: [app.keyId, other.keyId], added: 0 });
+  });
+
   it('fail/missing Graph permission is recorded with backoff and audited', async () => {
     const { enabled } = await rotating('rot-403', []);
     const r = enabled.json();

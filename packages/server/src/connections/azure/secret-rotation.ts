@@ -11,7 +11,7 @@ import type { AzureConnectionsRepository } from './azure-connections-repository.
 import { clientSecretCredential, type AzureCredentials } from './azure-credentials.ts';
 import { describeError } from './azure-errors.ts';
 import { sealContext, type AzureConnectionRow } from './azure-tables.ts';
-import { createGraphClient, type GraphClient } from './graph-client.ts';
+import { createGraphClient, type GraphApplication, type GraphClient } from './graph-client.ts';
 import { nextRotationAt, retryBackoffMs } from './rotation-schedule.ts';
 
 /** How long Entra may take to accept a new secret: waits between proof attempts (about 2.5 min in all). */
@@ -93,6 +93,7 @@ export function createSecretRotation(deps: RotationDeps) {
         // A crash came between addPassword and recording its key: that secret is unknown to us.
         for (const orphan of app.passwordCredentials.filter((p) => p.displayName === row.rotation_pending_marker)) await graphOf().removePassword(app.id, orphan.keyId);
       }
+      checkRetireTarget(row, app);
       const marker = `Certbridge rotation ${clock.now().toISOString()}`;
       row = await repo.update(undefined, row.id, { rotation_pending_marker: marker });
       const interval = row.rotation_interval_days ?? 90;
@@ -110,6 +111,21 @@ export function createSecretRotation(deps: RotationDeps) {
     });
     credentials.forget(row.id);
     return retireOld(row, graphOf);
+  }
+
+  /**
+   * The key id given as "the current secret" is removed later, so it must really be this
+   * connection's secret: Graph shows the first three characters of each secret as `hint`.
+   * Checked before anything is added, so a wrong key id changes nothing.
+   */
+  function checkRetireTarget(row: AzureConnectionRow, app: GraphApplication): void {
+    if (!row.rotation_key_id) return;
+    const named = app.passwordCredentials.find((p) => p.keyId === row.rotation_key_id);
+    if (!named) throw new Error(`application ${row.client_id} has no client secret with keyId ${row.rotation_key_id}: set rotation.keyId to the key id of the secret this connection uses`);
+    const current = sealer.openText(row.secret_sealed!, sealContext.secret(row.id));
+    if (named.hint !== null && named.hint !== current.slice(0, named.hint.length)) {
+      throw new Error(`client secret ${row.rotation_key_id} is not the secret this connection uses (its hint differs): rotation would remove the wrong secret`);
+    }
   }
 
   /** Step 5 with the new secret's own credential: removePassword of the old key id. */
