@@ -5,8 +5,13 @@
  * on PGlite and on PostgreSQL. Compared with the bare ceiling measured in this same run: CSR
  * parse + signature verify + certificate sign with @certbridge/pki, no HTTP, no database.
  *
+ * Also per certificate, over the timed phase: SQL statements and transactions sent by the server
+ * (lib/sql-counter.ts), PostgreSQL commits (pg_stat_database), server CPU ms and its ratio to the
+ * ceiling's CPU ms; README.md says what one issuance cost before and after issue 2's speed work.
+ *
  * Environment: BENCH_N (requests per engine, default 3000), BENCH_CONCURRENCY (default 48),
- * BENCH_MAX_SECONDS (per engine, default 60), BENCH_ENGINES (default "pglite,postgres"),
+ * BENCH_MAX_SECONDS (per engine, default 60), BENCH_ENGINES (default "pglite,postgres,postgres:2";
+ * postgres:N = N worker processes, CERTBRIDGE_WORKERS),
  * BENCH_LOG_LEVEL (server log level, default warn), BENCH_CPU_PROF (directory: write the
  * server's CPU profile there), TEST_DATABASE_URL (PostgreSQL server; a fresh database is made).
  */
