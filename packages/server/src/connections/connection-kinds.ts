@@ -7,7 +7,8 @@ import { zodIssues } from '../http/route-table.ts';
 import { azureConnectionDto } from './azure/azure-connection-service.ts';
 import type { AzureModule } from './azure/azure-module.ts';
 import { azureUpdateSchema, type AzureCreateInput } from './azure/azure-schemas.ts';
-import type { AzureConnectionType } from './azure/azure-tables.ts';
+import type { AzureConnectionRow, AzureConnectionType } from './azure/azure-tables.ts';
+import type { ConnectionRow } from '../db/schema.ts';
 import { connectionDto, TLS_VERIFY_OFF_WARNING } from './connection-options.ts';
 import type { ConnectionInput, ConnectionService } from './connection-service.ts';
 
@@ -42,7 +43,7 @@ export function createConnectionKinds(deps: { connections: ConnectionService; az
     if (!row.reject_unauthorized) log.warn({ connection: row.name }, TLS_VERIFY_OFF_WARNING);
   };
 
-  const adcsLocated = (row: Awaited<ReturnType<ConnectionService['require']>>): LocatedConnection => ({
+  const adcsLocated = (row: ConnectionRow): LocatedConnection => ({
     name: row.name,
     dto: () => connectionDto(row),
     update: async (actor, body, log) => {
@@ -68,7 +69,7 @@ export function createConnectionKinds(deps: { connections: ConnectionService; az
     },
   };
 
-  const azureLocated = (row: Awaited<ReturnType<AzureModule['repo']['find']>> & object): LocatedConnection => ({
+  const azureLocated = (row: AzureConnectionRow): LocatedConnection => ({
     name: row.name,
     dto: () => azureConnectionDto(row),
     update: async (actor, body) => azureConnectionDto(await azure.connections.update(actor, row.id, parseBody(azureUpdateSchema, body))),
