@@ -33,7 +33,8 @@ export interface ApplicationDetail extends Application { profiles: Profile[]; me
 export interface San { type: string; value: string }
 export interface Order {
   id: string; status: OrderStatus; applicationId: string; profileId: string; caId: string; requesterId: string | null; protocol: string;
-  subject: string; sans: San[]; keyAlgorithm: string | null; caRequestId: string | null; caServer: string | null; template: string | null;
+  subject: string; commonName: string | null; adcsDomain: string | null;
+  sans: San[]; keyAlgorithm: string | null; caRequestId: string | null; caServer: string | null; template: string | null;
   disposition: string | null; hresult: string | null; error: Record<string, unknown> | null; attempts: number; nextPollAt: string | null;
   warning: string | null; certificateId: string | null; serverGeneratedKey: boolean; createdAt: string; updatedAt: string;
 }

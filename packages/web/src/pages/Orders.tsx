@@ -9,8 +9,9 @@ const REFRESH_MS = 5000;
 /** Orders, newest first; pending ones refresh every few seconds; Fetch asks ADCS now, Cancel gives up. */
 export function OrdersPage() {
   const [params, setParams] = useSearchParams();
-  const filters = { status: params.get('status') ?? '', ca: params.get('ca') ?? '', template: params.get('template') ?? '' };
+  const filters = { status: params.get('status') ?? '', ca: params.get('ca') ?? '', template: params.get('template') ?? '', commonName: params.get('commonName') ?? '' };
   const [template, setTemplate] = useState(filters.template);
+  const [cn, setCn] = useState(filters.commonName);
   const orders = useLoad(() => get<{ items: Order[] }>(`/api/v1/orders${qs({ ...filters, limit: 200 })}`), [params.toString()]);
   const cas = useLoad(() => get<{ items: Ca[] }>('/api/v1/cas').catch(() => ({ items: [] as Ca[] })), []);
   const action = useAction();
@@ -23,11 +24,12 @@ export function OrdersPage() {
     return () => clearInterval(timer);
   }, [anyPending, orders.reload]);
 
-  const setFilter = (key: string, value: string) => {
+  const setFilters = (values: Record<string, string>) => {
     const next = new URLSearchParams(params);
-    if (value) next.set(key, value); else next.delete(key);
+    for (const [key, value] of Object.entries(values)) if (value) next.set(key, value); else next.delete(key);
     setParams(next);
   };
+  const setFilter = (key: string, value: string) => setFilters({ [key]: value });
   const caName = (id: string) => cas.data?.items.find((c) => c.id === id)?.name ?? id.slice(0, 8);
   const act = async (fn: () => Promise<unknown>) => { await action.run(fn); orders.reload(); };
 
@@ -43,7 +45,8 @@ export function OrdersPage() {
           <option value="">All CAs</option>
           {cas.data?.items.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
         </select>
-        <form className="search" onSubmit={(e) => { e.preventDefault(); setFilter('template', template.trim()); }}>
+        <form className="search" onSubmit={(e) => { e.preventDefault(); setFilters({ commonName: cn.trim(), template: template.trim() }); }}>
+          <input aria-label="Common name" placeholder="Common name contains" value={cn} onChange={(e) => setCn(e.target.value)} />
           <input aria-label="Template" placeholder="ADCS template" value={template} onChange={(e) => setTemplate(e.target.value)} />
           <button type="submit" className="secondary">Filter</button>
         </form>
@@ -54,13 +57,14 @@ export function OrdersPage() {
       ) : orders.data && (
         <div className="table-wrap">
           <table className="table" data-testid="orders-table">
-            <thead><tr><th>Created</th><th>Request ID</th><th>Common name</th><th className="hide-phone">CA / server</th><th className="hide-phone">Template</th><th>Status</th><th>Disposition</th><th /></tr></thead>
+            <thead><tr><th>Created</th><th>Request ID</th><th>Common name</th><th className="hide-phone">ADCS domain</th><th className="hide-phone">CA / server</th><th className="hide-phone">Template</th><th>Status</th><th>Disposition</th><th /></tr></thead>
             <tbody>
               {orders.data.items.map((o) => (
                 <tr key={o.id} className={o.id === highlight ? 'highlight' : undefined}>
                   <td className="nowrap">{fmtDate(o.createdAt)}</td>
                   <td className="mono">{o.caRequestId ?? '—'}</td>
-                  <td>{o.certificateId ? <Link to={`/certificates/${o.certificateId}`}>{commonName(o.subject)}</Link> : commonName(o.subject)}</td>
+                  <td>{o.certificateId ? <Link to={`/certificates/${o.certificateId}`}>{o.commonName ?? commonName(o.subject)}</Link> : o.commonName ?? commonName(o.subject)}</td>
+                  <td className="hide-phone">{o.adcsDomain ?? '—'}</td>
                   <td className="hide-phone">{caName(o.caId)}{o.caServer ? <div className="muted">{o.caServer}</div> : null}</td>
                   <td className="hide-phone">{o.template ?? '—'}</td>
                   <td><Status value={o.status} />{o.attempts > 1 ? <div className="muted">{o.attempts} attempts</div> : null}</td>
