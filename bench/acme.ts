@@ -111,7 +111,16 @@ async function startPebble(dnsAddress: string, http01Port: number) {
     if (i > 100) throw new Error(`pebble did not answer at ${directoryUrl}: ${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { directoryUrl, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); await fs.rm(dir, { recursive: true, force: true }); } };
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    directoryUrl,
+    log: () => log,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function certbridge(engine: string, dnsAddress: string, http01Port: number): Promise<Result> {
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
     const pebble = await startPebble(dns.address, http01Port);
     try {
       results.push(await drive('pebble (in memory)', pebble.directoryUrl, 'pebble'));
+      if (results[0]!.errors) console.log(`pebble's last log lines:\n${pebble.log().split('\n').slice(-5).join('\n')}`);
     } finally {
       await pebble.stop();
     }

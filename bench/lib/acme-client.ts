@@ -8,6 +8,8 @@ import { exportJWK, FlattenedSign, generateKeyPair, calculateJwkThumbprint, type
 
 export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Loopback HTTPS with keep-alive; both servers use throwaway TLS certificates, so no trust check. */
 export function httpsClient(maxSockets: number) {
   const agent = new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: false });
@@ -19,6 +21,7 @@ export function httpsClient(maxSockets: number) {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
       res.on('error', reject);
     });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.end(body);
   });
@@ -29,6 +32,7 @@ type Directory = { newNonce: string; newAccount: string; newOrder: string };
 type Challenge = { type: string; url: string; token: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const POLL_LIMIT_MS = 30_000;
 
 export class BenchAcmeClient {
   private nonce: string | undefined;
@@ -68,11 +72,13 @@ export class BenchAcmeClient {
     return { body: JSON.parse(res.body) as T, headers: res.headers };
   }
 
-  /** Polls a resource every `pollMs` until its status leaves `waiting`. */
+  /** Polls a resource every `pollMs` until its status leaves `waiting`; a resource stuck for POLL_LIMIT_MS is an error. */
   private async until(url: string, waiting: string[], pollMs: number, what: string): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + POLL_LIMIT_MS;
     for (;;) {
       const { body } = await this.json<Record<string, unknown>>(url, null, what);
       if (!waiting.includes(String(body['status']))) return body;
+      if (Date.now() > deadline) throw new Error(`${what} ${url} still ${String(body['status'])} after ${POLL_LIMIT_MS} ms: ${JSON.stringify(body).slice(0, 300)}`);
       await sleep(pollMs);
     }
   }
