@@ -9,12 +9,15 @@ import { CaDetailPage, CasPage } from './pages/Cas.tsx';
 import { CertificateDetailPage } from './pages/CertificateDetail.tsx';
 import { CertificatesPage } from './pages/Certificates.tsx';
 import { ConnectionsPage } from './pages/Connections.tsx';
+import { AzureConnectionsPage } from './pages/AzureConnections.tsx';
+import { ConnectorsPage } from './pages/Connectors.tsx';
 import { DashboardPage } from './pages/Dashboard.tsx';
 import { IssuePage } from './pages/Issue.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { OrdersPage } from './pages/Orders.tsx';
 import { PoliciesPage } from './pages/Policies.tsx';
 import { ProfilesPage } from './pages/Profiles.tsx';
+import { SyncDetailPage, SyncsPage } from './pages/Syncs.tsx';
 import { TokensPage } from './pages/Tokens.tsx';
 import { UsersPage } from './pages/Users.tsx';
 
@@ -43,6 +46,9 @@ export function App() {
       { to: '/policies', label: 'Policies', show: can.readAll },
       { to: '/cas', label: 'Certificate authorities', show: can.readAll },
       { to: '/connections', label: 'ADCS connections', show: can.readAll },
+      { to: '/connections/azure', label: 'Azure connections', show: can.readAll },
+      { to: '/connectors', label: 'Connectors', show: can.readAll },
+      { to: '/syncs', label: 'Key Vault syncs', show: can.readAll },
     ],
     [
       { to: '/users', label: 'Users', show: can.manageUsers },
@@ -64,7 +70,7 @@ export function App() {
         {nav.map((group, i) => (
           <ul key={i}>
             {group.filter((n) => n.show).map((n) => (
-              <li key={n.to}><NavLink to={n.to} end={n.to === '/'}>{n.label}</NavLink></li>
+              <li key={n.to}><NavLink to={n.to} end={n.to === '/' || n.to === '/connections'}>{n.label}</NavLink></li>
             ))}
           </ul>
         ))}
@@ -83,6 +89,10 @@ export function App() {
           <Route path="/cas" element={<CasPage />} />
           <Route path="/cas/:id" element={<CaDetailPage />} />
           <Route path="/connections" element={<ConnectionsPage />} />
+          <Route path="/connections/azure" element={<AzureConnectionsPage />} />
+          <Route path="/connectors" element={<ConnectorsPage />} />
+          <Route path="/syncs" element={<SyncsPage />} />
+          <Route path="/syncs/:id" element={<SyncDetailPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/tokens" element={<TokensPage />} />
           <Route path="/audit" element={<AuditPage />} />

@@ -68,9 +68,9 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
 /** Status pill coloured by meaning: green done, amber waiting, red failed, grey ended. */
 export function Status({ value }: { value: string }) {
   const tone: Record<string, string> = {
-    issued: 'ok', active: 'ok', ready: 'ok', closed: 'ok', healthy: 'ok',
+    issued: 'ok', active: 'ok', ready: 'ok', closed: 'ok', healthy: 'ok', online: 'ok', synced: 'ok',
     pending: 'warn', 'half-open': 'warn', processing: 'warn',
-    denied: 'bad', failed: 'bad', revoked: 'bad', open: 'bad', broken: 'bad', unhealthy: 'bad',
+    denied: 'bad', failed: 'bad', revoked: 'bad', open: 'bad', broken: 'bad', unhealthy: 'bad', offline: 'bad',
     cancelled: 'muted', expired: 'muted', disabled: 'muted',
   };
   const label = value === 'revoked' ? 'Revoked' : value.charAt(0).toUpperCase() + value.slice(1);

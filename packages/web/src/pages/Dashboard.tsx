@@ -3,6 +3,9 @@ import { get, qs } from '../api.ts';
 import { abilities, useAuth } from '../auth.tsx';
 import type { Ca, CaServer, CertificateSummary, Order, Page } from '../types.ts';
 import { Empty, ErrorBox, Loading, PageHeader, Status, commonName, daysUntil, fmtDate, fmtDay, useLoad } from '../ui.tsx';
+import type { AzureConnection } from './AzureConnections.tsx';
+import type { Connector } from './Connectors.tsx';
+import type { Sync } from './Syncs.tsx';
 
 const DAY = 86_400_000;
 const HORIZON_DAYS = 90;
@@ -26,6 +29,22 @@ async function adcsServersDown(cas: Ca[]): Promise<{ ca: Ca; server: CaServer }[
   const adcs = cas.filter((c) => c.type === 'adcs');
   const lists = await Promise.all(adcs.map(async (ca) => (await get<{ items: CaServer[] }>(`/api/v1/cas/${ca.id}/servers`)).items.map((server) => ({ ca, server }))));
   return lists.flat().filter(({ server }) => server.healthy === false || server.circuit === 'open');
+}
+
+/** Syncs whose last run failed or that hold a certificate in state failed. */
+async function failedSyncs(): Promise<{ sync: Sync; failed: number }[]> {
+  const { items } = await get<{ items: Sync[] }>('/api/v1/syncs');
+  const counted = await Promise.all(items.filter((s) => s.enabled).map(async (sync) => {
+    const detail = await get<{ items: { state: string }[] }>(`/api/v1/syncs/${sync.id}/certificates`);
+    return { sync, failed: detail.items.filter((i) => i.state === 'failed').length };
+  }));
+  return counted.filter((c) => c.failed > 0 || c.sync.lastRunError);
+}
+
+/** Client-secret connections whose last rotation failed (the error stays until one succeeds). */
+async function failedRotations(): Promise<AzureConnection[]> {
+  const { items } = await get<{ items: AzureConnection[] }>('/api/v1/connections?type=azure-client-secrets');
+  return items.filter((c) => c.rotation.enabled && c.lastError);
 }
 
 /** Weekly bars of expiring certificates over the next 90 days. */
@@ -68,6 +87,9 @@ export function DashboardPage() {
   const pending = useLoad(() => get<{ items: Order[] }>('/api/v1/orders?status=pending&limit=100'), []);
   const failed = useLoad(() => get<{ items: Order[] }>('/api/v1/orders?status=failed&limit=20'), []);
   const down = useLoad(async () => (can.readAll ? adcsServersDown((await get<{ items: Ca[] }>('/api/v1/cas')).items) : []), [can.readAll]);
+  const syncs = useLoad(async () => (can.readAll ? failedSyncs() : []), [can.readAll]);
+  const rotations = useLoad(async () => (can.readAll ? failedRotations() : []), [can.readAll]);
+  const offline = useLoad(async () => (can.readAll ? (await get<{ items: Connector[] }>('/api/v1/connectors')).items.filter((c) => c.status === 'active' && !c.online) : []), [can.readAll]);
 
   const within = (days: number) => (certs.data ?? []).filter((c) => daysUntil(c.notAfter) < days).length;
   const soonest = [...(certs.data ?? [])].sort((a, b) => a.notAfter.localeCompare(b.notAfter)).slice(0, 8);
@@ -90,6 +112,20 @@ export function DashboardPage() {
           <span className="stat-value">{down.data ? down.data.length : '…'}</span>
           <span className="stat-label">ADCS servers down</span>
         </Link>
+        {can.readAll && <>
+          <Link to="/syncs" className={`card stat${syncs.data?.length ? ' stat-bad' : ''}`}>
+            <span className="stat-value" data-testid="failed-syncs">{syncs.data ? syncs.data.length : '…'}</span>
+            <span className="stat-label">failed syncs</span>
+          </Link>
+          <Link to="/connections/azure" className={`card stat${rotations.data?.length ? ' stat-bad' : ''}`}>
+            <span className="stat-value" data-testid="failed-rotations">{rotations.data ? rotations.data.length : '…'}</span>
+            <span className="stat-label">failed rotations</span>
+          </Link>
+          <Link to="/connectors" className={`card stat${offline.data?.length ? ' stat-bad' : ''}`}>
+            <span className="stat-value" data-testid="connectors-offline">{offline.data ? offline.data.length : '…'}</span>
+            <span className="stat-label">connectors offline</span>
+          </Link>
+        </>}
       </div>
 
       <section className="panel">
@@ -120,11 +156,20 @@ export function DashboardPage() {
         </section>
         <section className="panel">
           <h2>Recent failures</h2>
-          <ErrorBox error={failed.error ?? down.error} />
+          <ErrorBox error={failed.error ?? down.error ?? syncs.error ?? rotations.error ?? offline.error} />
+          {syncs.data?.map(({ sync, failed: n }) => (
+            <div key={sync.id} className="notice notice-bad">Key Vault sync <Link to={`/syncs/${sync.id}`}><strong>{sync.name}</strong></Link>: {n ? `${n} certificate${n === 1 ? '' : 's'} failed` : ''}{n && sync.lastRunError ? '; ' : ''}{sync.lastRunError ?? ''}</div>
+          ))}
+          {rotations.data?.map((c) => (
+            <div key={c.id} className="notice notice-bad">Secret rotation of <strong>{c.name}</strong> failed: {c.lastError}</div>
+          ))}
+          {offline.data?.map((c) => (
+            <div key={c.id} className="notice notice-bad">Connector <strong>{c.name}</strong>{c.site ? ` (${c.site})` : ''} is offline; last heartbeat {fmtDate(c.lastHeartbeatAt)}</div>
+          ))}
           {down.data?.map(({ ca, server }) => (
             <div key={ca.id + server.connectionId} className="notice notice-bad">ADCS server <strong>{server.name}</strong> of {ca.name} is {server.circuit === 'open' ? 'cut off (circuit open)' : 'failing its health check'}{server.lastError ? `: ${server.lastError}` : ''}</div>
           ))}
-          {failed.data && failed.data.items.length === 0 && !down.data?.length ? <Empty title="No failed orders or servers." /> : (
+          {failed.data && failed.data.items.length === 0 && !down.data?.length && !syncs.data?.length && !rotations.data?.length && !offline.data?.length ? <Empty title="No failed orders or servers." /> : (
             <ul className="list">{failed.data?.items.slice(0, 8).map((o) => (
               <li key={o.id}><Status value={o.status} /> {commonName(o.subject)} <span className="muted">· {o.disposition ?? String(o.error?.['message'] ?? '')}</span></li>
             ))}</ul>

@@ -1,0 +1,308 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzureSim, type AzureSim } from '@certbridge/azure-sim';
+import { register, startRunner, type Runner } from '@certbridge/connector';
+import { launchBrowser } from '../../web/test-support/browser.ts';
+import { ensureWebUiBuilt } from '../../web/test-support/build-ui.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+
+/**
+ * Browser journeys of the connector, Azure connection, Key Vault sync and dashboard screens, and
+ * renewal from a certificate's page: Debian's chromium against a real server on PGlite, the real
+ * connector agent and the Azure emulator. Screenshots as in web-journeys.test.ts.
+ */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+let server: RunningServer;
+let dataDir: string;
+let shots: string;
+let token: string;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+let sim: AzureSim;
+let tenantId: string;
+let graphApp: { appId: string; keyId: string; secret: string };
+let vaultApp: { appId: string; secret: string };
+let runner: Runner | undefined;
+const tempDirs: string[] = [];
+
+const url = (p: string) => `${server.httpUrl}${p}`;
+const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: false });
+const heading = (name: string) => page.getByRole('heading', { level: 1, name });
+
+async function apiCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url(p), { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
+}
+
+async function issue(cn: string): Promise<string> {
+  const res = await apiCall('POST', '/api/v1/applications/default/certificates', { profile: 'default-tls', subject: { commonName: cn }, sans: [`dns:${cn}`] });
+  if (res.status !== 201) throw new Error(`issuing ${cn}: ${res.status} ${JSON.stringify(res.body)}`);
+  return String((res.body['certificate'] as { id: string }).id);
+}
+
+/** Fills the Azure connection form for the emulator's cloud (custom authority, its CA). */
+async function fillAzureForm(name: string, type: 'azure-client-secrets' | 'azure-key-vault', clientId: string, secret: string): Promise<void> {
+  await page.getByRole('button', { name: 'New Azure connection' }).click();
+  await page.locator('input[name="az-name"]').fill(name);
+  await page.locator('select[name="az-type"]').selectOption(type);
+  await page.locator('select[name="az-cloud"]').selectOption('custom');
+  await page.locator('input[name="az-authority"]').fill(sim.authorityHost);
+  await page.locator('input[name="az-graph"]').fill(sim.graphUrl);
+  await page.locator('textarea[name="az-ca"]').fill(sim.caPem);
+  await page.locator('input[name="az-tenant"]').fill(tenantId);
+  await page.locator('input[name="az-client-id"]').fill(clientId);
+  await page.locator('input[name="az-client-secret"]').fill(secret);
+}
+
+beforeAll(async () => {
+  await ensureWebUiBuilt();
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-'));
+  shots = process.env['UPDATE_SCREENSHOTS'] === '1' ? path.join(REPO, 'docs/screenshots') : await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-shots2-'));
+  await fs.mkdir(shots, { recursive: true });
+  server = await startServer(loadConfig({ CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: '0', CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent' }));
+  token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+
+  sim = await startAzureSim();
+  tenantId = sim.admin.addTenant({ domain: 'contoso.onmicrosoft.com' }).id;
+  const rotating = sim.admin.addApp(tenantId, { displayName: 'web-rotating', graphRoles: ['Application.ReadWrite.OwnedBy'] });
+  sim.admin.addOwner(rotating.appId, rotating.appId);
+  const password = sim.admin.addPassword(rotating.appId, { displayName: 'initial' });
+  graphApp = { appId: rotating.appId, keyId: password.keyId, secret: password.secret };
+  const syncer = sim.admin.addApp(tenantId, { displayName: 'web-sync' });
+  vaultApp = { appId: syncer.appId, secret: sim.admin.addPassword(syncer.appId).secret };
+  await sim.admin.addVault('kv-web', { tenantId });
+  sim.admin.grantVaultAccess('kv-web', syncer.appId);
+  await sim.admin.addVault('kv-locked', { tenantId });
+
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  const password2 = (await fs.readFile(path.join(dataDir, 'admin-password'), 'utf8')).trim();
+  await page.goto(url('/'));
+  await page.locator('input[name="password"]').fill(password2);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await heading('Dashboard').waitFor();
+}, 300_000);
+
+afterAll(async () => {
+  await runner?.stop();
+  await browser?.close();
+  await server?.close();
+  await sim?.close();
+  for (const dir of [dataDir, ...tempDirs]) if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('web UI: connectors (chromium + certbridge-connector)', () => {
+  let registrationToken: string;
+
+  it('fail/the connector form refuses a name with spaces before sending', async () => {
+    await page.goto(url('/connectors'));
+    await page.getByText('No connectors yet.').waitFor();
+    await page.locator('input[name="connector-name"]').fill('branch office');
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    expect(await page.locator('.field-error').textContent()).toBe('Letters, digits and . _ -; up to 100, starting with a letter or digit.');
+  });
+
+  it('ok/creates a connector and shows its one-time token with the register command', async () => {
+    await page.locator('input[name="connector-name"]').fill('branch-office');
+    await page.locator('input[name="connector-site"]').fill('Berlin datacenter');
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    registrationToken = (await page.getByTestId('connector-token-value').textContent())!;
+    expect(registrationToken).toMatch(/^cbc1\./);
+    expect(await page.getByTestId('connector-register-command').textContent()).toBe(`certbridge-connector register --server https://localhost:8443 --token '${registrationToken}'`);
+    const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' });
+    expect(await row.locator('.status').textContent()).toBe('Offline');
+    await page.reload();
+    await page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' }).waitFor();
+    expect(await page.getByTestId('connector-token').count()).toBe(0);
+  });
+
+  it('ok/the token registers the real connector agent, which then shows online with its version', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-connector-'));
+    tempDirs.push(dir);
+    const state = await register({ server: server.httpsUrl, token: registrationToken, dir });
+    runner = startRunner(state, { stateDir: dir, heartbeatMs: 200, log: () => {}, env: {} });
+    const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' });
+    for (let i = 0; i < 40 && (await row.locator('.status').textContent()) !== 'Online'; i++) {
+      await page.waitForTimeout(250);
+      await page.reload();
+      await row.waitFor();
+    }
+    expect([await row.locator('.status').textContent(), await row.locator('td').nth(2).textContent()]).toEqual(['Online', 'Berlin datacenter']);
+    expect(await row.locator('td').nth(3).textContent()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('ok/a new token for a second connector; registered but not running it is offline', async () => {
+    await page.locator('input[name="connector-name"]').fill('lab');
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    await page.getByTestId('connector-token').waitFor();
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'lab' });
+    await row.getByRole('button', { name: 'New token' }).click();
+    const fresh = (await page.getByTestId('connector-token-value').textContent())!;
+    expect(await page.getByTestId('connector-token').textContent()).toContain('Registration token for “lab”');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-lab-'));
+    tempDirs.push(dir);
+    await register({ server: server.httpsUrl, token: fresh, dir });
+    await page.reload();
+    expect(await page.getByTestId('connectors-table').locator('tr', { hasText: 'lab' }).locator('.status').textContent()).toBe('Offline');
+    await shot('connectors');
+  });
+
+  it('ok/revokes a connector after confirmation', async () => {
+    await page.locator('input[name="connector-name"]').fill('retired');
+    await page.getByRole('button', { name: 'Create connector' }).click();
+    await page.getByTestId('connector-token').waitFor();
+    const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'retired' });
+    page.once('dialog', (d) => void d.dismiss());
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    expect(await row.locator('.status').textContent()).toBe('Offline');
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.locator('.status', { hasText: 'Revoked' }).waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    expect((await apiCall('GET', '/api/v1/connectors/retired')).body['status']).toBe('revoked');
+  });
+});
+
+describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
+  it('fail/the Azure form checks the tenant and client id before sending', async () => {
+    await page.goto(url('/connections/azure'));
+    await page.getByText('No Azure connections.').waitFor();
+    await page.getByRole('button', { name: 'New Azure connection' }).click();
+    await page.locator('input[name="az-name"]').fill('graph-rotating');
+    await page.locator('input[name="az-tenant"]').fill('not a tenant');
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    expect(await page.locator('.field-error').allTextContents()).toEqual([
+      'The directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com.', 'The application (client) id, a GUID.', 'The client secret value (not its id).',
+    ]);
+    await page.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('ok/creates a client-secret connection against the emulator and tests it step by step', async () => {
+    await fillAzureForm('graph-rotating', 'azure-client-secrets', graphApp.appId, graphApp.secret);
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    const panel = page.getByTestId('azure-connection-graph-rotating');
+    await panel.waitFor();
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    const report = panel.getByTestId('azure-test');
+    await report.waitFor({ timeout: 30_000 });
+    expect(await report.locator('li.step-ok').count()).toBe(2);
+    expect(await report.locator('li').nth(0).textContent()).toContain(`✓ Token token for https://graph.microsoft.com from ${sim.authorityHost}`);
+    expect(await report.locator('li').nth(1).textContent()).toBe(`✓ Microsoft Graph GET application ${graphApp.appId}: "web-rotating" with 1 client secret(s)`);
+  });
+
+  it('ok/turns on secret rotation: the first rotation runs at once, then every 30 days at 02:30 Berlin time', async () => {
+    const panel = page.getByTestId('azure-connection-graph-rotating');
+    await panel.getByRole('button', { name: 'Rotation' }).click();
+    await panel.locator('input[name="rot-enabled"]').check();
+    await panel.locator('input[name="rot-key-id"]').fill('not-a-guid');
+    await panel.getByRole('button', { name: 'Save rotation' }).click();
+    expect(await panel.locator('.field-error').textContent()).toBe('The key id (GUID) of the secret this connection holds now, from the app registration.');
+    await panel.locator('input[name="rot-key-id"]').fill(graphApp.keyId);
+    await panel.locator('input[name="rot-interval"]').fill('30');
+    await panel.locator('input[name="rot-time"]').fill('02:30');
+    await panel.locator('input[name="rot-tz"]').fill('Europe/Berlin');
+    await panel.getByRole('button', { name: 'Save rotation' }).click();
+    await panel.getByTestId('rotation-summary').getByText(/^every 30 days at 02:30 Europe\/Berlin/).waitFor();
+    type Rotation = { enabled: boolean; keyId: string; lastRotationAt: string | null; nextRotationAt: string };
+    let stored = (await apiCall('GET', '/api/v1/connections/graph-rotating')).body['rotation'] as Rotation;
+    for (let i = 0; i < 60 && !stored.lastRotationAt; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      stored = (await apiCall('GET', '/api/v1/connections/graph-rotating')).body['rotation'] as Rotation;
+    }
+    const secrets = sim.admin.app(graphApp.appId)!.passwordCredentials.map((p) => p.keyId);
+    expect([stored.enabled, secrets.includes(graphApp.keyId), secrets.includes(stored.keyId), new Date(stored.nextRotationAt).getTime() > Date.now() + 29 * 86_400_000])
+      .toEqual([true, false, true, true]);
+    await page.reload();
+    await panel.getByTestId('rotation-summary').waitFor();
+    expect(await panel.getByTestId('rotation-summary').textContent()).toBe('every 30 days at 02:30 Europe/Berlin');
+    expect(await panel.getByTestId('last-rotation').textContent()).not.toBe('—');
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    await panel.getByTestId('azure-test').waitFor({ timeout: 30_000 });
+    expect(await panel.getByTestId('azure-test').locator('li.step-ok').count()).toBe(2); // signs in with the rotated secret
+    await shot('azure-connections');
+  });
+
+  it('ok/creates a Key Vault connection; its test lists the vault', async () => {
+    await fillAzureForm('kv-emulator', 'azure-key-vault', vaultApp.appId, vaultApp.secret);
+    await page.locator('input[name="az-vault"]').fill(sim.vaultUrl('kv-web'));
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    const panel = page.getByTestId('azure-connection-kv-emulator');
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    const report = panel.getByTestId('azure-test');
+    await report.waitFor({ timeout: 30_000 });
+    expect(await report.locator('li').nth(1).textContent()).toBe(`✓ Key Vault listed certificates of ${sim.vaultUrl('kv-web')} (maxresults=1): 0 returned`);
+  });
+
+  it('ok/creates a sync; the certificate with a server-side key is synced into the vault', async () => {
+    const certId = await issue('sync.example.test');
+    await page.goto(url('/syncs'));
+    await page.getByText('No syncs.').waitFor();
+    await page.getByRole('button', { name: 'New sync' }).click();
+    await page.locator('input[name="sync-name"]').fill('web-vault');
+    await page.getByRole('button', { name: 'Create sync' }).click();
+    expect(await page.locator('.field-error').textContent()).toBe('Choose at least one application or profile whose certificates go to the vault.');
+    await page.locator('input[name="sync-profile-default-tls"]').check();
+    await page.getByRole('button', { name: 'Create sync' }).click();
+    await page.getByTestId('syncs-table').getByRole('link', { name: 'web-vault' }).click();
+    await heading('Sync web-vault').waitFor();
+    const row = page.getByTestId('sync-items').locator('tr', { hasText: 'sync.example.test' });
+    for (let i = 0; i < 60 && (await row.locator('.status').textContent().catch(() => '')) !== 'Synced'; i++) {
+      await page.waitForTimeout(500);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+    }
+    const [inVault] = sim.admin.vault('kv-web').certificates().filter((c) => c.versions.some((v) => v.tags['certbridge-id'] === certId));
+    expect(inVault).toBeDefined();
+    expect([await row.locator('.status').textContent(), await row.locator('td').nth(2).textContent(), await row.locator('td').nth(3).textContent()])
+      .toEqual(['Synced', inVault!.name, inVault!.versions[0]!.version]);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Run queued.' }).waitFor();
+    await shot('sync-detail');
+    await page.goto(url('/syncs'));
+    await page.getByTestId('syncs-table').waitFor();
+    await shot('syncs');
+  });
+
+  it('ok/the dashboard counts a failing sync and an offline connector', async () => {
+    const locked = await apiCall('POST', '/api/v1/syncs', { name: 'locked-vault', connection: 'kv-emulator', vaultUrl: sim.vaultUrl('kv-locked'), profiles: ['default-tls'] });
+    expect(locked.status).toBe(201);
+    let failed = 0;
+    for (let i = 0; i < 60 && !failed; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const items = (await apiCall('GET', '/api/v1/syncs/locked-vault/certificates')).body['items'] as { state: string }[];
+      failed = items.filter((x) => x.state === 'failed').length;
+    }
+    expect(failed).toBeGreaterThan(0);
+    await page.goto(url('/'));
+    await page.getByTestId('failed-syncs').getByText(/^\d+$/).waitFor();
+    await page.getByTestId('connectors-offline').getByText(/^\d+$/).waitFor();
+    await page.getByTestId('failed-rotations').getByText(/^\d+$/).waitFor();
+    expect([await page.getByTestId('failed-syncs').textContent(), await page.getByTestId('connectors-offline').textContent(), await page.getByTestId('failed-rotations').textContent()])
+      .toEqual(['1', '1', '0']);
+    await page.locator('.notice-bad', { hasText: 'Key Vault sync locked-vault' }).waitFor();
+    expect(await page.locator('.notice-bad', { hasText: 'Connector lab' }).textContent()).toBe('Connector lab is offline; last heartbeat —');
+    await shot('dashboard-alerts');
+  });
+});
+
+describe('web UI: renew', () => {
+  it('ok/renews a certificate from its page: a new certificate with the same subject, linked to the old one', async () => {
+    const oldId = await issue('renew.example.test');
+    await page.goto(url(`/certificates/${oldId}`));
+    await page.getByTestId('cert-subject').waitFor();
+    await page.getByRole('button', { name: 'Renew' }).click();
+    await page.waitForURL((u) => /\/certificates\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(oldId));
+    const newId = page.url().split('/').pop()!;
+    await page.getByRole('link', { name: 'previous certificate' }).waitFor();
+    expect([await page.getByTestId('cert-subject').textContent(), await page.getByTestId('cert-status').textContent(), await page.getByRole('link', { name: 'previous certificate' }).getAttribute('href')])
+      .toEqual(['CN=renew.example.test', 'Active', `/certificates/${oldId}`]);
+    expect((await apiCall('GET', `/api/v1/certificates/${newId}`)).body['renewedFromId']).toBe(oldId);
+  });
+});
