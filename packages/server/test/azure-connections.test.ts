@@ -74,6 +74,14 @@ describe.each(ENGINES)('Azure connections on %s', (engine) => {
       .toEqual({ ok: false, status: 403, missing: expect.stringContaining("'Key Vault Certificates Officer'") });
   });
 
+  it('fail/key-vault connection without a vault says so at the key-vault step', async () => {
+    const app = selfManagingApp(world, []);
+    await api(env, 'POST', '/api/v1/connections', { name: 'vault-unnamed', type: 'azure-key-vault', method: 'client-secret', tenantId: world.tenantId, clientId: app.appId, clientSecret: app.secret, ...cloudOf(world) });
+    const report = (await api(env, 'POST', '/api/v1/connections/vault-unnamed/test')).json();
+    expect({ ok: report.ok, steps: report.steps.map((s: { step: string; ok: boolean }) => `${s.step}:${s.ok}`), detail: report.steps[1].detail })
+      .toEqual({ ok: false, steps: ['token:true', 'key-vault:false'], detail: 'connection vault-unnamed has no vaultName; name the vault' });
+  });
+
   it('fail/wrong secret stops at the token step with the AADSTS error', async () => {
     const app = selfManagingApp(world);
     await secretConnection('wrong-secret', { appId: app.appId, secret: 'not-the-secret' });
@@ -124,7 +132,7 @@ describe.each(ENGINES)('Azure connections on %s', (engine) => {
     expect(names).toEqual([...names].sort());
     expect(names).toEqual(expect.arrayContaining(['graph-secret', 'graph-cert', 'vault']));
     const vaults = (await api(env, 'GET', '/api/v1/connections?type=azure-key-vault')).json().items.map((c: { name: string }) => c.name);
-    expect(vaults).toEqual(['vault', 'vault-denied']);
+    expect(vaults).toEqual(['vault', 'vault-denied', 'vault-unnamed']);
     expect((await api(env, 'GET', '/api/v1/connections?type=ldap')).statusCode).toBe(400);
     expect((await api(env, 'DELETE', '/api/v1/connections/wrong-secret')).statusCode).toBe(204);
     expect((await api(env, 'GET', '/api/v1/connections/wrong-secret')).statusCode).toBe(404);
