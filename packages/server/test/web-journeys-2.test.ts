@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +31,7 @@ let tenantId: string;
 let graphApp: { appId: string; keyId: string; secret: string };
 let vaultApp: { appId: string; secret: string };
 let runner: Runner | undefined;
+let publicUrl: string;
 const tempDirs: string[] = [];
 
 const url = (p: string) => `${server.httpUrl}${p}`;
@@ -39,6 +42,16 @@ async function apiCall(method: string, p: string, body?: unknown): Promise<{ sta
   const res = await fetch(url(p), { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
+}
+
+/** A free TCP port: the server's public URL (the OAuth redirect URI) must be known before it starts. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    }).on('error', reject);
+  });
 }
 
 async function issue(cn: string): Promise<string> {
@@ -66,9 +79,6 @@ beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-'));
   shots = process.env['UPDATE_SCREENSHOTS'] === '1' ? path.join(REPO, 'docs/screenshots') : await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-shots2-'));
   await fs.mkdir(shots, { recursive: true });
-  server = await startServer(loadConfig({ CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: '0', CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent' }));
-  token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
-
   sim = await startAzureSim();
   tenantId = sim.admin.addTenant({ domain: 'contoso.onmicrosoft.com' }).id;
   const rotating = sim.admin.addApp(tenantId, { displayName: 'web-rotating', graphRoles: ['Application.ReadWrite.OwnedBy'] });
@@ -80,6 +90,17 @@ beforeAll(async () => {
   await sim.admin.addVault('kv-web', { tenantId });
   sim.admin.grantVaultAccess('kv-web', syncer.appId);
   await sim.admin.addVault('kv-locked', { tenantId });
+  sim.admin.addUser(tenantId, { userPrincipalName: 'alice@contoso.onmicrosoft.com', displayName: 'Alice', consent: 'grant' });
+
+  // Certbridge's own Entra app for OAuth connections, redirecting to this server's callback.
+  const port = await freePort();
+  publicUrl = `http://127.0.0.1:${port}`;
+  const oauthApp = sim.admin.addApp(tenantId, { displayName: 'Certbridge (app secrets)', redirectUris: [`${publicUrl}/api/v1/connections/azure/oauth/callback`] });
+  server = await startServer(loadConfig({
+    CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: String(port), CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent', CERTBRIDGE_PUBLIC_URL: publicUrl,
+    CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID: oauthApp.appId, CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET: sim.admin.addPassword(oauthApp.appId).secret,
+  }));
+  token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
 
   browser = await launchBrowser();
   page = await browser.context.newPage();
@@ -115,7 +136,7 @@ describe('web UI: connectors (chromium + certbridge-connector)', () => {
     await page.getByRole('button', { name: 'Create connector' }).click();
     registrationToken = (await page.getByTestId('connector-token-value').textContent())!;
     expect(registrationToken).toMatch(/^cbc1\./);
-    expect(await page.getByTestId('connector-register-command').textContent()).toBe(`certbridge-connector register --server https://localhost:8443 --token '${registrationToken}'`);
+    expect(await page.getByTestId('connector-register-command').textContent()).toBe(`certbridge-connector register --server ${publicUrl} --token '${registrationToken}'`);
     const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' });
     expect(await row.locator('.status').textContent()).toBe('Offline');
     await page.reload();
@@ -228,6 +249,37 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await panel.getByTestId('azure-test').waitFor({ timeout: 30_000 });
     expect(await panel.getByTestId('azure-test').locator('li.step-ok').count()).toBe(2); // signs in with the rotated secret
     await shot('azure-connections');
+  });
+
+  it('ok/"Connect to Azure": OAuth sign-in through Entra and back, then the connection tests as the user', async () => {
+    // The emulator's TLS root is not in the test browser's trust store: its answers are relayed
+    // through Node with that CA (the authorize endpoint signs alice in and redirects at once).
+    await page.route(`${sim.authorityHost}/**`, async (route) => {
+      const answer = await new Promise<{ status: number; headers: Record<string, string> }>((resolve, reject) => {
+        https.get(route.request().url(), { ca: sim.caPem }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)])) });
+        }).on('error', reject);
+      });
+      await route.fulfill({ status: answer.status, headers: answer.headers, body: '' });
+    });
+    await page.getByRole('button', { name: 'New Azure connection' }).click();
+    await page.locator('input[name="az-name"]').fill('oauth-graph');
+    await page.locator('select[name="az-method"]').selectOption('oauth');
+    await page.locator('select[name="az-cloud"]').selectOption('custom');
+    await page.locator('input[name="az-authority"]').fill(sim.authorityHost);
+    await page.locator('input[name="az-graph"]').fill(sim.graphUrl);
+    await page.locator('textarea[name="az-ca"]').fill(sim.caPem);
+    await page.locator('input[name="az-tenant"]').fill(tenantId);
+    await page.locator('input[name="az-login-hint"]').fill('alice@contoso.onmicrosoft.com');
+    await page.getByRole('button', { name: 'Connect to Azure' }).click();
+    await page.waitForURL((u) => u.pathname === '/connections/azure' && u.searchParams.has('connection'), { timeout: 30_000 });
+    await page.unroute(`${sim.authorityHost}/**`);
+    expect(await page.getByTestId('oauth-result').textContent()).toBe('Connected “oauth-graph” as alice@contoso.onmicrosoft.com. Use “Test connection” to check its permissions. Dismiss');
+    const panel = page.getByTestId('azure-connection-oauth-graph');
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    await panel.getByTestId('azure-test').waitFor({ timeout: 30_000 });
+    expect(await panel.getByTestId('azure-test').locator('li').nth(1).textContent()).toBe('✓ Microsoft Graph GET /me: signed in as alice@contoso.onmicrosoft.com');
   });
 
   it('ok/creates a Key Vault connection; its test lists the vault', async () => {

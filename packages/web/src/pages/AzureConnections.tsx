@@ -35,7 +35,7 @@ const STEP_LABELS: Record<string, string> = { token: 'Token', graph: 'Microsoft 
 function AzureConnectionForm({ onDone }: { onDone: () => void }) {
   const [f, setF] = useState({
     name: '', type: 'azure-client-secrets' as AzureType, method: 'client-secret' as AzureConnection['method'], tenantId: '', clientId: '', clientSecret: '',
-    certificatePem: '', privateKeyPem: '', cloud: 'public' as Cloud, authorityHost: '', graphUrl: '', vaultUrlTemplate: '', caPem: '', vaultName: '',
+    certificatePem: '', privateKeyPem: '', loginHint: '', cloud: 'public' as Cloud, authorityHost: '', graphUrl: '', vaultUrlTemplate: '', caPem: '', vaultName: '',
   });
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const action = useAction();
@@ -67,7 +67,7 @@ function AzureConnectionForm({ onDone }: { onDone: () => void }) {
     };
     if (oauth) {
       const started = await action.run(() => post<{ authorizeUrl: string }>('/api/v1/connections/azure/oauth/start', {
-        name: f.name, type: f.type, ...(f.tenantId ? { tenantId: f.tenantId.trim() } : {}), returnTo: '/connections/azure', ...cloud,
+        name: f.name, type: f.type, ...(f.tenantId ? { tenantId: f.tenantId.trim() } : {}), ...(f.loginHint.trim() ? { loginHint: f.loginHint.trim() } : {}), returnTo: '/connections/azure', ...cloud,
       }));
       if (started) window.location.assign(started.authorizeUrl);
       return;
@@ -87,6 +87,7 @@ function AzureConnectionForm({ onDone }: { onDone: () => void }) {
         <Field label="Cloud"><select name="az-cloud" value={f.cloud} onChange={set('cloud')}>{Object.entries(CLOUDS).map(([k, v]) => <option key={k} value={k}>{v.label}</option>)}</select></Field>
         <Field label="Tenant" error={invalid['tenantId']} hint={f.method === 'oauth' ? 'Optional: empty signs in to your own organisation.' : 'Directory (tenant) id or domain.'}><input name="az-tenant" value={f.tenantId} onChange={set('tenantId')} autoComplete="off" /></Field>
         {f.method !== 'oauth' && <Field label="Application (client) id" error={invalid['clientId']}><input name="az-client-id" value={f.clientId} onChange={set('clientId')} autoComplete="off" /></Field>}
+        {f.method === 'oauth' && <Field label="Sign in as" hint="Optional: your account, e.g. you@contoso.com."><input name="az-login-hint" value={f.loginHint} onChange={set('loginHint')} autoComplete="off" /></Field>}
         {f.method === 'client-secret' && <Field label="Client secret" error={invalid['clientSecret']} hint="Sealed at rest; never shown again."><input name="az-client-secret" type="password" autoComplete="new-password" value={f.clientSecret} onChange={set('clientSecret')} /></Field>}
         {f.type === 'azure-key-vault' && <Field label="Default vault" error={invalid['vaultName']} hint="Optional: a vault name or https URL; syncs may name another."><input name="az-vault" value={f.vaultName} onChange={set('vaultName')} /></Field>}
       </div>
