@@ -43,8 +43,12 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
     method: 'POST', url: '/api/v1/applications/:appId/certificates', summary: 'Issue a certificate from a CSR or with a server-generated key', tag: 'certificates',
     body: issueBody, responses: { 201: 'Issued', 202: 'Pending CA approval; follow the order' },
   }, async ({ principal, params, body, reply }) => {
-    const application = await access.require(principal, params['appId']!, 'issue');
-    const profile = await deps.catalog.requireProfile(body.profile);
+    // Looked up together (one catalogue check, repositories/catalog-cache.ts); the application's
+    // verdict still comes first, so a caller without access learns nothing about the profile.
+    const [appLookup, profileLookup] = await Promise.allSettled([access.require(principal, params['appId']!, 'issue'), deps.catalog.requireProfile(body.profile)]);
+    if (appLookup.status === 'rejected') throw appLookup.reason;
+    if (profileLookup.status === 'rejected') throw profileLookup.reason;
+    const [application, profile] = [appLookup.value, profileLookup.value];
     const ctx = { actor: principal, protocol: 'api' as const, application, profile };
     const validity = body.validityDays ? { validityDays: body.validityDays } : {};
     const outcome = 'csr' in body
