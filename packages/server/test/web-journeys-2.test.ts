@@ -139,6 +139,10 @@ describe('web UI: connectors (chromium + certbridge-connector)', () => {
     expect(await page.getByTestId('connector-register-command').textContent()).toBe(`certbridge-connector register --server ${publicUrl} --token '${registrationToken}'`);
     const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' });
     expect(await row.locator('.status').textContent()).toBe('Offline');
+    // This test server's public URL is its plain HTTP origin (for the OAuth redirect below); the agent refuses http.
+    expect(await page.getByTestId('connector-token').locator('.notice-bad').textContent())
+      .toBe(`This server's public URL (${publicUrl}) is not https: connectors authenticate with client certificates on the HTTPS listener, so use its https:// address in the command.`);
+    await shot('connector-token');
     await page.reload();
     await page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' }).waitFor();
     expect(await page.getByTestId('connector-token').count()).toBe(0);
@@ -341,6 +345,23 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await page.locator('.notice-bad', { hasText: 'Key Vault sync locked-vault' }).waitFor();
     expect(await page.locator('.notice-bad', { hasText: 'Connector lab' }).textContent()).toBe('Connector lab is offline; last heartbeat —');
     await shot('dashboard-alerts');
+  });
+});
+
+describe('web UI: phone width', () => {
+  it('ok/the new screens fit 390 px: no horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [route, ready] of [['/connectors', 'connectors-table'], ['/syncs', 'syncs-table'], ['/connections/azure', 'azure-connection-graph-rotating']] as const) {
+      await page.goto(url(route));
+      await page.getByTestId(ready).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      // Tables scroll inside their frame when they must; the connectors table does not need to.
+      if (route === '/connectors') expect(await page.getByTestId(ready).evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth)).toBe(true);
+    }
+    await page.goto(url('/connectors'));
+    await page.getByTestId('connectors-table').waitFor();
+    await shot('phone-connectors');
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 });
 

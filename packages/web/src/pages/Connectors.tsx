@@ -26,6 +26,7 @@ function TokenNotice({ token, server, onDone }: { token: RegistrationToken; serv
       <div className="secret-row"><code className="secret" data-testid="connector-token-value">{token.registrationToken}</code><Copy text={token.registrationToken} /></div>
       <div>On the connector host, run:</div>
       <div className="secret-row"><code className="secret" data-testid="connector-register-command">{command}</code><Copy text={command} label="Copy command" /></div>
+      {!server.startsWith('https://') && <div className="notice notice-bad">This server's public URL ({server}) is not https: connectors authenticate with client certificates on the HTTPS listener, so use its https:// address in the command.</div>}
       <div className="muted">Then <code>certbridge-connector run</code>. The token works once, until {fmtDate(token.tokenExpiresAt)}.</div>
       <button type="button" className="link" onClick={onDone}>I have stored it</button>
     </div>
@@ -90,17 +91,18 @@ export function ConnectorsPage() {
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="connectors-table">
-            <thead><tr><th>Name</th><th>Status</th><th className="hide-phone">Site</th><th className="hide-phone">Version</th><th>Last heartbeat</th><th className="hide-phone">Certificate expires</th><th className="hide-phone">Jobs done / failed</th><th /></tr></thead>
+            <thead><tr><th>Name</th><th>Status</th><th className="hide-phone">Site</th><th className="hide-phone">Version</th><th className="hide-phone">Last heartbeat</th><th className="hide-phone">Certificate expires</th><th className="hide-phone">Jobs done / failed</th><th /></tr></thead>
             <tbody>{connectors.data?.items.map((c) => (
               <tr key={c.id}>
                 <td>{c.name}</td>
-                <td><Status value={c.status === 'revoked' ? 'revoked' : c.online ? 'online' : 'offline'} />{c.status === 'pending' ? <span className="muted"> not registered</span> : null}</td>
+                <td><Status value={c.status === 'revoked' ? 'revoked' : c.online ? 'online' : 'offline'} />{c.status === 'pending' ? <span className="muted"> not registered</span> : null}
+                  <div className="muted phone-only">heartbeat {fmtDate(c.lastHeartbeatAt)}</div></td>
                 <td className="hide-phone">{c.site || '—'}</td>
                 <td className="hide-phone">{c.version ?? '—'}</td>
-                <td>{fmtDate(c.lastHeartbeatAt)}</td>
+                <td className="hide-phone">{fmtDate(c.lastHeartbeatAt)}</td>
                 <td className="hide-phone">{fmtDate(c.certificateExpiresAt)}</td>
                 <td className="hide-phone">{c.jobsDone} / {c.jobsFailed}</td>
-                <td className="row-actions">{can.manageConnections && c.status !== 'revoked' && <>
+                <td className="row-actions stack">{can.manageConnections && c.status !== 'revoked' && <>
                   <button type="button" className="secondary small" onClick={() => void newToken(c)}>New token</button>
                   <button type="button" className="danger small" onClick={() => void revoke(c)}>Revoke</button>
                 </>}</td>
