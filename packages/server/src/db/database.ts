@@ -29,6 +29,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // An idle client losing its connection (e.g. PostgreSQL restarted) must not crash the process:
     // the pool drops that client and the next query opens a new connection.
     pool.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
+    // The pool only listens on idle clients. A checked-out client between two statements (e.g.
+    // inside a transaction) that gets 57P01 on a PostgreSQL restart emits 'error' with no listener,
+    // which killed the process (reliability-pg-restart.test.ts); its next query fails instead, and
+    // the pool discards it on release.
+    pool.on('connect', (client) => client.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', boss: { connectionString: target.url }, close: () => db.destroy() };
   }
