@@ -129,6 +129,8 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     const order = (await c.post(orderUrl, null)).json<{ certificate: string }>();
     const pem = await c.post(order.certificate, null);
     expect(pem.headers['content-type']).toBe('application/pem-certificate-chain');
+    // One chain per certificate in this model: no rel="alternate" (see acme-routes.ts, cert/:id).
+    expect(pem.headers['link']).toBe(`<${ORIGIN}/acme/default-tls/directory>;rel="index"`);
     const chain = pemDecodeAll(pem.body);
     const leaf = parseCertificate(chain[0]!);
     expect(leaf.sans).toEqual([{ type: 'dns', value: 'web.acme.test' }, { type: 'dns', value: 'www.acme.test' }]);

@@ -125,6 +125,13 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
     payloadOf(call, zod.object({}).passthrough());
     return challengeView(u, await m.runner.respond(accountOf(call), challenge, authz));
   });
+  /*
+   * No `Link: rel="alternate"` (7.4.2): a certificate has exactly one issuer chain here (the
+   * internal intermediate and root, or the chain of the ADCS server that issued it), and no CA
+   * is cross-signed or re-certified under the same key, so no second path to another trust
+   * anchor exists. "With or without the root" is not an alternate: both end at the same anchor,
+   * and clients choose chains by the issuer of the topmost certificate, which is the same.
+   */
   post('cert/:id', 'Download the certificate chain as PEM (7.4.2)', 'kid', async (call, params, reply) => {
     requireEmpty(call);
     const order = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findOrderByCertificate(params['id']!) : undefined;
