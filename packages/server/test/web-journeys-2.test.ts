@@ -8,10 +8,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzureSim, type AzureSim } from '@certbridge/azure-sim';
 import { register, startRunner, type Runner } from '@certbridge/connector';
+import { buildCsr, generateKeyPair, parseDn, pemEncode } from '@certbridge/pki';
 import { launchBrowser } from '../../web/test-support/browser.ts';
 import { ensureWebUiBuilt } from '../../web/test-support/build-ui.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { MISSING_PERMISSION } from '../src/connections/azure/azure-errors.ts';
+import { NO_KEY_REASON, TAG_ID } from '../src/syncs/sync-reconciler.ts';
+import { rsaCertificate } from './azure-fixtures.ts';
 
 /**
  * Browser journeys of the connector, Azure connection, Key Vault sync and dashboard screens, and
@@ -54,8 +58,13 @@ function freePort(): Promise<number> {
   });
 }
 
-async function issue(cn: string): Promise<string> {
-  const res = await apiCall('POST', '/api/v1/applications/default/certificates', { profile: 'default-tls', subject: { commonName: cn }, sans: [`dns:${cn}`] });
+/** Issues through the default application: a server-generated key, or the caller's own CSR (Certbridge then holds no key). */
+async function issue(cn: string, withCsr = false): Promise<string> {
+  const csr = () => {
+    const { privateKey, publicKey } = generateKeyPair('EC-P256');
+    return pemEncode('CERTIFICATE REQUEST', buildCsr({ subject: parseDn(`CN=${cn}`), sans: [{ type: 'dns', value: cn }], privateKey, publicKey }));
+  };
+  const res = await apiCall('POST', '/api/v1/applications/default/certificates', withCsr ? { profile: 'default-tls', csr: csr() } : { profile: 'default-tls', subject: { commonName: cn }, sans: [`dns:${cn}`] });
   if (res.status !== 201) throw new Error(`issuing ${cn}: ${res.status} ${JSON.stringify(res.body)}`);
   return String((res.body['certificate'] as { id: string }).id);
 }
@@ -297,8 +306,52 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     expect(await report.locator('li').nth(1).textContent()).toBe(`✓ Key Vault listed certificates of ${sim.vaultUrl('kv-web')} (maxresults=1): 0 returned`);
   });
 
+  it('fail/a Key Vault connection without an access policy: the test shows the refused step and the missing permission', async () => {
+    const created = await apiCall('POST', '/api/v1/connections', {
+      name: 'kv-no-access', type: 'azure-key-vault', method: 'client-secret', tenantId, clientId: vaultApp.appId, clientSecret: vaultApp.secret,
+      authorityHost: sim.authorityHost, graphUrl: sim.graphUrl, caPem: sim.caPem, vaultName: sim.vaultUrl('kv-locked'),
+    });
+    expect(created.status).toBe(201);
+    await page.reload();
+    const panel = page.getByTestId('azure-connection-kv-no-access');
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    const report = panel.getByTestId('azure-test');
+    await report.waitFor({ timeout: 30_000 });
+    expect([await report.locator('li.step-ok').count(), await report.locator('li.step-bad').count()]).toEqual([1, 1]);
+    expect(await report.locator('li.step-bad code').allTextContents()).toEqual(['HTTP 403', MISSING_PERMISSION['keyvault.listCertificates'].application]);
+    await shot('azure-test-refused');
+  });
+
+  it('ok/creates a connection that signs in with a certificate (PEM certificate and key)', async () => {
+    const app = sim.admin.addApp(tenantId, { displayName: 'web-cert', graphRoles: ['Application.ReadWrite.OwnedBy'] });
+    sim.admin.addOwner(app.appId, app.appId);
+    const { certPem, keyPem } = rsaCertificate('certbridge-web-cert');
+    const { thumbprint } = sim.admin.addCertificate(app.appId, certPem);
+    await page.getByRole('button', { name: 'New Azure connection' }).click();
+    await page.locator('select[name="az-method"]').selectOption('certificate');
+    await page.locator('input[name="az-name"]').fill('graph-cert');
+    await page.locator('select[name="az-cloud"]').selectOption('custom');
+    await page.locator('input[name="az-authority"]').fill(sim.authorityHost);
+    await page.locator('input[name="az-graph"]').fill(sim.graphUrl);
+    await page.locator('textarea[name="az-ca"]').fill(sim.caPem);
+    await page.locator('input[name="az-tenant"]').fill(tenantId);
+    await page.locator('input[name="az-client-id"]').fill(app.appId);
+    await page.locator('textarea[name="az-cert"]').fill(certPem);
+    await page.locator('textarea[name="az-key"]').fill(certPem);
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    expect(await page.locator('.field-error').textContent()).toBe('Its unencrypted RSA private key (PEM).');
+    await page.locator('textarea[name="az-key"]').fill(keyPem);
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    const panel = page.getByTestId('azure-connection-graph-cert');
+    expect((await panel.locator('dd').nth(1).textContent())!.startsWith(`certificate ${thumbprint.toUpperCase()}, expires `)).toBe(true);
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    await panel.getByTestId('azure-test').waitFor({ timeout: 30_000 });
+    expect(await panel.getByTestId('azure-test').locator('li').nth(1).textContent()).toBe(`✓ Microsoft Graph GET application ${app.appId}: "web-cert" with 0 client secret(s)`);
+  });
+
   it('ok/creates a sync; the certificate with a server-side key is synced into the vault', async () => {
     const certId = await issue('sync.example.test');
+    const csrCertId = await issue('csr.example.test', true);
     await page.goto(url('/syncs'));
     await page.getByText('No syncs.').waitFor();
     await page.getByRole('button', { name: 'New sync' }).click();
@@ -310,14 +363,18 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await page.getByTestId('syncs-table').getByRole('link', { name: 'web-vault' }).click();
     await heading('Sync web-vault').waitFor();
     const row = page.getByTestId('sync-items').locator('tr', { hasText: 'sync.example.test' });
-    for (let i = 0; i < 60 && (await row.locator('.status').textContent().catch(() => '')) !== 'Synced'; i++) {
+    const states = () => page.getByTestId('sync-items').locator('tbody .status').allTextContents().catch(() => []);
+    for (let i = 0; i < 60 && (await states()).sort().join() !== 'Skipped,Synced'; i++) {
       await page.waitForTimeout(500);
       await page.getByRole('button', { name: 'Refresh' }).click();
     }
-    const [inVault] = sim.admin.vault('kv-web').certificates().filter((c) => c.versions.some((v) => v.tags['certbridge-id'] === certId));
+    const [inVault] = sim.admin.vault('kv-web').certificates().filter((c) => c.versions.some((v) => v.tags[TAG_ID] === certId));
     expect(inVault).toBeDefined();
     expect([await row.locator('.status').textContent(), await row.locator('td').nth(2).textContent(), await row.locator('td').nth(3).textContent()])
       .toEqual(['Synced', inVault!.name, inVault!.versions[0]!.version]);
+    const skipped = page.getByTestId('sync-items').locator('tr', { hasText: 'csr.example.test' });
+    expect([await skipped.locator('.status').textContent(), await skipped.locator('td').nth(5).textContent(), await skipped.getByRole('link').getAttribute('href')])
+      .toEqual(['Skipped', NO_KEY_REASON, `/certificates/${csrCertId}`]);
     await page.getByRole('button', { name: 'Run now' }).click();
     await page.getByRole('status').filter({ hasText: 'Run queued.' }).waitFor();
     await shot('sync-detail');
@@ -345,6 +402,20 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await page.locator('.notice-bad', { hasText: 'Key Vault sync locked-vault' }).waitFor();
     expect(await page.locator('.notice-bad', { hasText: 'Connector lab' }).textContent()).toBe('Connector lab is offline; last heartbeat —');
     await shot('dashboard-alerts');
+  });
+
+  it('ok/deletes a sync after confirmation; the dashboard no longer counts it', async () => {
+    await page.locator('.notice-bad', { hasText: 'Key Vault sync locked-vault' }).getByRole('link', { name: 'locked-vault' }).click();
+    await heading('Sync locked-vault').waitFor();
+    await page.getByTestId('sync-items').locator('.status', { hasText: 'Failed' }).first().waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await heading('Key Vault syncs').waitFor();
+    await page.getByTestId('syncs-table').waitFor();
+    expect(await page.getByTestId('syncs-table').locator('tbody tr').allTextContents()).toEqual([expect.stringMatching(/^web-vault/)]);
+    await page.goto(url('/'));
+    await page.getByTestId('failed-syncs').getByText(/^\d+$/).waitFor();
+    expect(await page.getByTestId('failed-syncs').textContent()).toBe('0');
   });
 });
 

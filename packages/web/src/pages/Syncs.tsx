@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { Link, useParams } from 'react-router-dom';
-import { get, patch, post } from '../api.ts';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { del, get, patch, post } from '../api.ts';
 import { abilities, useAuth } from '../auth.tsx';
 import type { Application, Profile } from '../types.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader, Panel, Status, commonName, fmtDate, useAction, useLoad } from '../ui.tsx';
@@ -121,6 +121,11 @@ export function SyncDetailPage() {
       setTimeout(detail.reload, 1500);
     }
   };
+  const navigate = useNavigate();
+  const remove = async () => {
+    if (!sync || !confirm(`Delete sync ${sync.name}? What it put in the vault stays there.`)) return;
+    if (await action.run(async () => { await del(`/api/v1/syncs/${id}`); return true; })) navigate('/syncs');
+  };
   const toggle = async () => { if (sync && await action.run(() => patch(`/api/v1/syncs/${id}`, { enabled: !sync.enabled }))) detail.reload(); };
   return (
     <>
@@ -128,6 +133,7 @@ export function SyncDetailPage() {
         {can.manageCatalog && sync && <>
           <button type="button" onClick={() => void run()} disabled={action.busy || !sync.enabled}>Run now</button>
           <button type="button" className="secondary" onClick={() => void toggle()} disabled={action.busy}>{sync.enabled ? 'Disable' : 'Enable'}</button>
+          <button type="button" className="danger" onClick={() => void remove()} disabled={action.busy}>Delete</button>
         </>}
         <button type="button" className="secondary" onClick={detail.reload}>Refresh</button>
       </PageHeader>
