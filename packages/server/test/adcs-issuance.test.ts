@@ -91,7 +91,8 @@ describe.each(ENGINES)('ADCS issuance on %s', (engine) => {
     const run = await env.core.adcs.pending.runDue();
     expect(run.steps.map((s) => [s.order.id, s.status])).toEqual([[order.id, 'issued']]);
     const followed = (await env.api('GET', `/api/v1/orders/${order.id}`)).json();
-    expect({ status: followed.status, hasCertificate: followed.certificateId !== null }).toEqual({ status: 'issued', hasCertificate: true });
+    expect({ status: followed.status, hasCertificate: followed.certificateId !== null, disposition: followed.disposition })
+      .toEqual({ status: 'issued', hasCertificate: true, disposition: 'Issued' });
   });
 
   it('ok/pending-poll-backs-off-and-survives-a-restart', async () => {

@@ -41,7 +41,7 @@ export interface PendingTicket {
  * could not be asked at all (network, authentication, TLS, bug), never a decision.
  */
 export type IssueResult =
-  | { status: 'issued'; certificateDer: Uint8Array; chainDer: Uint8Array[]; requestId?: string; server?: string; warning?: string }
+  | { status: 'issued'; certificateDer: Uint8Array; chainDer: Uint8Array[]; requestId?: string; server?: string; warning?: string; disposition?: string }
   | { status: 'pending'; ticket: PendingTicket; retryAfterSeconds: number; disposition?: string }
   | { status: 'rejected'; reason: string; disposition?: string; hresult?: string; requestId?: string };
 

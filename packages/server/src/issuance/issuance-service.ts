@@ -108,6 +108,8 @@ export function createIssuanceService(deps: IssuanceDeps) {
         });
         const updated = await orders.update(trx, order.id, {
           status: 'issued', certificate_id: certificate.id, server_key_sealed: null, attempts: order.attempts + 1, next_poll_at: null,
+          // A waiting text ("Taken Under Submission", "waiting for connector …") must not outlive the wait.
+          disposition: result.disposition ?? (order.disposition ? 'Issued' : null),
           ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server, warning: result.warning ?? null,
         });
         await appendAudit(trx, { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } }, clock);
