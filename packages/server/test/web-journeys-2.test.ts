@@ -322,6 +322,21 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await shot('azure-test-refused');
   });
 
+  it('ok/edits the connection: another default vault, where it has access, makes the test pass', async () => {
+    const panel = page.getByTestId('azure-connection-kv-no-access');
+    await panel.getByRole('button', { name: 'Edit' }).click();
+    await panel.locator('input[name="edit-vault"]').fill('not a vault');
+    await panel.getByRole('button', { name: 'Save connection' }).click();
+    expect(await panel.locator('.field-error').textContent()).toBe('A vault name (3–24 letters, digits, dashes) or its https:// URL.');
+    await panel.locator('input[name="edit-vault"]').fill(sim.vaultUrl('kv-web'));
+    await panel.getByRole('button', { name: 'Save connection' }).click();
+    await panel.getByTestId('azure-edit-form').waitFor({ state: 'detached' });
+    expect(await panel.locator('dd', { hasText: sim.vaultUrl('kv-web') }).count()).toBe(1);
+    await panel.getByRole('button', { name: 'Test connection' }).click();
+    await panel.getByTestId('azure-test').locator('li.step-ok').nth(1).waitFor({ timeout: 30_000 });
+    expect(await panel.getByTestId('azure-test').locator('li.step-bad').count()).toBe(0);
+  });
+
   it('ok/creates a connection that signs in with a certificate (PEM certificate and key)', async () => {
     const app = sim.admin.addApp(tenantId, { displayName: 'web-cert', graphRoles: ['Application.ReadWrite.OwnedBy'] });
     sim.admin.addOwner(app.appId, app.appId);

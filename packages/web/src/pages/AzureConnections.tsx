@@ -143,6 +143,50 @@ function RotationForm({ c, onDone }: { c: AzureConnection; onDone: () => void })
   );
 }
 
+/** Edit: replace the secret or certificate, change tenant, client id or the default vault (only what changed is sent). */
+function AzureEditForm({ c, onDone }: { c: AzureConnection; onDone: () => void }) {
+  const [f, setF] = useState({ tenantId: c.tenantId, clientId: c.clientId, clientSecret: '', certificatePem: '', privateKeyPem: '', vaultName: c.vaultName ?? '' });
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  const action = useAction();
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errors: Record<string, string> = {};
+    if (!GUID.test(f.tenantId) && !TENANT.test(f.tenantId)) errors['tenantId'] = 'The directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com.';
+    if (c.method !== 'oauth' && !GUID.test(f.clientId)) errors['clientId'] = 'The application (client) id, a GUID.';
+    if (c.method === 'certificate' && Boolean(f.certificatePem) !== Boolean(f.privateKeyPem)) errors['privateKeyPem'] = 'Give the new certificate and its key together.';
+    if (f.certificatePem && !f.certificatePem.includes('-----BEGIN CERTIFICATE-----')) errors['certificatePem'] = 'A PEM certificate.';
+    if (c.type === 'azure-key-vault' && f.vaultName && !/^https:\/\//.test(f.vaultName) && !/^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$/.test(f.vaultName)) errors['vaultName'] = 'A vault name (3–24 letters, digits, dashes) or its https:// URL.';
+    setInvalid(errors);
+    if (Object.keys(errors).length) return;
+    const body = {
+      ...(f.tenantId.trim() !== c.tenantId ? { tenantId: f.tenantId.trim() } : {}),
+      ...(c.method !== 'oauth' && f.clientId.trim() !== c.clientId ? { clientId: f.clientId.trim() } : {}),
+      ...(f.clientSecret ? { clientSecret: f.clientSecret } : {}),
+      ...(f.certificatePem ? { certificatePem: f.certificatePem.trim(), privateKeyPem: f.privateKeyPem.trim() } : {}),
+      ...(c.type === 'azure-key-vault' && f.vaultName.trim() !== (c.vaultName ?? '') ? { vaultName: f.vaultName.trim() || null } : {}),
+    };
+    if (Object.keys(body).length === 0) { onDone(); return; }
+    if (await action.run(() => patch(`/api/v1/connections/${c.id}`, body))) onDone();
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate className="form" data-testid="azure-edit-form">
+      <div className="grid-2">
+        <Field label="Tenant" error={invalid['tenantId']}><input name="edit-tenant" value={f.tenantId} onChange={set('tenantId')} autoComplete="off" /></Field>
+        {c.method !== 'oauth' && <Field label="Application (client) id" error={invalid['clientId']}><input name="edit-client-id" value={f.clientId} onChange={set('clientId')} autoComplete="off" /></Field>}
+        {c.method === 'client-secret' && <Field label="New client secret" hint="Leave empty to keep the stored one."><input name="edit-client-secret" type="password" autoComplete="new-password" value={f.clientSecret} onChange={set('clientSecret')} /></Field>}
+        {c.type === 'azure-key-vault' && <Field label="Default vault" error={invalid['vaultName']} hint="A vault name or https URL; empty: none."><input name="edit-vault" value={f.vaultName} onChange={set('vaultName')} /></Field>}
+      </div>
+      {c.method === 'certificate' && <div className="grid-2">
+        <Field label="New certificate (PEM)" error={invalid['certificatePem']} hint="Leave both empty to keep the stored ones."><textarea name="edit-cert" rows={4} className="mono" value={f.certificatePem} onChange={set('certificatePem')} /></Field>
+        <Field label="Its private key (PEM)" error={invalid['privateKeyPem']}><textarea name="edit-key" rows={4} className="mono" value={f.privateKeyPem} onChange={set('privateKeyPem')} /></Field>
+      </div>}
+      <ErrorBox error={action.error} />
+      <button type="submit" className="secondary" disabled={action.busy}>Save connection</button>
+    </form>
+  );
+}
+
 function AzureTestSteps({ report }: { report: AzureTestReport }) {
   return (
     <ol className="steps" data-testid="azure-test">
@@ -169,6 +213,7 @@ export function AzureConnectionsPage() {
   const [creating, setCreating] = useState(false);
   const [tests, setTests] = useState<Record<string, AzureTestReport | 'running'>>({});
   const [rotating, setRotating] = useState<string>();
+  const [editing, setEditing] = useState<string>();
   const action = useAction();
   const test = async (c: AzureConnection) => {
     setTests((t) => ({ ...t, [c.id]: 'running' }));
@@ -198,6 +243,7 @@ export function AzureConnectionsPage() {
               <h2>{c.name}</h2>
               {can.manageConnections && <div className="button-row">
                 <button type="button" onClick={() => void test(c)} disabled={t === 'running'}>{t === 'running' ? 'Testing…' : 'Test connection'}</button>
+                <button type="button" className="secondary" onClick={() => setEditing(editing === c.id ? undefined : c.id)}>Edit</button>
                 {rotatable && <button type="button" className="secondary" onClick={() => setRotating(rotating === c.id ? undefined : c.id)}>Rotation</button>}
                 <button type="button" className="danger" onClick={() => { if (confirm(`Delete connection ${c.name}?`)) void action.run(() => del(`/api/v1/connections/${c.id}`)).then(list.reload); }}>Delete</button>
               </div>}
@@ -212,6 +258,7 @@ export function AzureConnectionsPage() {
                 <dt>Last rotation</dt><dd data-testid="last-rotation">{fmtDate(c.rotation.lastRotationAt)}</dd><dt>Next rotation</dt><dd>{fmtDate(c.rotation.nextRotationAt)}</dd></>}
             </dl>
             {c.lastError && <div className="notice notice-bad"><Status value="failed" /> {c.lastError} <span className="muted">({fmtDate(c.lastErrorAt)})</span></div>}
+            {editing === c.id && <AzureEditForm c={c} onDone={() => { setEditing(undefined); list.reload(); }} />}
             {rotating === c.id && <RotationForm c={c} onDone={() => { setRotating(undefined); list.reload(); }} />}
             {t === 'running' && <div className="loading"><span className="spinner" /> Asking Entra for a token, then making one read-only call…</div>}
             {t && t !== 'running' && <AzureTestSteps report={t} />}
