@@ -11,6 +11,7 @@ import { addAdcsCa, addAdcsProfile, addConnection, createAdcsEnv, startSim, type
 import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
 import { TestAcmeClient } from './acme-test-client.ts';
 import { ENGINES } from './helpers.ts';
+import { QUICK_RETRY_DELAYS_MS } from '../src/ca-backends/adcs/pending-schedule.ts';
 
 const ORIGIN = 'https://certbridge.test';
 const MINUTE = 60_000;
@@ -80,8 +81,11 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
   });
 
   it('ok/CA-manager approval: processing with Retry-After, then valid after the background poll', async () => {
+    env.sleeps.length = 0;
     const { c, orderUrl, fin } = await finalizeOrder('adcs-approval', 'approve.corp.acme.test');
     expect([fin.status, fin.json()['status'], fin.headers['retry-after']]).toEqual([200, 'processing', String(CA_CHECK_SECONDS)]);
+    // finalize answers at once: no quick re-asks of the pending request (certbot gives up after 45 s).
+    expect(env.sleeps.filter((ms) => (QUICK_RETRY_DELAYS_MS as readonly number[]).includes(ms))).toEqual([]);
     const waiting = await c.post(orderUrl, null);
     expect([waiting.json()['status'], Number(waiting.headers['retry-after']) > 0]).toEqual(['processing', true]);
     await sim.approve(await caRequestId(orderUrl));

@@ -53,6 +53,8 @@ export interface AdcsEnv {
   adminToken: string;
   clock: ReturnType<typeof movableClock>;
   masterKey: Buffer;
+  /** Every wait the ADCS runtime asked for (waits are instant in tests): shows quick retries happened. */
+  sleeps: number[];
   /** Another core on the same database (a restarted server: no memory of the first). */
   restart(): Promise<{ core: Core; app: FastifyInstance }>;
   api(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<InjectResponse>;
@@ -64,14 +66,15 @@ export async function createAdcsEnv(engine: Engine): Promise<AdcsEnv> {
   await migrateToLatest(db.handle.db);
   const masterKey = randomBytes(32);
   const clock = movableClock();
-  const makeCore = () => createCore({ db: db.handle.db, sealer: createSealer(masterKey), pkiUrl: PKI_URL, clock, adcs: { sleep: async () => {} } });
+  const sleeps: number[] = [];
+  const makeCore = () => createCore({ db: db.handle.db, sealer: createSealer(masterKey), pkiUrl: PKI_URL, clock, adcs: { sleep: async (ms: number) => void sleeps.push(ms) } });
   const core = makeCore();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-adcs-test-'));
   const boot = await bootstrap(core, { engine, dataDir, pkiUrl: PKI_URL });
   const app = await buildApp(core, { publicUrl: 'https://certbridge.test' });
   const extra: { core: Core; app: FastifyInstance }[] = [];
   return {
-    core, app, handle: db.handle, adminToken: boot.adminToken!, clock, masterKey,
+    core, app, handle: db.handle, adminToken: boot.adminToken!, clock, masterKey, sleeps,
     restart: async () => {
       const c = makeCore();
       const a = await buildApp(c, { publicUrl: 'https://certbridge.test' });

@@ -7,6 +7,7 @@ import type { AdcsSim } from '@certbridge/adcs-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAdcsCa, addAdcsProfile, addConnection, createAdcsEnv, csrPem, issue, startSim, type AdcsEnv } from './adcs-fixtures.ts';
 import { ENGINES } from './helpers.ts';
+import { QUICK_RETRY_DELAYS_MS } from '../src/ca-backends/adcs/pending-schedule.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -79,8 +80,11 @@ describe.each(ENGINES)('ADCS issuance on %s', (engine) => {
   });
 
   it('ok/pending-approved-in-the-sim-then-issued-by-the-background-poll', async () => {
+    env.sleeps.length = 0;
     const res = await issue(env, { profile: 'adcs-approval', csr: csrPem('approve.corp.example.test') });
     expect(res.statusCode).toBe(202);
+    // The REST caller waits through the quick re-asks before getting 202.
+    expect(env.sleeps.filter((ms) => (QUICK_RETRY_DELAYS_MS as readonly number[]).includes(ms))).toEqual([...QUICK_RETRY_DELAYS_MS]);
     expect(res.headers['retry-after']).toBe('60');
     const order = res.json().order;
     expect(order).toMatchObject({ status: 'pending', disposition: 'Taken Under Submission', attempts: 1 });

@@ -16,6 +16,8 @@ export interface IssueRequest {
   template?: string;
   /** The caller asked for this validity (ADCS then sends `ExpirationDate`). */
   validityRequested?: boolean;
+  /** Answer `pending` without the backend's own short re-asks (the caller polls; see IssueContext). */
+  answerPendingAtOnce?: boolean;
 }
 
 /**

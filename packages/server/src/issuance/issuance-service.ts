@@ -28,6 +28,12 @@ export interface IssueContext {
   protocol: Protocol;
   application: ApplicationRow;
   profile: ProfileRow;
+  /**
+   * The caller has its own waiting state and polls the CA itself (ACME: order `processing`, and
+   * clients such as certbot give up on a request held open for 45 s), so a backend must answer
+   * `pending` at once instead of re-asking a pending CA for a while.
+   */
+  answerPendingAtOnce?: boolean;
 }
 
 export type IssueInput =
@@ -242,6 +248,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
         notAfter: new Date(now.getTime() + validityDays * DAY_MS),
         keyUsages: defaults.keyUsages, extendedKeyUsages: defaults.extendedKeyUsages.map(ekuOid),
         ...(profile.template ? { template: profile.template, validityRequested: input.validityDays !== undefined } : {}),
+        ...(ctx.answerPendingAtOnce ? { answerPendingAtOnce: true } : {}),
       };
       // A CA that takes PKCS#10 (ADCS) gets one signed with the server-generated key.
       if (!request.csrDer && keyPair && profile.template) request.csrDer = buildCsr({ subject, sans, privateKey: keyPair.privateKey, publicKey: keyPair.publicKey });

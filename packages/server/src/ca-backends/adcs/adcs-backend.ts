@@ -70,7 +70,7 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
     };
     const first = await ask((c) => c.submit(input));
     let result = await toResult(first.value, first.connection, req);
-    const delays = rt.quickRetryDelaysMs.slice(0, settings.quickRetries);
+    const delays = req.answerPendingAtOnce ? [] : rt.quickRetryDelaysMs.slice(0, settings.quickRetries);
     for (const delay of delays) {
       if (result.status !== 'pending') break;
       await rt.sleep(delay);

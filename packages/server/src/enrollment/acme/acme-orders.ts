@@ -136,7 +136,7 @@ export function createAcmeOrders(deps: {
       const application = (await deps.catalog.findApplication(account.application_id)) ?? dir.application;
       let outcome: IssueOutcome;
       try {
-        outcome = await deps.issuance.issue({ actor: null, protocol: 'acme', application, profile: dir.profile }, { kind: 'csr', csr: csrDer });
+        outcome = await deps.issuance.issue({ actor: null, protocol: 'acme', application, profile: dir.profile, answerPendingAtOnce: true }, { kind: 'csr', csr: csrDer });
       } catch (err) {
         const problem = toAcmeProblem(err);
         const caFault = err instanceof AppError && err.code.startsWith('CA_');
