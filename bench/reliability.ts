@@ -17,7 +17,7 @@ if (process.env.npm_lifecycle_event !== 'bench:reliability' && !process.argv.inc
 }
 const only = process.argv.slice(2).filter((a) => a !== '--full');
 const RELIABILITY = ['packages/server/test/reliability-kill.test.ts', 'packages/server/test/reliability-pg-restart.test.ts'];
-const FUZZ = ['fuzz-pki', 'fuzz-adcs', 'fuzz-scep-est', 'fuzz-acme-connector'].map((f) => `packages/server/test/${f}.test.ts`);
+const FUZZ = ['fuzz-pki', 'fuzz-adcs', 'fuzz-scep-est', 'fuzz-acme-connector', 'fuzz-http'].map((f) => `packages/server/test/${f}.test.ts`);
 const env = {
   ...process.env,
   TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
