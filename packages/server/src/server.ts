@@ -9,6 +9,7 @@ import { attachConnectorHub } from './connectors/connector-hub.ts';
 import { createSealer, loadMasterKey } from './crypto/sealer.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
+import { LOG_SERIALIZERS } from './http/log-serializers.ts';
 import { startJobs } from './jobs/jobs.ts';
 
 const AUDIT_CHAIN_INTERVAL_MS = 1000;
@@ -35,7 +36,7 @@ export async function openCore(config: Config, log?: Logger): Promise<{ handle: 
  * HTTP and HTTPS listeners → background jobs.
  */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const log = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  const log = pino({ level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: LOG_SERIALIZERS });
   const { handle, core } = await openCore(config, log);
   const boot = await bootstrap(core, { engine: handle.engine, dataDir: config.dataDir, bootstrapToken: config.bootstrapToken, pkiUrl: config.pkiUrl });
   const tls = await serverTlsCertificate(core, config.publicUrl, config.pkiUrl);

@@ -23,6 +23,7 @@ import { acmePlugin, type AcmeOptions } from '../enrollment/acme/acme-module.ts'
 import { registerEnrollmentRoutes } from '../enrollment/enrollment-module.ts';
 import { registerWebUi } from './web-ui.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { redactUrl } from './log-serializers.ts';
 
 export interface AppOptions {
   publicUrl: string;
@@ -71,7 +72,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
     const routeUrl = request.routeOptions.url ?? 'unmatched';
     requests.inc({ method: request.method, route: routeUrl, status: String(reply.statusCode) });
     latency.observe({ method: request.method, route: routeUrl }, reply.elapsedTime / 1000);
-    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
+    request.log.debug({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
   });
 
   registerSystemRoutes(app, { db: core.db, metrics, publicUrl: options.publicUrl });
