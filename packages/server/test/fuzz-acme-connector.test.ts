@@ -7,7 +7,7 @@ import { buildApp } from '../src/http/app.ts';
 import { decodeJws, decodePayload, importAccountKey } from '../src/enrollment/acme/jws.ts';
 import { AcmeProblem } from '../src/enrollment/acme/problems.ts';
 import { TestAcmeClient } from './acme-test-client.ts';
-import { FUZZ_SEED, HTTP_RUNS, fuzzParams, resolvesOrRejects, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
+import { FUZZ_SEED, HTTP_RUNS, fuzz, fuzzParams, resolvesOrRejects, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
 import { createTestEnv, type TestEnv } from './helpers.ts';
 
 /**
@@ -32,16 +32,16 @@ describe('ACME JWS decoding under fast-check', () => {
     jwks = keys.map((k) => k.jwk as Record<string, unknown>);
   });
 
-  it('ok/decodeJws and decodePayload return or throw AcmeProblem', () => {
+  it('ok/decodeJws and decodePayload return or throw AcmeProblem', async () => {
     const h = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const samples = [
       JSON.stringify({ protected: h({ alg: 'ES256', nonce: 'n', url: `${ORIGIN}/acme/x/new-order`, kid: `${ORIGIN}/acme/x/acct/1` }), payload: h({ identifiers: [] }), signature: 'AAAA' }),
       JSON.stringify({ protected: h({ alg: 'RS256', nonce: 'n', url: 'u', jwk: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } }), payload: '', signature: 'AAAA' }),
     ];
-    fc.assert(fc.property(jsonMutations(samples), (body) => returnsOrThrows([AcmeProblem], () => {
+    await fuzz(fc.property(jsonMutations(samples), (body) => returnsOrThrows([AcmeProblem], () => {
       const { jws } = decodeJws(body);
       decodePayload(jws);
-    }, body)), fuzzParams());
+    }, body)));
   });
 
   it('ok/importAccountKey of damaged JWKs resolves or rejects with AcmeProblem', async () => {
@@ -58,13 +58,13 @@ describe('connector frames under fast-check', () => {
     { v: 1, type: 'hello', version: '0.1.0' },
   ].map((f) => JSON.stringify(f));
 
-  it.each([['serverMessage', serverMessage], ['connectorMessage', connectorMessage]] as const)('ok/decodeFrame(%s) never throws and answers ok or a reason', (_name, schema) => {
-    fc.assert(fc.property(fc.oneof(textFrom(frames), jsonMutations(frames).map((v) => JSON.stringify(v) ?? 'undefined')), (frame) => {
+  it.each([['serverMessage', serverMessage], ['connectorMessage', connectorMessage]] as const)('ok/decodeFrame(%s) never throws and answers ok or a reason', async (_name, schema) => {
+    await fuzz(fc.property(fc.oneof(textFrom(frames), jsonMutations(frames).map((v) => JSON.stringify(v) ?? 'undefined')), (frame) => {
       returnsOrThrows([], () => {
         const parsed = decodeFrame(schema as typeof connectorMessage, frame);
         expect(parsed.ok ? typeof parsed.message : parsed.reason.length > 0).toBeTruthy();
       }, frame);
-    }), fuzzParams());
+    }));
   });
 });
 

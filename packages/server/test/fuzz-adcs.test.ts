@@ -11,7 +11,7 @@ import { createNtlmAcceptor } from '../../adcs-sim/src/auth/ntlm/acceptor.ts';
 import { decodeAuthenticate, decodeAvPairs, decodeNegotiate } from '../../adcs-sim/src/auth/ntlm/messages.ts';
 import { parseConfig } from '../../adcs-sim/src/config.ts';
 import { makeRoot } from '../../pki/src/test-helpers.ts';
-import { bytesFrom, fuzzParams, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
+import { bytesFrom, fuzz, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
 
 /**
  * fast-check over the ADCS wire: certsrv pages as the client reads them (captured Windows pages
@@ -53,17 +53,17 @@ describe('certsrv page parsers under fast-check', () => {
     ['parseCaArchive', parseCaArchive],
     ['parseDlFields', parseDlFields],
   ];
-  it.each(parsers)('ok/%s returns or throws AdcsError', (_name, parse) => {
-    fc.assert(fc.property(textFrom(PAGES), (html) => returnsOrThrows([AdcsError], () => parse(html), html)), fuzzParams());
+  it.each(parsers)('ok/%s returns or throws AdcsError', async (_name, parse) => {
+    await fuzz(fc.property(textFrom(PAGES), (html) => returnsOrThrows([AdcsError], () => parse(html), html)));
   });
 
-  it('ok/certnew.cer and certnew.p7b bodies return PEM or throw AdcsError', () => {
+  it('ok/certnew.cer and certnew.p7b bodies return PEM or throw AdcsError', async () => {
     const p7 = buildCertsOnlyPkcs7([root.certificateDer]);
     const samples = [root.certificateDer, p7, new Uint8Array(Buffer.from(Buffer.from(p7).toString('base64')))];
-    fc.assert(fc.property(bytesFrom(samples), (body) => {
+    await fuzz(fc.property(bytesFrom(samples), (body) => {
       returnsOrThrows([AdcsError], () => certificatePemFromBody(buf(body), 'certnew.cer'), body);
       returnsOrThrows([AdcsError], () => certificatesFromPkcs7(buf(body), 'certnew.p7b'), body);
-    }), fuzzParams());
+    }));
   });
 });
 
@@ -72,20 +72,20 @@ describe('NTLM messages under fast-check', () => {
     expect(acceptor.authenticate(authenticate, handshake.state, TLS_END_POINT)?.user.name).toBe('alice');
   });
 
-  it('ok/client: CHALLENGE_MESSAGE decoding and the AUTHENTICATE answer return or throw a plain Error', () => {
-    fc.assert(fc.property(bytesFrom([handshake.message]), (msg) => {
+  it('ok/client: CHALLENGE_MESSAGE decoding and the AUTHENTICATE answer return or throw a plain Error', async () => {
+    await fuzz(fc.property(bytesFrom([handshake.message]), (msg) => {
       returnsOrThrows([Error], () => decodeChallenge(buf(msg)), msg, true);
       returnsOrThrows([Error], () => new NtlmContext({ username: 'alice', password: 'p' }).authenticate(buf(msg)), msg, true);
-    }), fuzzParams());
+    }));
   });
 
-  it('ok/client: TargetInfo AV_PAIR lists return or throw a plain Error', () => {
+  it('ok/client: TargetInfo AV_PAIR lists return or throw a plain Error', async () => {
     const targetInfo = decodeChallenge(handshake.message).targetInfo;
-    fc.assert(fc.property(bytesFrom([targetInfo]), (data) => returnsOrThrows([Error], () => parseAvPairs(buf(data)), data, true)), fuzzParams());
+    await fuzz(fc.property(bytesFrom([targetInfo]), (data) => returnsOrThrows([Error], () => parseAvPairs(buf(data)), data, true)));
   });
 
-  it('ok/emulator: NEGOTIATE, AUTHENTICATE and AV_PAIR decoding never throw; a damaged AUTHENTICATE never logs in', () => {
-    fc.assert(fc.property(bytesFrom([negotiate, authenticate]), (msg) => {
+  it('ok/emulator: NEGOTIATE, AUTHENTICATE and AV_PAIR decoding never throw; a damaged AUTHENTICATE never logs in', async () => {
+    await fuzz(fc.property(bytesFrom([negotiate, authenticate]), (msg) => {
       const b = buf(msg);
       returnsOrThrows([], () => decodeNegotiate(b), msg);
       returnsOrThrows([], () => decodeAuthenticate(b), msg);
@@ -95,6 +95,6 @@ describe('NTLM messages under fast-check', () => {
       returnsOrThrows([], () => { user = acceptor.authenticate(b, handshake.state, TLS_END_POINT)?.user.name; }, msg);
       // Only the untouched message (or one differing in bytes NTLM does not protect) may log in.
       if (user !== undefined) expect(b.subarray(0, 64).equals(authenticate.subarray(0, 64)) || b.equals(authenticate)).toBe(true);
-    }), fuzzParams());
+    }));
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { PkiError, buildCertsOnlyPkcs7, buildCsr, generateKeyPair, parseCertificate, parseCertsOnlyPkcs7, parseCrl, parseCsr, parseDn, parseOcspRequest, pemEncode, signCrl } from '@certbridge/pki';
 import { AFTER, BEFORE, makeIssued, makeRoot } from '../../pki/src/test-helpers.ts';
-import { bytesFrom, fuzzParams, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
+import { bytesFrom, fuzz, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
 
 /**
  * Property-based fuzzing of the @certbridge/pki parsers every enrollment path feeds with client
@@ -32,23 +32,23 @@ const CASES: [string, (input: Uint8Array) => unknown, Uint8Array[]][] = [
 ];
 
 describe('pki parsers under fast-check', () => {
-  it.each(CASES)('ok/%s returns or throws PkiError', (_name, parse, valid) => {
-    fc.assert(fc.property(bytesFrom(valid), (input) => returnsOrThrows([PkiError], () => parse(input), input)), fuzzParams());
+  it.each(CASES)('ok/%s returns or throws PkiError', async (_name, parse, valid) => {
+    await fuzz(fc.property(bytesFrom(valid), (input) => returnsOrThrows([PkiError], () => parse(input), input)));
   });
 
-  it('ok/parseCsr of PEM text (damaged armour, base64 and line breaks) returns or throws PkiError', () => {
+  it('ok/parseCsr of PEM text (damaged armour, base64 and line breaks) returns or throws PkiError', async () => {
     const pems = csrs.map((der) => pemEncode('CERTIFICATE REQUEST', der));
-    fc.assert(fc.property(textFrom([...pems, pems[0]!.replace('CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST')]), (text) => returnsOrThrows([PkiError], () => parseCsr(text), text)), fuzzParams());
+    await fuzz(fc.property(textFrom([...pems, pems[0]!.replace('CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST')]), (text) => returnsOrThrows([PkiError], () => parseCsr(text), text)));
   });
 
-  it('fail/a damaged PKCS#10 is refused as MALFORMED, not parsed into another request', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: csrs[0]!.length - 1 }), (cut) => {
+  it('fail/a damaged PKCS#10 is refused as MALFORMED, not parsed into another request', async () => {
+    await fuzz(fc.property(fc.integer({ min: 1, max: csrs[0]!.length - 1 }), (cut) => {
       try {
         parseCsr(csrs[0]!.subarray(0, cut));
       } catch (err) {
         return err instanceof PkiError && err.code === 'MALFORMED';
       }
       return false;
-    }), fuzzParams(200));
+    }), 200);
   });
 });

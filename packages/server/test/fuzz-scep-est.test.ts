@@ -6,7 +6,7 @@ import { openEnvelope } from '../src/enrollment/scep/cms-envelope.ts';
 import { decodePkiMessage, readIssuerAndSerial } from '../src/enrollment/scep/scep-message.ts';
 import { issuerAndSerial } from '../src/enrollment/scep/cms-envelope.ts';
 import { decodeBase64Body, decodePkcs10Body } from '../src/enrollment/est/est-wire.ts';
-import { bytesFrom, fuzzParams, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
+import { bytesFrom, fuzz, returnsOrThrows, textFrom } from './fuzz-arbitraries.ts';
 import { DES3, certPoll, clientIdentity, pkcsReq } from './scep-message-builder.ts';
 
 /**
@@ -34,51 +34,51 @@ describe('SCEP CMS decoding under fast-check', () => {
     expect(parseCsr(openEnvelope(envelopes[0]!, raKey).content).subjectText).toBe('CN=fuzz-client.scep.example.test');
   });
 
-  it('ok/decodePkiMessage returns or throws AppError', () => {
-    fc.assert(fc.property(bytesFrom(messages), (der) => returnsOrThrows([AppError], () => decodePkiMessage(der), der)), fuzzParams());
+  it('ok/decodePkiMessage returns or throws AppError', async () => {
+    await fuzz(fc.property(bytesFrom(messages), (der) => returnsOrThrows([AppError], () => decodePkiMessage(der), der)));
   });
 
-  it('ok/openEnvelope returns or throws AppError, and the PKCS#10 inside returns or throws PkiError', () => {
-    fc.assert(fc.property(bytesFrom(envelopes), (der) => {
+  it('ok/openEnvelope returns or throws AppError, and the PKCS#10 inside returns or throws PkiError', async () => {
+    await fuzz(fc.property(bytesFrom(envelopes), (der) => {
       let content: Uint8Array | undefined;
       returnsOrThrows([AppError], () => { content = openEnvelope(der, raKey).content; }, der);
       if (content) returnsOrThrows([PkiError], () => parseCsr(content!), content);
-    }), fuzzParams());
+    }));
   });
 
-  it('ok/readIssuerAndSerial (GetCert, GetCRL) returns or throws AppError', () => {
-    fc.assert(fc.property(bytesFrom([issuerAndSerial(client.cert)]), (der) => returnsOrThrows([AppError], () => readIssuerAndSerial(der), der)), fuzzParams());
+  it('ok/readIssuerAndSerial (GetCert, GetCRL) returns or throws AppError', async () => {
+    await fuzz(fc.property(bytesFrom([issuerAndSerial(client.cert)]), (der) => returnsOrThrows([AppError], () => readIssuerAndSerial(der), der)));
   });
 });
 
 describe('EST bodies under fast-check', () => {
   const bodies = [csrB64, csrB64.replace(/(.{64})/g, '$1\r\n'), `${csrB64}\n`];
 
-  it('ok/decodePkcs10Body of damaged base64 text returns or throws AppError', () => {
-    fc.assert(fc.property(textFrom(bodies), (text) => returnsOrThrows([AppError], () => decodePkcs10Body(text), text)), fuzzParams());
+  it('ok/decodePkcs10Body of damaged base64 text returns or throws AppError', async () => {
+    await fuzz(fc.property(textFrom(bodies), (text) => returnsOrThrows([AppError], () => decodePkcs10Body(text), text)));
   });
 
-  it('ok/decodePkcs10Body of base64 around damaged DER, then parseCsr, returns or throws AppError/PkiError', () => {
-    fc.assert(fc.property(bytesFrom([csr]), (der) => {
+  it('ok/decodePkcs10Body of base64 around damaged DER, then parseCsr, returns or throws AppError/PkiError', async () => {
+    await fuzz(fc.property(bytesFrom([csr]), (der) => {
       const body = Buffer.from(Buffer.from(der).toString('base64'), 'latin1');
       let decoded: Uint8Array | undefined;
       returnsOrThrows([AppError], () => { decoded = decodePkcs10Body(body); }, der);
       if (decoded) returnsOrThrows([PkiError], () => parseCsr(decoded!), der);
-    }), fuzzParams());
+    }));
   });
 
-  it('ok/decodeBase64Body accepts any JSON-ish value without throwing anything but AppError', () => {
-    fc.assert(fc.property(fc.anything(), (body) => returnsOrThrows([AppError], () => decodeBase64Body(body), body)), fuzzParams());
+  it('ok/decodeBase64Body accepts any JSON-ish value without throwing anything but AppError', async () => {
+    await fuzz(fc.property(fc.anything(), (body) => returnsOrThrows([AppError], () => decodeBase64Body(body), body)));
   });
 
-  it('fail/bytes after the PKCS#10 are MALFORMED_CSR', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 16 }), (tail) => {
+  it('fail/bytes after the PKCS#10 are MALFORMED_CSR', async () => {
+    await fuzz(fc.property(fc.uint8Array({ minLength: 1, maxLength: 16 }), (tail) => {
       try {
         decodePkcs10Body(Buffer.from(Buffer.concat([csr, tail]).toString('base64')));
       } catch (err) {
         return err instanceof AppError && err.code === 'MALFORMED_CSR';
       }
       return false;
-    }), fuzzParams(200));
+    }), 200);
   });
 });
