@@ -398,7 +398,28 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await shot('syncs');
   });
 
+  it('ok/edits the sync to delete revoked certificates; a revoked certificate then shows Deleted and is deleted in the vault', async () => {
+    await page.getByTestId('syncs-table').getByRole('link', { name: 'web-vault' }).click();
+    await heading('Sync web-vault').waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.locator('select[name="sync-on-revocation"]').selectOption('delete');
+    await page.getByRole('button', { name: 'Save sync' }).click();
+    await page.locator('dl.facts dd', { hasText: /^delete$/ }).waitFor();
+    const certId = String(((await apiCall('GET', '/api/v1/syncs/web-vault/certificates')).body['items'] as { certificateId: string; subject: string }[])
+      .find((i) => i.subject.includes('sync.example.test'))!.certificateId);
+    expect((await apiCall('POST', `/api/v1/certificates/${certId}/revoke`, { reason: 'superseded' })).status).toBe(200);
+    const row = page.getByTestId('sync-items').locator('tr', { hasText: 'sync.example.test' });
+    for (let i = 0; i < 60 && (await row.locator('.status').textContent()) !== 'Deleted'; i++) {
+      await page.waitForTimeout(500);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+    }
+    const vaultName = (await row.locator('td').nth(2).textContent())!;
+    expect([await row.locator('.status').textContent(), sim.admin.vault('kv-web').certificate(vaultName)!.deleted]).toEqual(['Deleted', true]);
+    await page.goto(url('/syncs'));
+  });
+
   it('ok/the dashboard counts a failing sync and an offline connector', async () => {
+    await issue('locked.example.test');
     const locked = await apiCall('POST', '/api/v1/syncs', { name: 'locked-vault', connection: 'kv-emulator', vaultUrl: sim.vaultUrl('kv-locked'), profiles: ['default-tls'] });
     expect(locked.status).toBe(201);
     let failed = 0;

@@ -20,8 +20,12 @@ interface SyncItem {
 
 const VAULT_NAME = /^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$/;
 
-function SyncForm({ connections, applications, profiles, onDone }: { connections: AzureConnection[]; applications: Application[]; profiles: Profile[]; onDone: () => void }) {
-  const [f, setF] = useState({ name: '', connection: connections[0]?.id ?? '', vault: '', applications: [] as string[], profiles: [] as string[], onRevocation: 'disable' });
+/** Create a sync, or (with `sync`) change its connection, vault, scope and revocation action. */
+function SyncForm({ sync, connections, applications, profiles, onDone }: { sync?: Sync; connections: AzureConnection[]; applications: Application[]; profiles: Profile[]; onDone: () => void }) {
+  const [f, setF] = useState({
+    name: sync?.name ?? '', connection: sync?.connectionId ?? connections[0]?.id ?? '', vault: sync?.vaultUrl ?? '', applications: sync?.applicationIds ?? [] as string[],
+    profiles: sync?.profileIds ?? [] as string[], onRevocation: sync?.onRevocation ?? 'disable' as string,
+  });
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const action = useAction();
   const chosen = connections.find((c) => c.id === f.connection);
@@ -33,20 +37,19 @@ function SyncForm({ connections, applications, profiles, onDone }: { connections
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(f.name)) errors['name'] = 'Letters, digits and . _ -; up to 100.';
     if (!f.connection) errors['connection'] = 'Choose a Key Vault connection.';
     if (vault && !vault.startsWith('https://') && !VAULT_NAME.test(vault)) errors['vault'] = 'A vault name (3–24 letters, digits, dashes) or its https:// URL.';
-    if (!vault && !chosen?.vaultName) errors['vault'] = 'This connection has no default vault: name one.';
+    if (!vault && (sync || !chosen?.vaultName)) errors['vault'] = 'This connection has no default vault: name one.';
     if (!f.applications.length && !f.profiles.length) errors['scope'] = 'Choose at least one application or profile whose certificates go to the vault.';
     setInvalid(errors);
     if (Object.keys(errors).length) return;
-    const body = {
-      name: f.name, connection: f.connection, ...(vault ? (vault.startsWith('https://') ? { vaultUrl: vault } : { vaultName: vault }) : {}),
-      applications: f.applications, profiles: f.profiles, onRevocation: f.onRevocation,
-    };
-    if (await action.run(() => post('/api/v1/syncs', body))) onDone();
+    const target = sync && vault === sync.vaultUrl && f.connection === sync.connectionId ? {}
+      : { connection: f.connection, ...(vault ? (vault.startsWith('https://') ? { vaultUrl: vault } : { vaultName: vault }) : {}) };
+    const body = { ...target, applications: f.applications, profiles: f.profiles, onRevocation: f.onRevocation };
+    if (await action.run(() => (sync ? patch(`/api/v1/syncs/${sync.id}`, body) : post('/api/v1/syncs', { name: f.name, ...body })))) onDone();
   };
   return (
     <form onSubmit={(e) => void submit(e)} noValidate className="form">
       <div className="grid-2">
-        <Field label="Name" error={invalid['name']}><input name="sync-name" value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} /></Field>
+        <Field label="Name" error={invalid['name']}><input name="sync-name" value={f.name} disabled={Boolean(sync)} onChange={(e) => setF({ ...f, name: e.target.value })} /></Field>
         <Field label="Key Vault connection" error={invalid['connection']}><select name="sync-connection" value={f.connection} onChange={(e) => setF({ ...f, connection: e.target.value })}>
           {connections.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
         </select></Field>
@@ -62,7 +65,7 @@ function SyncForm({ connections, applications, profiles, onDone }: { connections
       {invalid['scope'] && <div className="field-error">{invalid['scope']}</div>}
       <p className="muted">Only certificates whose private key Certbridge holds (server-side key generation) can go to Key Vault; the others are listed as skipped.</p>
       <ErrorBox error={action.error} />
-      <button type="submit" disabled={action.busy}>Create sync</button>
+      <button type="submit" disabled={action.busy}>{sync ? 'Save sync' : 'Create sync'}</button>
     </form>
   );
 }
@@ -111,6 +114,14 @@ export function SyncDetailPage() {
   const { me } = useAuth();
   const can = abilities(me?.role);
   const detail = useLoad(() => get<{ sync: Sync; items: SyncItem[] }>(`/api/v1/syncs/${id}/certificates`), [id]);
+  const [editing, setEditing] = useState(false);
+  const choices = useLoad(async () => {
+    if (!editing) return undefined;
+    const [connections, applications, profiles] = await Promise.all([
+      get<{ items: AzureConnection[] }>('/api/v1/connections?type=azure-key-vault'), get<{ items: Application[] }>('/api/v1/applications'), get<{ items: Profile[] }>('/api/v1/profiles'),
+    ]);
+    return { connections: connections.items, applications: applications.items, profiles: profiles.items };
+  }, [editing]);
   const action = useAction();
   const [queued, setQueued] = useState(false);
   const sync = detail.data?.sync;
@@ -133,11 +144,16 @@ export function SyncDetailPage() {
         {can.manageCatalog && sync && <>
           <button type="button" onClick={() => void run()} disabled={action.busy || !sync.enabled}>Run now</button>
           <button type="button" className="secondary" onClick={() => void toggle()} disabled={action.busy}>{sync.enabled ? 'Disable' : 'Enable'}</button>
+          <button type="button" className="secondary" onClick={() => setEditing(!editing)}>Edit</button>
           <button type="button" className="danger" onClick={() => void remove()} disabled={action.busy}>Delete</button>
         </>}
         <button type="button" className="secondary" onClick={detail.reload}>Refresh</button>
       </PageHeader>
       <ErrorBox error={detail.error ?? action.error} />
+      {editing && sync && <Panel title={`Edit ${sync.name}`} onClose={() => setEditing(false)}>
+        <ErrorBox error={choices.error} />
+        {!choices.data ? <Loading /> : <SyncForm sync={sync} {...choices.data} onDone={() => { setEditing(false); detail.reload(); }} />}
+      </Panel>}
       {queued && <div className="notice notice-ok" role="status">Run queued. Refresh to see its results.</div>}
       {detail.loading && !detail.data ? <Loading /> : sync && detail.data && <>
         <dl className="facts panel">
