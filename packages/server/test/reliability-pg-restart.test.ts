@@ -22,7 +22,11 @@ import { spawnServer, type ServerProcess } from './reliability-process.ts';
 const BIN = path.join('/usr/lib/postgresql', readdirSync('/usr/lib/postgresql').sort().at(-1)!, 'bin');
 const DOWN_MS = Number(process.env.RELIABILITY_PG_DOWN_MS ?? 3000);
 const CONCURRENCY = Number(process.env.RELIABILITY_PG_CONCURRENCY ?? 8);
-const asPostgres = (cmd: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { stdio: 'pipe', timeout: 60_000 }).toString();
+// initdb refuses to run as root: as root the cluster belongs to the postgres user, otherwise to us.
+const AS_ROOT = process.getuid?.() === 0;
+const asPostgres = (cmd: string, args: string[]) => (AS_ROOT
+  ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(BIN, cmd), ...args], { stdio: 'pipe', timeout: 60_000 })
+  : execFileSync(path.join(BIN, cmd), args, { stdio: 'pipe', timeout: 60_000 })).toString();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Answer = { phase: 'before' | 'down' | 'after'; status: number; code?: string; serial?: string; body: string };
@@ -37,7 +41,7 @@ describe('PostgreSQL restarted under load (private cluster)', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-pg-'));
     await fs.chmod(dir, 0o777);
     port = await freePort();
-    execFileSync('chown', ['postgres', dir]);
+    if (AS_ROOT) execFileSync('chown', ['postgres', dir]);
     asPostgres('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
     pgCtl('start');
   }, 120_000);
