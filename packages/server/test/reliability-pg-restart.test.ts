@@ -35,6 +35,7 @@ describe('PostgreSQL restarted under load (private cluster)', () => {
   let dir: string;
   let port: number;
   let server: ServerProcess | undefined;
+  let serverDir: string | undefined;
   const pgCtl = (action: 'start' | 'stop') => asPostgres('pg_ctl', ['-D', path.join(dir, 'data'), '-w', '-m', 'fast', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, action]);
 
   beforeAll(async () => {
@@ -50,11 +51,13 @@ describe('PostgreSQL restarted under load (private cluster)', () => {
     await server?.stop();
     try { pgCtl('stop'); } catch { /* already stopped by a failed test */ }
     await fs.rm(dir, { recursive: true, force: true });
+    if (serverDir) await fs.rm(serverDir, { recursive: true, force: true });
   });
 
   it('ok/failures while PostgreSQL is down are clean 5xx API errors; issuance resumes; nothing lost', async () => {
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     server = await spawnServer({ databaseUrl: url });
+    serverDir = server.dataDir;
     const run = randomBytes(3).toString('hex');
     let phase: Answer['phase'] = 'before';
     let stop = false;
