@@ -50,7 +50,6 @@ describe.each(ENGINES)('kill -9 during concurrent issuances on %s', (engine) => 
     dataDirs.push(dataDir);
     const started = Date.now();
     let answered = 0;
-    let killed = false;
     const answers: Promise<Answer>[] = csrs.map(async (csr): Promise<Answer> => {
       try {
         const res = await server!.api('POST', '/api/v1/applications/default/certificates', { profile: 'default-tls', csr });
@@ -63,9 +62,7 @@ describe.each(ENGINES)('kill -9 during concurrent issuances on %s', (engine) => 
     // Kill once a tenth has been answered (or after 20 s): the rest are in flight in every stage.
     while (answered < Math.max(1, N / 10) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 5));
     await server.kill9();
-    killed = true;
     const results = await Promise.all(answers);
-    expect(killed).toBe(true);
     const received = results.filter((a): a is Extract<Answer, { serial?: string }> => a.status !== 'aborted');
     // Everything answered before the kill is an issuance; nothing answered an error.
     expect(received.filter((a) => a.status !== 201).map((a) => `${a.status} ${a.body}`)).toEqual([]);
