@@ -293,6 +293,9 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await panel.getByRole('button', { name: 'Test connection' }).click();
     await panel.getByTestId('azure-test').waitFor({ timeout: 30_000 });
     expect(await panel.getByTestId('azure-test').locator('li').nth(1).textContent()).toBe('✓ Microsoft Graph GET /me: signed in as alice@contoso.onmicrosoft.com');
+    await page.getByTestId('oauth-result').getByRole('button', { name: 'Dismiss' }).click();
+    await page.waitForURL((u) => u.pathname === '/connections/azure' && !u.searchParams.has('connection'));
+    expect(await page.getByTestId('oauth-result').count()).toBe(0);
   });
 
   it('ok/creates a Key Vault connection; its test lists the vault', async () => {
@@ -318,7 +321,11 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     const report = panel.getByTestId('azure-test');
     await report.waitFor({ timeout: 30_000 });
     expect([await report.locator('li.step-ok').count(), await report.locator('li.step-bad').count()]).toEqual([1, 1]);
-    expect(await report.locator('li.step-bad code').allTextContents()).toEqual(['HTTP 403', MISSING_PERMISSION['keyvault.listCertificates'].application]);
+    expect(await report.locator('li.step-bad code').allTextContents()).toEqual(['HTTP 403']);
+    const refused = (await report.locator('li.step-bad').textContent())!;
+    expect([refused.startsWith(`✗ Key Vault keyvault.listCertificates was refused (403 Forbidden): the connection needs ${MISSING_PERMISSION['keyvault.listCertificates'].application}. Azure said: `), refused.endsWith(' HTTP 403')])
+      .toEqual([true, true]);
+    await panel.scrollIntoViewIfNeeded();
     await shot('azure-test-refused');
   });
 

@@ -193,7 +193,7 @@ function AzureTestSteps({ report }: { report: AzureTestReport }) {
       {report.steps.map((s) => (
         <li key={s.step} className={`step step-${s.ok ? 'ok' : 'bad'}`}>
           <span className="step-mark">{s.ok ? '✓' : '✗'}</span> <strong>{STEP_LABELS[s.step] ?? s.step}</strong> {s.detail}
-          {s.status ? <> <code>HTTP {s.status}</code></> : null}{s.missingPermission ? <> — missing permission <code>{s.missingPermission}</code></> : null}
+          {s.status ? <> <code>HTTP {s.status}</code></> : null}{s.missingPermission && !s.detail.includes(s.missingPermission) ? <> — missing permission <code>{s.missingPermission}</code></> : null}
         </li>
       ))}
     </ol>

@@ -170,7 +170,7 @@ export function SyncDetailPage() {
                   <td><Link to={`/certificates/${i.certificateId}`}>{commonName(i.subject)}</Link></td>
                   <td><Status value={i.state} /></td><td className="mono break">{i.vaultName ?? '—'}</td>
                   <td className="hide-phone mono break">{i.vaultVersion ?? '—'}</td><td className="hide-phone">{fmtDate(i.lastSyncedAt)}</td>
-                  <td className="break">{i.lastError ? <span className="field-error">{i.lastError}{i.attempts > 1 ? ` (${i.attempts} attempts)` : ''}</span> : i.reason ?? ''}</td>
+                  <td>{i.lastError ? <span className="field-error">{i.lastError}{i.attempts > 1 ? ` (${i.attempts} attempts)` : ''}</span> : i.reason ?? ''}</td>
                 </tr>
               ))}</tbody>
             </table>
