@@ -425,7 +425,23 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await page.goto(url('/syncs'));
   });
 
-  it('ok/the dashboard counts a failing sync and an offline connector', async () => {
+  it('ok/the dashboard counts a failing sync, a failed rotation and an offline connector', async () => {
+    // An app registration without the Graph permission to add secrets: its first rotation fails.
+    const weak = sim.admin.addApp(tenantId, { displayName: 'web-no-rights' });
+    const weakSecret = sim.admin.addPassword(weak.appId);
+    const created = await apiCall('POST', '/api/v1/connections', {
+      name: 'graph-no-rights', type: 'azure-client-secrets', method: 'client-secret', tenantId, clientId: weak.appId, clientSecret: weakSecret.secret,
+      authorityHost: sim.authorityHost, graphUrl: sim.graphUrl, caPem: sim.caPem,
+    });
+    expect(created.status).toBe(201);
+    const enabled = await apiCall('PATCH', '/api/v1/connections/graph-no-rights', { rotation: { enabled: true, keyId: weakSecret.keyId, intervalDays: 90, time: '04:00', timeZone: 'UTC' } });
+    expect(enabled.status).toBe(200);
+    let rotationError: unknown = null;
+    for (let i = 0; i < 60 && !rotationError; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      rotationError = (await apiCall('GET', '/api/v1/connections/graph-no-rights')).body['lastError'];
+    }
+    expect(rotationError).toEqual(expect.stringContaining('403'));
     await issue('locked.example.test');
     const locked = await apiCall('POST', '/api/v1/syncs', { name: 'locked-vault', connection: 'kv-emulator', vaultUrl: sim.vaultUrl('kv-locked'), profiles: ['default-tls'] });
     expect(locked.status).toBe(201);
@@ -441,7 +457,8 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await page.getByTestId('connectors-offline').getByText(/^\d+$/).waitFor();
     await page.getByTestId('failed-rotations').getByText(/^\d+$/).waitFor();
     expect([await page.getByTestId('failed-syncs').textContent(), await page.getByTestId('connectors-offline').textContent(), await page.getByTestId('failed-rotations').textContent()])
-      .toEqual(['1', '1', '0']);
+      .toEqual(['1', '1', '1']);
+    expect(await page.locator('.notice-bad', { hasText: 'Secret rotation of graph-no-rights failed' }).textContent()).toBe(`Secret rotation of graph-no-rights failed: ${String(rotationError)}`);
     await page.locator('.notice-bad', { hasText: 'Key Vault sync locked-vault' }).waitFor();
     expect(await page.locator('.notice-bad', { hasText: 'Connector lab' }).textContent()).toBe('Connector lab is offline; last heartbeat —');
     await shot('dashboard-alerts');
