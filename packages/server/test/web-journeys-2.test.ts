@@ -479,6 +479,17 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
   });
 });
 
+describe('web UI: ADCS screens', () => {
+  it('ok/Azure connections do not appear among ADCS connections, nor as servers of a new ADCS CA', async () => {
+    await page.goto(url('/connections'));
+    await page.getByText('No ADCS connections.').waitFor();
+    expect(await page.locator('section.panel h2').count()).toBe(0);
+    await page.goto(url('/cas'));
+    await page.getByRole('button', { name: 'Add ADCS CA' }).click();
+    await page.getByText('No ADCS connection yet.').waitFor();
+  });
+});
+
 describe('web UI: phone width', () => {
   it('ok/the new screens fit 390 px: no horizontal scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });

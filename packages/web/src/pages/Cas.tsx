@@ -126,7 +126,7 @@ function serversBody(rows: ServerRow[]): { errors: string | undefined; servers: 
 }
 
 function CreateAdcsCa({ onDone }: { onDone: (ca: Ca) => void }) {
-  const connections = useLoad(() => get<{ items: Connection[] }>('/api/v1/connections'), []);
+  const connections = useLoad(() => get<{ items: Connection[] }>('/api/v1/connections?type=adcs'), []);
   const [name, setName] = useState('');
   const [rows, setRows] = useState<ServerRow[]>([{ connection: '', priority: '1', maxRequestsPerSecond: '' }]);
   const [sanAttribute, setSanAttribute] = useState(false);
@@ -206,7 +206,7 @@ export function CasPage() {
 
 function AdcsServers({ ca, manage }: { ca: Ca; manage: boolean }) {
   const servers = useLoad(() => get<{ items: CaServer[] }>(`/api/v1/cas/${ca.id}/servers`), [ca.id]);
-  const connections = useLoad(async () => (manage ? (await get<{ items: Connection[] }>('/api/v1/connections')).items : []), [manage]);
+  const connections = useLoad(async () => (manage ? (await get<{ items: Connection[] }>('/api/v1/connections?type=adcs')).items : []), [manage]);
   const [rows, setRows] = useState<ServerRow[]>();
   const [invalid, setInvalid] = useState<string>();
   const action = useAction();

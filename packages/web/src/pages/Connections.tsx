@@ -78,7 +78,7 @@ export function TestReport({ report }: { report: ConnectionTest }) {
 export function ConnectionsPage() {
   const { me } = useAuth();
   const can = abilities(me?.role);
-  const connections = useLoad(() => get<{ items: Connection[] }>('/api/v1/connections'), []);
+  const connections = useLoad(() => get<{ items: Connection[] }>('/api/v1/connections?type=adcs'), []);
   const [editing, setEditing] = useState<Connection | 'new'>();
   const [tests, setTests] = useState<Record<string, ConnectionTest | 'running'>>({});
   const action = useAction();
