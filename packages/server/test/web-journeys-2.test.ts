@@ -496,7 +496,7 @@ describe('web UI: phone width', () => {
     for (const [route, ready] of [['/connectors', 'connectors-table'], ['/syncs', 'syncs-table'], ['/connections/azure', 'azure-connection-graph-rotating']] as const) {
       await page.goto(url(route));
       await page.getByTestId(ready).waitFor();
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await page.locator('html').evaluate((html) => html.scrollWidth)).toBeLessThanOrEqual(390);
       // Tables scroll inside their frame when they must; the connectors table does not need to.
       if (route === '/connectors') expect(await page.getByTestId(ready).evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth)).toBe(true);
     }
