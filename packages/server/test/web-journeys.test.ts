@@ -285,7 +285,7 @@ describe('web UI journeys with ADCS (adcs-sim)', () => {
     const row = page.getByTestId('orders-table').locator('tr', { hasText: 'approval.corp.example.test' });
     await row.waitFor();
     expect([await row.locator('.status').textContent(), await row.locator('td.mono').textContent()]).toEqual(['Pending', String(pending[0]!.id)]);
-    expect(await row.locator('td').nth(3).textContent()).toBe('CORP');
+    expect([await row.locator('td').nth(3).textContent(), await row.locator('td').nth(4).locator('.muted').textContent()]).toEqual(['CORP', 'corp-ca1']);
     await page.getByLabel('Common name').fill('APPROVAL.corp');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/commonName=APPROVAL\.corp/);

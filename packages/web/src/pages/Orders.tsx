@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { del, get, post, qs } from '../api.ts';
-import type { Ca, Order } from '../types.ts';
+import type { Ca, Connection, Order } from '../types.ts';
 import { Empty, ErrorBox, Loading, PageHeader, Status, commonName, fmtDate, useAction, useLoad } from '../ui.tsx';
 
 const REFRESH_MS = 5000;
@@ -14,6 +14,8 @@ export function OrdersPage() {
   const [cn, setCn] = useState(filters.commonName);
   const orders = useLoad(() => get<{ items: Order[] }>(`/api/v1/orders${qs({ ...filters, limit: 200 })}`), [params.toString()]);
   const cas = useLoad(() => get<{ items: Ca[] }>('/api/v1/cas').catch(() => ({ items: [] as Ca[] })), []);
+  // Orders name the ADCS server by its connection id; show the connection's name where the caller may read it.
+  const connections = useLoad(() => get<{ items: Connection[] }>('/api/v1/connections?type=adcs').catch(() => ({ items: [] as Connection[] })), []);
   const action = useAction();
   const highlight = params.get('id');
   const anyPending = orders.data?.items.some((o) => o.status === 'pending');
@@ -31,6 +33,7 @@ export function OrdersPage() {
   };
   const setFilter = (key: string, value: string) => setFilters({ [key]: value });
   const caName = (id: string) => cas.data?.items.find((c) => c.id === id)?.name ?? id.slice(0, 8);
+  const serverName = (id: string) => connections.data?.items.find((c) => c.id === id)?.name ?? id.slice(0, 8);
   const act = async (fn: () => Promise<unknown>) => { await action.run(fn); orders.reload(); };
 
   return (
@@ -61,15 +64,15 @@ export function OrdersPage() {
             <tbody>
               {orders.data.items.map((o) => (
                 <tr key={o.id} className={o.id === highlight ? 'highlight' : undefined}>
-                  <td className="nowrap">{fmtDate(o.createdAt)}</td>
+                  <td className="created">{fmtDate(o.createdAt)}</td>
                   <td className="mono">{o.caRequestId ?? '—'}</td>
-                  <td>{o.certificateId ? <Link to={`/certificates/${o.certificateId}`}>{o.commonName ?? commonName(o.subject)}</Link> : o.commonName ?? commonName(o.subject)}</td>
+                  <td className="breakable">{o.certificateId ? <Link to={`/certificates/${o.certificateId}`}>{o.commonName ?? commonName(o.subject)}</Link> : o.commonName ?? commonName(o.subject)}</td>
                   <td className="hide-phone">{o.adcsDomain ?? '—'}</td>
-                  <td className="hide-phone">{caName(o.caId)}{o.caServer ? <div className="muted">{o.caServer}</div> : null}</td>
+                  <td className="hide-phone">{caName(o.caId)}{o.caServer ? <div className="muted">{serverName(o.caServer)}</div> : null}</td>
                   <td className="hide-phone">{o.template ?? '—'}</td>
                   <td><Status value={o.status} />{o.attempts > 1 ? <div className="muted">{o.attempts} attempts</div> : null}</td>
                   <td className="disposition">{o.disposition ?? (typeof o.error?.['message'] === 'string' ? o.error['message'] : '')}{o.hresult ? <div className="muted mono">{o.hresult}</div> : null}{o.warning ? <div className="muted">{o.warning}</div> : null}</td>
-                  <td className="row-actions">
+                  <td className="row-actions stack-always">
                     {o.status === 'pending' && <>
                       <button type="button" className="secondary small" disabled={action.busy} onClick={() => void act(() => post(`/api/v1/orders/${o.id}/fetch`))}>Fetch</button>
                       <button type="button" className="danger small" disabled={action.busy} onClick={() => { if (confirm('Cancel this order? It stays in the ADCS pending queue for a CA manager.')) void act(() => del(`/api/v1/orders/${o.id}`)); }}>Delete</button>
