@@ -1,4 +1,5 @@
 import type { AdcsOptionsWire, JobSpec } from './protocol.ts';
+import { certutilOptions } from './certutil.ts';
 import { createJobHandlers, type JobAnswer } from './handlers.ts';
 import { createJournal } from './journal.ts';
 
@@ -16,9 +17,9 @@ const interruptedWarning = (startedAt: string) =>
  * mid-job) runs again and says so in its answer, so the server records that ADCS may hold an
  * earlier request.
  */
-export function createJobExecutor(deps: { stateDir: string; log: (line: string) => void; answer: (id: string, outcome: JobAnswer) => boolean }) {
+export function createJobExecutor(deps: { stateDir: string; log: (line: string) => void; answer: (id: string, outcome: JobAnswer) => boolean; env?: NodeJS.ProcessEnv }) {
   const { log } = deps;
-  const handlers = createJobHandlers();
+  const handlers = createJobHandlers({ certutil: certutilOptions(deps.env ?? process.env) });
   const journal = createJournal(deps.stateDir);
   const running = new Map<string, Promise<JobAnswer>>();
   const prune = () => journal.prune().then((n) => n && log(`journal: ${n} record(s) past retention removed`), (err: Error) => log(`journal pruning failed: ${err.message}`));

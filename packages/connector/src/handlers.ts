@@ -1,5 +1,6 @@
 import { AdcsClient, isAdcsError, type SubmitResult } from '@certbridge/adcs-client';
 import { buildCsr, buildPkcs12, generateKeyPair, parseDn, pemEncode } from '@certbridge/pki';
+import { CertutilError, certutilOptions, revokeWithCertutil, type CertutilOptions } from './certutil.ts';
 import type { AdcsOptionsWire, JobSpec, SubmitOutcome } from './protocol.ts';
 
 export type JobAnswer = { ok: true; result: unknown } | { ok: false; error: { message: string; retryable: boolean } };
@@ -9,9 +10,11 @@ const derOf = (pem: string): Uint8Array => new Uint8Array(Buffer.from(pem.replac
 /**
  * Runs jobs against ADCS with adcs-client. One pooled client per set of connection options, so
  * NTLM/Kerberos handshakes are reused across jobs as on the server. A thrown AdcsError becomes a
- * failure answer carrying its `retryable` flag (the server fails over on it).
+ * failure answer carrying its `retryable` flag (the server fails over on it). `revoke` runs
+ * certutil instead (it needs no ADCS web enrollment connection).
  */
-export function createJobHandlers() {
+export function createJobHandlers(options: { certutil?: CertutilOptions } = {}) {
+  const certutil = options.certutil ?? certutilOptions(process.env);
   const clients = new Map<string, AdcsClient>();
   const client = (o: AdcsOptionsWire): AdcsClient => {
     const key = JSON.stringify(o);
@@ -35,6 +38,7 @@ export function createJobHandlers() {
   }
 
   async function run(job: JobSpec, adcs: AdcsOptionsWire | undefined): Promise<unknown> {
+    if (job.kind === 'revoke') return revokeWithCertutil(job, certutil);
     if (!adcs) throw new Error('the job names no ADCS connection');
     const c = client(adcs);
     switch (job.kind) {
@@ -55,7 +59,7 @@ export function createJobHandlers() {
         return { ok: true, result: await run(job, adcs) };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        return { ok: false, error: { message: message.slice(0, 4000), retryable: isAdcsError(err) ? err.retryable : false } };
+        return { ok: false, error: { message: message.slice(0, 4000), retryable: isAdcsError(err) || err instanceof CertutilError ? err.retryable : false } };
       }
     },
     async close(): Promise<void> {

@@ -36,6 +36,15 @@ export const jobSpec = z.discriminatedUnion('kind', [
     kind: z.literal('enroll-keygen'), template: z.string(), subject: z.string(), sans: z.array(san).default([]),
     keyAlgorithm: z.enum(['EC-P256', 'EC-P384', 'RSA-2048', 'RSA-3072', 'RSA-4096']), password: z.string().min(1),
   }),
+  /**
+   * Revocation at ADCS with `certutil -config <config> -revoke <serialHex> <reason>`. `config` is
+   * the CA config string `<host>\<CA name>`; `reason` is the CRLReason code of RFC 5280 5.3.1,
+   * which is certutil's numbering too (0 unspecified … 6 certificateHold; 7 is unused).
+   */
+  z.object({
+    kind: z.literal('revoke'), config: z.string().regex(/^[^\\\s"]+\\[^\\"]+$/).max(300),
+    serialHex: z.string().regex(/^[0-9a-fA-F]{1,64}$/), reason: z.number().int().min(0).max(10).refine((n) => n !== 7, 'reason 7 is not a CRLReason'),
+  }),
 ]);
 export type JobSpec = z.infer<typeof jobSpec>;
 

@@ -17,7 +17,7 @@ export interface RunnerOptions {
   renewBeforeMs?: number;
   /** How often the certificate's expiry is looked at while connected. */
   renewCheckMs?: number;
-  /** Environment for HTTPS_PROXY / NO_PROXY (default: process.env). */
+  /** Environment for HTTPS_PROXY / NO_PROXY and the certutil overrides (default: process.env). */
   env?: NodeJS.ProcessEnv;
   /** Plain log lines (default: stdout with an ISO timestamp). */
   log?: (line: string) => void;
@@ -51,7 +51,7 @@ export function startRunner(initial: ConnectorState, options: RunnerOptions) {
     ws.send(JSON.stringify(m));
     return true;
   };
-  const executor = createJobExecutor({ stateDir: options.stateDir, log, answer: (id, outcome) => send({ v: 1, type: 'result', id, outcome }) });
+  const executor = createJobExecutor({ stateDir: options.stateDir, log, env: options.env ?? process.env, answer: (id, outcome) => send({ v: 1, type: 'result', id, outcome }) });
 
   function maybeRenew(): void {
     if (renewing || !renewalDue(state.certificatePem, Date.now(), options.renewBeforeMs)) return;

@@ -15,6 +15,8 @@ export interface JobRequest {
   orderId?: string;
   /** With `orderId`: when the background poll may look at the job if no request thread finalizes it. */
   pollAfterMs?: number;
+  /** A `revoke` job: the CA whose certificate (by the job's serial) waits for revocation at ADCS. */
+  caId?: string;
 }
 
 export type JobOutcome = { ok: true; result: unknown } | { ok: false; message: string; retryable: boolean };
@@ -47,15 +49,16 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
   const finishedListeners: ((row: ConnectorJobRow, latencyMs: number) => void)[] = [];
   const orderReadyListeners: ((orderId: string, at: Date) => void)[] = [];
   const enqueuedListeners: (() => void)[] = [];
+  const settledHooks: ((row: ConnectorJobRow, outcome: JobOutcome) => Promise<void>)[] = [];
   // In-process shortcuts: the instance holding the socket dispatches at once, and a waiter on this
   // instance wakes as soon as the answer is recorded. Across instances the polls still carry it.
   const answerWaiters = new Map<string, () => void>();
 
-  async function payloadOf(id: string, job: JobSpec, connectionId?: string): Promise<string> {
+  async function payloadOf(id: string, job: JobSpec, connectionId?: string, caId?: string): Promise<string> {
     const stored = job.kind === 'enroll-keygen'
       ? { job: { ...job, password: '' }, sealedPassword: deps.sealer.seal(job.password, passwordContext(id)), passwordHash: await hashPassword(job.password) }
       : { job };
-    return JSON.stringify({ ...stored, ...(connectionId ? { connectionId } : {}) });
+    return JSON.stringify({ ...stored, ...(connectionId ? { connectionId } : {}), ...(caId ? { caId } : {}) });
   }
 
   /** The stored form of an answer: a PKCS#12 in it is sealed. */
@@ -72,7 +75,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
 
   async function enqueue(req: JobRequest): Promise<string> {
     const id = randomUUID();
-    const row = { id, connector_id: req.connectorId, kind: req.job.kind, payload: await payloadOf(id, req.job, req.connectionId), order_id: req.orderId ?? null };
+    const row = { id, connector_id: req.connectorId, kind: req.job.kind, payload: await payloadOf(id, req.job, req.connectionId, req.caId), order_id: req.orderId ?? null };
     if (!req.orderId) {
       await cdb.insertInto('connector_jobs').values(row).execute();
       for (const l of enqueuedListeners) l();
@@ -117,6 +120,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     await cdb.updateTable('connectors').set((eb) => (outcome.ok ? { jobs_done: eb('jobs_done', '+', 1) } : { jobs_failed: eb('jobs_failed', '+', 1) }))
       .where('id', '=', row.connector_id).execute();
     for (const l of finishedListeners) l(row, now.getTime() - row.created_at.getTime());
+    for (const h of settledHooks) await h(row, outcome);
     if (outcome.ok && row.order_id) await orderReady(row);
     return row;
   }
@@ -141,6 +145,8 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     finish,
     onEnqueued: (listener: () => void) => void enqueuedListeners.push(listener),
     onFinished: (listener: (row: ConnectorJobRow, latencyMs: number) => void) => void finishedListeners.push(listener),
+    /** Awaited after a job's answer is recorded (revocation at ADCS settles its certificate here). */
+    onSettled: (hook: (row: ConnectorJobRow, outcome: JobOutcome) => Promise<void>) => void settledHooks.push(hook),
     /** Called when an order can be completed now (the server wires this to the pending poll on pg-boss). */
     onOrderReady: (listener: (orderId: string, at: Date) => void) => void orderReadyListeners.push(listener),
     /**

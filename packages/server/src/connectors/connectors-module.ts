@@ -8,6 +8,7 @@ import { createConnectorAdcsOptions } from './adcs-options.ts';
 import { createConnectorCa } from './connector-ca.ts';
 import { createConnectorJobs, type Sleep } from './connector-jobs.ts';
 import { createConnectorPkcs12Store } from './connector-pkcs12.ts';
+import { createConnectorRevocations } from './connector-revocations.ts';
 import { createConnectorsService, type ServerTrust } from './connectors-service.ts';
 
 /**
@@ -29,13 +30,15 @@ export function createConnectorsModule(deps: { db: Kysely<Database>; sealer: Sea
   const service = createConnectorsService({ db: deps.db, ca, clock: deps.clock, trust: serverTrust(deps.db) });
   const jobs = createConnectorJobs({ db: deps.db, sealer: deps.sealer, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
   const pkcs12 = createConnectorPkcs12Store(deps);
+  const revocations = createConnectorRevocations({ db: deps.db, jobs, clock: deps.clock });
   return {
-    ca, service, jobs, pkcs12, adcsOptions: createConnectorAdcsOptions(deps.db, deps.sealer),
+    ca, service, jobs, pkcs12, revocations, adcsOptions: createConnectorAdcsOptions(deps.db, deps.sealer),
     /** CA chains fetched through connectors, by CA and server (connector backend). */
     chains: new Map<string, { at: number; ders: Uint8Array[] }>(),
-    /** Background sweep (pg-boss `connector-housekeeping`): retention of jobs and unclaimed PKCS#12 files. */
-    async housekeeping(): Promise<{ deleted: number; abandoned: number; pkcs12Purged: number }> {
-      return { ...(await jobs.housekeeping(deps.clock.now())), pkcs12Purged: await pkcs12.purgeExpired() };
+    /** Background sweep (pg-boss `connector-housekeeping`): retention of jobs and unclaimed PKCS#12 files, revocations at ADCS asked again. */
+    async housekeeping(): Promise<{ deleted: number; abandoned: number; pkcs12Purged: number; revocationsCleared: number; revocationsRetried: number }> {
+      const r = await revocations.retryDue(deps.clock.now());
+      return { ...(await jobs.housekeeping(deps.clock.now())), pkcs12Purged: await pkcs12.purgeExpired(), revocationsCleared: r.cleared, revocationsRetried: r.retried };
     },
   };
 }

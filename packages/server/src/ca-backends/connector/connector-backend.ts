@@ -8,7 +8,8 @@ import type { CaRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { AdcsRuntime } from '../adcs/adcs-runtime.ts';
 import { ADCS_REVOCATION_DEFERRED } from '../adcs/adcs-backend.ts';
-import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, KeygenIssueRequest, PendingTicket } from '../types.ts';
+import { caConfigString, revokeJob } from '../../connectors/connector-revocations.ts';
+import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, KeygenIssueRequest, PendingTicket, RevokeRequest } from '../types.ts';
 import { connectorCaSettingsSchema } from './connector-settings.ts';
 import { derOf, toIssueResult, waitingResult } from './connector-outcomes.ts';
 
@@ -162,5 +163,25 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
     return list.data;
   }
 
-  return { issue, renew: issue, issueWithKeygen, revoke: async () => ({ deferred: ADCS_REVOCATION_DEFERRED }), chain: () => chain(), poll, templates };
+  /**
+   * Revocation at ADCS through the connector: the certificate is marked "to revoke at ADCS" as for
+   * a direct ADCS CA, and a `revoke` job (certutil on a Windows connector) is queued; its answer
+   * clears the mark (connector-revocations.ts). A job that cannot be queued (connector revoked, no
+   * server) leaves the mark for a CA manager, and Certbridge's own revocation still stands.
+   */
+  async function revoke(req: RevokeRequest): Promise<{ deferred: string }> {
+    try {
+      const connector = await activeConnector();
+      const [first] = await deps.adcs.servers(ca.id);
+      if (!first) return { deferred: ADCS_REVOCATION_DEFERRED };
+      const config = caConfigString(first.connection.url, settings.caName, req.certificateDer);
+      const id = await jobs.enqueue({ connectorId: connector.id, caId: ca.id, job: revokeJob(config, req.serialHex, req.reason) });
+      return { deferred: `${ADCS_REVOCATION_DEFERRED}; revocation at ADCS queued for connector ${connector.name} (certutil -config "${config}", job ${id})` };
+    } catch (err) {
+      if (err instanceof AppError) return { deferred: `${ADCS_REVOCATION_DEFERRED}; not queued for a connector: ${err.message}` };
+      throw err;
+    }
+  }
+
+  return { issue, renew: issue, issueWithKeygen, revoke, chain: () => chain(), poll, templates };
 };

@@ -25,6 +25,8 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
       servers: z.array(z.object({ connection: z.string().min(1), priority: z.number().int().min(1).max(100) })).min(1).max(10),
       jobTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
       sanAttribute: z.boolean().optional(),
+      /** certutil's CA name for revocation at ADCS (default: the issuer CN of each certificate). */
+      caName: z.string().min(1).max(200).optional(),
     }).strict(),
   }, async ({ principal, body, reply }) => {
     requirePermission(principal, 'cas:manage');
@@ -36,7 +38,7 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
       if (!conn) throw notFound('connection', s.connection);
       servers.push({ connectionId: conn.id, priority: s.priority });
     }
-    const settings = connectorCaSettingsSchema.parse({ connector: connector.id, jobTimeoutSeconds: body.jobTimeoutSeconds, sanAttribute: body.sanAttribute });
+    const settings = connectorCaSettingsSchema.parse({ connector: connector.id, jobTimeoutSeconds: body.jobTimeoutSeconds, sanAttribute: body.sanAttribute, caName: body.caName });
     const id = randomUUID();
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('cas').values({ id, name: body.name, type: 'connector', settings: JSON.stringify(settings) }).execute();

@@ -11,6 +11,11 @@ export const connectorCaSettingsSchema = z.object({
    */
   jobTimeoutSeconds: z.number().int().min(1).max(86_400).default(120),
   sanAttribute: z.boolean().default(false),
+  /**
+   * The CA name in certutil's config string `<host>\<CA name>` for revocation at ADCS; without it
+   * the issuer CN of the revoked certificate is used (ADCS names the CA by its common name).
+   */
+  caName: z.string().min(1).max(200).regex(/^[^\\"]+$/).optional(),
 }).strict();
 
 export type ConnectorCaSettings = z.infer<typeof connectorCaSettingsSchema>;
