@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'CA_REJECTED'
   | 'CA_AUTH_FAILED'
   | 'CA_TLS_ERROR'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -42,6 +43,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   CA_REJECTED: 422,
   CA_AUTH_FAILED: 502,
   CA_TLS_ERROR: 502,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -70,3 +72,7 @@ export const conflict = (message: string, details?: Record<string, unknown>): Ap
   new AppError('CONFLICT', message, details);
 
 export { STATUS_BY_CODE };
+
+/** The database went away under a request (restart, network): clients should retry (503 + Retry-After). */
+export const databaseUnavailable = (cause: unknown): AppError =>
+  new AppError('DATABASE_UNAVAILABLE', 'the database is unavailable (restarting or unreachable); nothing was changed, retry shortly', { retryAfterSeconds: 5 }, { cause });

@@ -92,6 +92,8 @@ describe('PostgreSQL restarted under load (private cluster)', () => {
     const failures = answers.filter((a) => a.status !== 201);
     // Every failure is the API error format with a 5xx status: no 4xx blamed on the client, no HTML, no reset.
     expect(failures.filter((a) => a.status < 500 || !a.code).map((a) => `${a.status} ${a.body}`)).toEqual([]);
+    // …and names the cause: 503 DATABASE_UNAVAILABLE with Retry-After, not an anonymous 500.
+    expect([...new Set(failures.map((a) => `${a.status} ${a.code}`))]).toEqual(['503 DATABASE_UNAVAILABLE']);
     expect(failures.length).toBeGreaterThan(0);
     expect(answers.filter((a) => a.phase === 'before' && a.status === 201).length).toBeGreaterThan(0);
     // Issuance works again: the last answers after the restart are all issued.

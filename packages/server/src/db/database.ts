@@ -6,6 +6,7 @@ import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 import { PgliteDialect, SessionLock } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
+import { databaseUnavailable } from '../errors.ts';
 
 /** The pg-boss `db` adapter shape (pg-boss 10 `constructor({ db })`). */
 export interface BossDbAdapter {
@@ -34,6 +35,15 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // which killed the process (reliability-pg-restart.test.ts); its next query fails instead, and
     // the pool discards it on release.
     pool.on('connect', (client) => client.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)));
+    // A refused or failed new connection is an outage, not a bug: the API answers 503 with Retry-After.
+    const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+    pool.connect = (async () => {
+      try {
+        return await connect();
+      } catch (err) {
+        throw databaseUnavailable(err);
+      }
+    }) as typeof pool.connect;
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', boss: { connectionString: target.url }, close: () => db.destroy() };
   }

@@ -19,6 +19,11 @@ describe('toAppError mapping table', () => {
     ['ok/json syntax error', Object.assign(new SyntaxError('Unexpected token'), { statusCode: 400 }), 'BAD_REQUEST', 400],
     ['ok/postgres invalid text representation', Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' }), 'BAD_REQUEST', 400],
     ['ok/other client errors', fastifyError('FST_SOMETHING_ELSE', 405), 'BAD_REQUEST', 400],
+    ['ok/postgres shutting down (57P01) is a database outage', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'DATABASE_UNAVAILABLE', 503],
+    ['ok/postgres starting up (57P03)', Object.assign(new Error('the database system is starting up'), { code: '57P03' }), 'DATABASE_UNAVAILABLE', 503],
+    ['ok/connection exception class 08', Object.assign(new Error('connection failure'), { code: '08006' }), 'DATABASE_UNAVAILABLE', 503],
+    ['ok/node-postgres lost the connection between statements', new Error('Connection terminated unexpectedly'), 'DATABASE_UNAVAILABLE', 503],
+    ['ok/node-postgres pool could not connect in time', new Error('timeout exceeded when trying to connect'), 'DATABASE_UNAVAILABLE', 503],
     ['fail/anything else is an internal error', new TypeError('boom'), 'INTERNAL', 500],
   ])('%s', (_n, err, code, status) => {
     const mapped = toAppError(err);

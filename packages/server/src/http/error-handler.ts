@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ZodError } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError, databaseUnavailable } from '../errors.ts';
 import { zodIssues } from './route-table.ts';
 
 /** SPEC "Errors": `{"error": {"code", "message", "details"}}` with the matching status. */
@@ -29,14 +29,28 @@ export function toAppError(err: unknown): AppError {
   if (e instanceof SyntaxError && e.statusCode === 400) return new AppError('BAD_REQUEST', 'the body is not valid JSON');
   // PostgreSQL: a malformed UUID or number in a path segment reaches the database as text.
   if (e?.code === '22P02') return new AppError('BAD_REQUEST', 'an identifier in the request is malformed');
+  if (isDatabaseUnavailable(e)) return databaseUnavailable(err);
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new AppError('BAD_REQUEST', e.message);
   return new AppError('INTERNAL', 'an internal error occurred; it has been logged', undefined, { cause: err });
+}
+
+/**
+ * The database went away under a request: SQLSTATE class 08 (connection exception) and 57P0x
+ * (server shutting down / cannot connect now), node-postgres' own messages for a connection lost
+ * between statements or a full pool (a refused new connection is marked by db/database.ts). A 503 tells
+ * clients (and load balancers) to retry; nothing was committed because the transaction never ended.
+ */
+function isDatabaseUnavailable(e: { code?: string; message?: string } | undefined): boolean {
+  if (!e) return false;
+  if (typeof e.code === 'string' && (e.code.startsWith('08') || /^57P0[123]$/.test(e.code))) return true;
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect/.test(e.message ?? '');
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const appError = toAppError(err);
     if (appError.code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
+    else if (appError.code === 'DATABASE_UNAVAILABLE') request.log.warn({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, appError.message);
     else request.log.info({ code: appError.code }, appError.message);
     return sendError(reply, appError);
   });

@@ -57,6 +57,7 @@ export const PROBLEM_FOR_CODE: Record<ErrorCode, AcmeProblemType> = {
   UNSUPPORTED_MEDIA_TYPE: 'unsupportedMediaType',
   NOT_SUPPORTED: 'malformed',
   CA_UNAVAILABLE: 'serverInternal',
+  DATABASE_UNAVAILABLE: 'serverInternal',
   CA_REJECTED: 'rejectedIdentifier',
   CA_AUTH_FAILED: 'serverInternal',
   CA_TLS_ERROR: 'serverInternal',

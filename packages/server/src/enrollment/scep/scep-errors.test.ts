@@ -9,7 +9,7 @@ describe('SCEP error table', () => {
     BAD_REQUEST: 'badRequest', VALIDATION_FAILED: 'badRequest', MALFORMED_CSR: 'badRequest', BAD_CSR_SIGNATURE: 'badMessageCheck',
     POLICY_VIOLATION: 'badRequest', UNAUTHENTICATED: 'badRequest', FORBIDDEN: 'badRequest', CSRF_FAILED: 'badRequest', NOT_FOUND: 'badCertId',
     CONFLICT: 'badRequest', RATE_LIMITED: 'badRequest', PAYLOAD_TOO_LARGE: 'badRequest', UNSUPPORTED_MEDIA_TYPE: 'badRequest', NOT_SUPPORTED: 'badAlg',
-    CA_UNAVAILABLE: 'badRequest', CA_REJECTED: 'badRequest', CA_AUTH_FAILED: 'badRequest', CA_TLS_ERROR: 'badRequest', INTERNAL: 'badRequest',
+    CA_UNAVAILABLE: 'badRequest', CA_REJECTED: 'badRequest', CA_AUTH_FAILED: 'badRequest', CA_TLS_ERROR: 'badRequest', DATABASE_UNAVAILABLE: 'badRequest', INTERNAL: 'badRequest',
   } satisfies Record<ErrorCode, FailInfo>))('ok/%s answers failInfo %s', (code, failInfo) => {
     expect(failInfoOf(new AppError(code as ErrorCode, 'x'))).toBe(failInfo);
     expect(SCEP_FAIL_INFO[code as ErrorCode]).toBe(failInfo);

@@ -23,6 +23,7 @@ export const SCEP_FAIL_INFO: Record<ErrorCode, FailInfo> = {
   UNSUPPORTED_MEDIA_TYPE: 'badRequest',
   NOT_SUPPORTED: 'badAlg',
   CA_UNAVAILABLE: 'badRequest',
+  DATABASE_UNAVAILABLE: 'badRequest',
   CA_REJECTED: 'badRequest',
   CA_AUTH_FAILED: 'badRequest',
   CA_TLS_ERROR: 'badRequest',
