@@ -9,6 +9,7 @@ import { connectorMessage, decodeFrame, MAX_MESSAGE_BYTES, type ConnectorMessage
 import type { Database } from '../db/schema.ts';
 import type { ConnectorAdcsOptions } from './adcs-options.ts';
 import type { ConnectorJobs } from './connector-jobs.ts';
+import { createConnectorPool } from './connector-pool.ts';
 import type { ConnectorsService } from './connectors-service.ts';
 import { connectorDb } from './connectors-tables.ts';
 
@@ -36,6 +37,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
   // Frames over the protocol limit are answered, not fatal: ws itself only closes at 4x the limit.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
   const sockets = new Map<string, Held>();
+  const pool = createConnectorPool({ service: connectors, jobs });
 
   const send = (ws: WebSocket, message: ServerMessage) => ws.send(JSON.stringify(message));
 
@@ -73,7 +75,14 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
       if (sockets.get(id)?.ws === ws) {
         sockets.delete(id);
         log.info({ connector: held.name }, 'connector disconnected');
-        jobs.requeue(id, instance).catch((err: unknown) => log.error({ err }, 'requeue failed'));
+        // Jobs of a pool CA go to another online member; the others wait for this connector.
+        jobs.requeue(id, instance)
+          .then(() => jobs.handOver({ id, name: held.name }, async (others) => {
+            const picked = await pool.choose(others);
+            return picked.online ? picked.chosen?.id : undefined;
+          }))
+          .then((moved) => moved && log.info({ connector: held.name, moved }, 'jobs handed to another connector of the pool'))
+          .catch((err: unknown) => log.error({ err }, 'requeue failed'));
       }
     });
     ws.on('error', (err) => log.warn({ err, connector: held.name }, 'connector socket error'));

@@ -17,7 +17,14 @@ export interface JobRequest {
   pollAfterMs?: number;
   /** A `revoke` job: the CA whose certificate (by the job's serial) waits for revocation at ADCS. */
   caId?: string;
+  /** The CA's connector pool (more than one member): the job may be handed to another member. */
+  pool?: string[];
 }
+
+/** Job kinds that create a request at ADCS (a copy of the connector executor's list). */
+const SUBMITS = new Set(['submit', 'enroll-keygen']);
+const handedOverWarning = (from: string, at: string) =>
+  `connector ${from} had received this job when it went offline (${at}) and the job was handed to another connector of the pool; ADCS may hold an earlier request for it`;
 
 export type JobOutcome = { ok: true; result: unknown } | { ok: false; message: string; retryable: boolean };
 
@@ -54,11 +61,11 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
   // instance wakes as soon as the answer is recorded. Across instances the polls still carry it.
   const answerWaiters = new Map<string, () => void>();
 
-  async function payloadOf(id: string, job: JobSpec, connectionId?: string, caId?: string): Promise<string> {
+  async function payloadOf(id: string, job: JobSpec, connectionId?: string, caId?: string, pool?: string[]): Promise<string> {
     const stored = job.kind === 'enroll-keygen'
       ? { job: { ...job, password: '' }, sealedPassword: deps.sealer.seal(job.password, passwordContext(id)), passwordHash: await hashPassword(job.password) }
       : { job };
-    return JSON.stringify({ ...stored, ...(connectionId ? { connectionId } : {}), ...(caId ? { caId } : {}) });
+    return JSON.stringify({ ...stored, ...(connectionId ? { connectionId } : {}), ...(caId ? { caId } : {}), ...(pool && pool.length > 1 ? { pool } : {}) });
   }
 
   /** The stored form of an answer: a PKCS#12 in it is sealed. */
@@ -75,7 +82,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
 
   async function enqueue(req: JobRequest): Promise<string> {
     const id = randomUUID();
-    const row = { id, connector_id: req.connectorId, kind: req.job.kind, payload: await payloadOf(id, req.job, req.connectionId, req.caId), order_id: req.orderId ?? null };
+    const row = { id, connector_id: req.connectorId, kind: req.job.kind, payload: await payloadOf(id, req.job, req.connectionId, req.caId, req.pool), order_id: req.orderId ?? null };
     if (!req.orderId) {
       await cdb.insertInto('connector_jobs').values(row).execute();
       for (const l of enqueuedListeners) l();
@@ -103,7 +110,20 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     return parsed.success ? parsed.data : undefined;
   }
 
-  async function finish(id: string, outcome: JobOutcome, connectorId?: string): Promise<ConnectorJobRow | undefined> {
+  /**
+   * A submit that a pool member had received before it went offline may have reached ADCS there:
+   * the answer of the member that took it over says so, as the journal does for a re-run.
+   */
+  async function withHandOverWarning(id: string, outcome: JobOutcome): Promise<JobOutcome> {
+    if (!outcome.ok || !isRecord(outcome.result) || outcome.result['warning']) return outcome;
+    const row = await cdb.selectFrom('connector_jobs').select(['kind', 'payload']).where('id', '=', id).executeTakeFirst();
+    const from = row?.payload['handedOverFrom'];
+    if (!row || !SUBMITS.has(row.kind) || !isRecord(from) || from['sent'] !== true) return outcome;
+    return { ok: true, result: { ...outcome.result, warning: handedOverWarning(String(from['name']), String(from['at'])) } };
+  }
+
+  async function finish(id: string, answer: JobOutcome, connectorId?: string): Promise<ConnectorJobRow | undefined> {
+    const outcome = await withHandOverWarning(id, answer);
     const now = new Date();
     let q = cdb.updateTable('connector_jobs').set({
       status: outcome.ok ? 'done' : 'failed',
@@ -176,6 +196,35 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
       if (instance) q = q.where('instance', '=', instance);
       return (await q.returning('id').execute()).length;
     },
+    /** Open (queued or sent) jobs per connector: the pool sends a job to the least busy member. */
+    async openCounts(connectorIds: string[]): Promise<Record<string, number>> {
+      if (connectorIds.length === 0) return {};
+      const rows = await cdb.selectFrom('connector_jobs').select((eb) => ['connector_id', eb.fn.countAll<string>().as('n')])
+        .where('connector_id', 'in', connectorIds).where('status', 'in', ['queued', 'sent']).groupBy('connector_id').execute();
+      return Object.fromEntries(rows.map((r) => [r.connector_id, Number(r.n)]));
+    },
+    /**
+     * The open jobs of a pool member that went offline move to another member `pick` names (the
+     * same job id, so a request waiting for it still gets the answer). A job the member had
+     * already received is marked, so its answer carries the may-be-at-ADCS-twice warning.
+     */
+    async handOver(from: { id: string; name: string }, pick: (others: string[]) => Promise<string | undefined>): Promise<number> {
+      const open = await cdb.selectFrom('connector_jobs').selectAll().where('connector_id', '=', from.id).where('status', 'in', ['queued', 'sent'])
+        .where(sql<boolean>`payload ? 'pool'`).orderBy('created_at').execute();
+      let moved = 0;
+      for (const row of open) {
+        const pool = Array.isArray(row.payload['pool']) ? row.payload['pool'].filter((p): p is string => typeof p === 'string' && p !== from.id) : [];
+        const to = pool.length ? await pick(pool) : undefined;
+        if (!to) continue;
+        const sent = row.status === 'sent' || row.deliveries > 0 || isRecord(row.payload['handedOverFrom']);
+        const mark = JSON.stringify({ handedOverFrom: { name: from.name, at: new Date().toISOString(), sent } });
+        const done = await cdb.updateTable('connector_jobs').set({ connector_id: to, status: 'queued', instance: null, payload: sql<string>`payload || ${mark}::jsonb`, updated_at: new Date() })
+          .where('id', '=', row.id).where('connector_id', '=', from.id).where('status', '=', row.status).returning('id').executeTakeFirst();
+        if (done) moved++;
+      }
+      if (moved) for (const l of enqueuedListeners) l();
+      return moved;
+    },
     /** Waits up to `timeoutMs` for a job's answer; undefined when there is none yet (the job stays queued). */
     async wait(id: string, timeoutMs: number): Promise<JobOutcome | undefined> {
       const deadline = Date.now() + timeoutMs;
@@ -195,7 +244,8 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     async retry(row: ConnectorJobRow, connectionId: string): Promise<string | undefined> {
       const spec = specOf(row);
       if (!spec) return undefined;
-      const id = await enqueue({ connectorId: row.connector_id, connectionId, job: spec });
+      const pool = Array.isArray(row.payload['pool']) ? row.payload['pool'].filter((p): p is string => typeof p === 'string') : undefined;
+      const id = await enqueue({ connectorId: row.connector_id, connectionId, job: spec, ...(pool ? { pool } : {}) });
       await cdb.updateTable('connector_jobs').set({ order_id: row.order_id, updated_at: new Date() }).where('id', '=', id).execute();
       await cdb.updateTable('connector_jobs').set({ payload: sql<string>`payload - 'sealedPassword'` }).where('id', '=', row.id).execute();
       return id;

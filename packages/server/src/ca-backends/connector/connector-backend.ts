@@ -8,6 +8,7 @@ import type { CaRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { AdcsRuntime } from '../adcs/adcs-runtime.ts';
 import { ADCS_REVOCATION_DEFERRED } from '../adcs/adcs-backend.ts';
+import { createConnectorPool } from '../../connectors/connector-pool.ts';
 import { caConfigString, revokeJob } from '../../connectors/connector-revocations.ts';
 import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, KeygenIssueRequest, PendingTicket, RevokeRequest } from '../types.ts';
 import { connectorCaSettingsSchema } from './connector-settings.ts';
@@ -42,10 +43,17 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
   const { jobs, service, pkcs12 } = deps.connectors;
   const waitMs = settings.jobTimeoutSeconds * 1000;
 
-  async function activeConnector(): Promise<ConnectorRow> {
-    const connector = await service.require(settings.connector);
-    if (connector.status !== 'active') throw new AppError('CA_UNAVAILABLE', `connector ${connector.name} of CA ${ca.name} is ${connector.status}`);
-    return connector;
+  const poolIds = [settings.connector, ...(settings.pool ?? []).filter((id) => id !== settings.connector)];
+  const pool = createConnectorPool({ service, jobs });
+
+  /** The pool member to ask (online and least busy, else the first active one to wait for). */
+  async function activeConnector(): Promise<{ connector: ConnectorRow; online: boolean; active: string[] }> {
+    const picked = await pool.choose(poolIds);
+    if (!picked.chosen) {
+      const first = picked.rows[0] ?? await service.require(settings.connector);
+      throw new AppError('CA_UNAVAILABLE', `connector ${first.name} of CA ${ca.name} is ${first.status}`);
+    }
+    return { connector: picked.chosen, online: picked.online, active: picked.active.map((r) => r.id) };
   }
   const serverIds = async (): Promise<string[]> => (await deps.adcs.servers(ca.id)).map((s) => s.connection.id);
 
@@ -54,14 +62,13 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
    * unanswered job for later (orders); without it an offline connector or a timeout is an error.
    */
   async function ask(job: JobSpec, opts: { only?: string; queue: boolean; orderId?: string }): Promise<Asked> {
-    const connector = await activeConnector();
+    const { connector, online, active } = await activeConnector();
     const servers = opts.only ? [opts.only] : await serverIds();
     if (servers.length === 0) throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} has no ADCS servers`);
-    const online = service.isOnline(connector);
     if (!online && !opts.queue) throw new AppError('CA_UNAVAILABLE', `connector ${connector.name} of CA ${ca.name} is offline`, { connector: connector.name });
     const failures: string[] = [];
     for (const connectionId of servers) {
-      const id = await jobs.enqueue({ connectorId: connector.id, connectionId, job, ...(opts.orderId ? { orderId: opts.orderId, pollAfterMs: waitMs + 60_000 } : {}) });
+      const id = await jobs.enqueue({ connectorId: connector.id, connectionId, job, pool: active, ...(opts.orderId ? { orderId: opts.orderId, pollAfterMs: waitMs + 60_000 } : {}) });
       if (!online) return { answered: false, jobId: id, connectionId, connector };
       const outcome = await jobs.wait(id, waitMs);
       if (!outcome) {
@@ -135,10 +142,21 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
   async function pollJob(jobId: string, server: string | undefined): Promise<IssueResult> {
     const row = await jobs.get(jobId);
     if (!row) throw new AppError('CA_UNAVAILABLE', `connector job ${jobId} of CA ${ca.name} no longer exists`);
-    const connector = await activeConnector();
+    // The job's own connector (a pool may have handed it over); a pool member that went offline
+    // without its socket closing on a live instance hands its jobs over here.
+    const holder = await service.require(row.connector_id);
+    if ((row.status === 'queued' || row.status === 'sent') && !service.isOnline(holder)) {
+      await jobs.handOver({ id: holder.id, name: holder.name }, async (others) => {
+        const picked = await pool.choose(others);
+        return picked.online ? picked.chosen?.id : undefined;
+      });
+    }
+    const current = (await jobs.get(jobId)) ?? row;
+    const connector = current.connector_id === holder.id ? holder : await service.require(current.connector_id);
+    if (connector.status !== 'active') throw new AppError('CA_UNAVAILABLE', `connector ${connector.name} of CA ${ca.name} is ${connector.status}`);
     const connectionId = typeof row.payload['connectionId'] === 'string' ? row.payload['connectionId'] : server ?? '';
-    if (row.status === 'queued' || row.status === 'sent') return waitingResult(connector.name, jobId, connectionId, row.status === 'sent' ? `connector ${connector.name} is working on it` : undefined);
-    if (row.status === 'done') return settle(jobs.resultOf(row), connectionId, row.id);
+    if (current.status === 'queued' || current.status === 'sent') return waitingResult(connector.name, jobId, connectionId, current.status === 'sent' ? `connector ${connector.name} is working on it` : undefined);
+    if (current.status === 'done') return settle(jobs.resultOf(current), connectionId, current.id);
     const servers = await serverIds();
     const next = servers[(servers.indexOf(connectionId) + 1) % servers.length] ?? connectionId;
     const retried = await jobs.retry(row, next);
@@ -171,11 +189,11 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
    */
   async function revoke(req: RevokeRequest): Promise<{ deferred: string }> {
     try {
-      const connector = await activeConnector();
+      const { connector, active } = await activeConnector();
       const [first] = await deps.adcs.servers(ca.id);
       if (!first) return { deferred: ADCS_REVOCATION_DEFERRED };
       const config = caConfigString(first.connection.url, settings.caName, req.certificateDer);
-      const id = await jobs.enqueue({ connectorId: connector.id, caId: ca.id, job: revokeJob(config, req.serialHex, req.reason) });
+      const id = await jobs.enqueue({ connectorId: connector.id, caId: ca.id, job: revokeJob(config, req.serialHex, req.reason), pool: active });
       return { deferred: `${ADCS_REVOCATION_DEFERRED}; revocation at ADCS queued for connector ${connector.name} (certutil -config "${config}", job ${id})` };
     } catch (err) {
       if (err instanceof AppError) return { deferred: `${ADCS_REVOCATION_DEFERRED}; not queued for a connector: ${err.message}` };

@@ -22,6 +22,8 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
     body: z.object({
       name: z.string().min(1).max(200),
       connector: z.string().min(1),
+      /** Further connectors of a pool (names or ids); `connector` is its first member. */
+      pool: z.array(z.string().min(1)).max(9).optional(),
       servers: z.array(z.object({ connection: z.string().min(1), priority: z.number().int().min(1).max(100) })).min(1).max(10),
       jobTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
       sanAttribute: z.boolean().optional(),
@@ -31,6 +33,7 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
   }, async ({ principal, body, reply }) => {
     requirePermission(principal, 'cas:manage');
     const connector = await connectors.require(body.connector);
+    const pool = await poolIds(body.pool ?? [], connector.id);
     if (await db.selectFrom('cas').select('id').where('name', '=', body.name).executeTakeFirst()) throw conflict(`a CA named ${body.name} exists`);
     const servers: { connectionId: string; priority: number }[] = [];
     for (const s of body.servers) {
@@ -38,7 +41,7 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
       if (!conn) throw notFound('connection', s.connection);
       servers.push({ connectionId: conn.id, priority: s.priority });
     }
-    const settings = connectorCaSettingsSchema.parse({ connector: connector.id, jobTimeoutSeconds: body.jobTimeoutSeconds, sanAttribute: body.sanAttribute, caName: body.caName });
+    const settings = connectorCaSettingsSchema.parse({ connector: connector.id, jobTimeoutSeconds: body.jobTimeoutSeconds, sanAttribute: body.sanAttribute, caName: body.caName, ...(pool.length ? { pool } : {}) });
     const id = randomUUID();
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('cas').values({ id, name: body.name, type: 'connector', settings: JSON.stringify(settings) }).execute();
@@ -46,5 +49,33 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
       await appendAudit(trx, { actor: principal, action: 'ca.create', resourceType: 'ca', resourceId: id, outcome: 'success', details: { type: 'connector', connector: connector.name } }, clock);
     });
     return reply.status(201).send({ id, name: body.name, type: 'connector', connector: connector.name, settings, servers });
+  });
+
+  /** Ids of the other pool members, each an existing connector, without the first member. */
+  async function poolIds(names: string[], first: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (const n of names) {
+      const c = await connectors.require(n);
+      if (c.id !== first && !ids.includes(c.id)) ids.push(c.id);
+    }
+    return ids;
+  }
+
+  route(app, {
+    method: 'PUT', url: '/api/v1/cas/:id/connectors', summary: 'Set the connector pool of a connector CA (first member first)', tag: 'cas',
+    body: z.object({ connectors: z.array(z.string().min(1)).min(1).max(10) }).strict(),
+  }, async ({ principal, params, body }) => {
+    requirePermission(principal, 'cas:manage');
+    const ca = await db.selectFrom('cas').selectAll().where('id', '=', params['id']!).where('type', '=', 'connector').executeTakeFirst();
+    if (!ca) throw notFound('connector CA', params['id']!);
+    const first = await connectors.require(body.connectors[0]!);
+    const pool = await poolIds(body.connectors.slice(1), first.id);
+    const { pool: _old, ...rest } = connectorCaSettingsSchema.parse(ca.settings);
+    const settings = connectorCaSettingsSchema.parse({ ...rest, connector: first.id, ...(pool.length ? { pool } : {}) });
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('cas').set({ settings: JSON.stringify(settings) }).where('id', '=', ca.id).execute();
+      await appendAudit(trx, { actor: principal, action: 'ca.update', resourceType: 'ca', resourceId: ca.id, outcome: 'success', details: { connectors: [first.id, ...pool] } }, clock);
+    });
+    return { id: ca.id, name: ca.name, type: 'connector', connectors: [first.id, ...pool], settings };
   });
 }

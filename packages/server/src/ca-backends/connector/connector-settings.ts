@@ -10,6 +10,12 @@ export const connectorCaSettingsSchema = z.object({
    * completed in the background. The profile's pending lifetime bounds that wait.
    */
   jobTimeoutSeconds: z.number().int().min(1).max(86_400).default(120),
+  /**
+   * Further connectors that reach the same ADCS servers (a pool with `connector` first): a job
+   * goes to the online member with the fewest open jobs, and moves to another online member when
+   * the one holding it goes offline before answering.
+   */
+  pool: z.array(z.string().uuid()).max(9).optional(),
   sanAttribute: z.boolean().default(false),
   /**
    * The CA name in certutil's config string `<host>\<CA name>` for revocation at ADCS; without it
