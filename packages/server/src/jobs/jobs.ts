@@ -57,6 +57,7 @@ export async function startJobs(handle: DatabaseHandle, core: Core, log: Logger)
     'connector-housekeeping': async () => {
       const r = await core.connectors.housekeeping();
       if (r.deleted || r.abandoned || r.pkcs12Purged) log.info(r, 'connector jobs and PKCS#12 files past retention removed');
+      if (r.revocationsRetried || r.revocationsCleared) log.info({ retried: r.revocationsRetried, cleared: r.revocationsCleared }, 'revocations at ADCS through connectors asked again or settled');
     },
     'syncs-reconcile': async () => {
       const r = await core.syncs.reconcileAll();
