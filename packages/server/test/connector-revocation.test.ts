@@ -39,11 +39,12 @@ describe.each(ENGINES)('revocation at ADCS through a connector on %s', (engine) 
     .map((a) => ({ outcome: a.outcome, error: a.details['error'] ?? null, config: a.details['config'], reason: a.details['reason'] }));
   const runs = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : []);
   let config: string;
+  let connector: Awaited<ReturnType<typeof registeredConnector>>;
 
   beforeAll(async () => {
     sim = await startSim();
     h = await startTestServer(engine, dirs);
-    const connector = await registeredConnector(h, 'branch-revoke', dirs);
+    connector = await registeredConnector(h, 'branch-revoke', dirs);
     runner = fastRunner(connector.state, [], connector.dir, { env: { CERTBRIDGE_CONNECTOR_CERTUTIL: standIn, CERTBRIDGE_CONNECTOR_CERTUTIL_ANY_PLATFORM: '1' } });
     await runner.connected();
     expect((await h.api('POST', '/api/v1/connections', { name: 'sim-revoke', type: 'adcs', url: sim.url, domain: 'CORP', username: 'alice', password: SIM_PASSWORD, auth: 'basic', caPem: sim.tlsCaPem, timeoutMs: 5000 })).status).toBe(201);
@@ -94,6 +95,20 @@ describe.each(ENGINES)('revocation at ADCS through a connector on %s', (engine) 
     await waitFor('pending mark cleared after the retry', async () => !(await cert(c.id)).revocationPendingAtCa);
     expect({ due, runs: runs(), audits: (await audits(c.id)).map((a) => a.outcome) }).toEqual({
       due: { cleared: 0, retried: 1 }, runs: [`-config|${config}|-revoke|${c.serial}|4`, `-config|${config}|-revoke|${c.serial}|4`], audits: ['success', 'failure'],
+    });
+  });
+
+  it('fail/connector-not-on-windows-answers-that-it-needs-a-windows-connector', async () => {
+    // The same connector without the test overrides: on Linux it may not run certutil.
+    await runner.stop();
+    runner = fastRunner(connector.state, [], connector.dir, { env: {} });
+    await runner.connected();
+    fs.rmSync(calls, { force: true });
+    const c = await issue('revoke.linux.test');
+    expect((await h.api('POST', `/api/v1/certificates/${c.id}/revoke`, { reason: 'cessationOfOperation' })).status).toBe(200);
+    await waitFor('failure audited', async () => (await audits(c.id)).length === 1);
+    expect({ pending: (await cert(c.id)).revocationPendingAtCa, audits: await audits(c.id), runs: runs() }).toEqual({
+      pending: true, audits: [{ outcome: 'failure', error: 'revocation at ADCS needs a connector running on Windows (certutil)', config, reason: 5 }], runs: [],
     });
   });
 });
