@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
@@ -20,6 +21,9 @@ export interface DatabaseHandle {
   boss: { connectionString: string } | { db: BossDbAdapter };
   close(): Promise<void>;
 }
+
+/** PostgreSQL contrib extensions the schema uses, which PGlite loads only when asked (migration 0014). */
+const PGLITE_EXTENSIONS = { pg_trgm };
 
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
 
@@ -51,9 +55,9 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   if ('dataDir' in target) {
     const dir = path.join(target.dataDir, 'pgdata');
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    pglite = await PGlite.create(dir);
+    pglite = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
   } else {
-    pglite = await PGlite.create();
+    pglite = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   }
   const lock = new SessionLock();
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });

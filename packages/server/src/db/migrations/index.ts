@@ -11,6 +11,7 @@ import * as enrollment from './0009-enrollment.ts';
 import * as performance from './0010-performance.ts';
 import * as syncs from './0011-syncs.ts';
 import * as acmeMore from './0012-acme-more.ts';
+import * as inventorySearch from './0014-inventory-search.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-performance': performance,
   '0011-syncs': syncs,
   '0012-acme-more': acmeMore,
+  '0014-inventory-search': inventorySearch,
 };
