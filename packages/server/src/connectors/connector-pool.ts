@@ -27,6 +27,8 @@ export function createConnectorPool(deps: { service: ConnectorsService; jobs: Co
       const active = rows.filter((r) => r.status === 'active');
       const online = active.filter((r) => deps.service.isOnline(r));
       if (online.length === 0) return { rows, active, chosen: active[0], online: false };
+      // A one-connector CA (the common case) costs no count query.
+      if (online.length === 1) return { rows, active, chosen: online[0], online: true };
       const open = await deps.jobs.openCounts(online.map((r) => r.id));
       const chosen = online.reduce((best, r) => ((open[r.id] ?? 0) < (open[best.id] ?? 0) ? r : best));
       return { rows, active, chosen, online: true };

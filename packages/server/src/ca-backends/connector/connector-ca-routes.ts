@@ -70,8 +70,7 @@ export function registerConnectorCaRoutes(app: FastifyInstance, deps: { db: Kyse
     if (!ca) throw notFound('connector CA', params['id']!);
     const first = await connectors.require(body.connectors[0]!);
     const pool = await poolIds(body.connectors.slice(1), first.id);
-    const { pool: _old, ...rest } = connectorCaSettingsSchema.parse(ca.settings);
-    const settings = connectorCaSettingsSchema.parse({ ...rest, connector: first.id, ...(pool.length ? { pool } : {}) });
+    const settings = connectorCaSettingsSchema.parse({ ...connectorCaSettingsSchema.parse(ca.settings), connector: first.id, pool: pool.length ? pool : undefined });
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('cas').set({ settings: JSON.stringify(settings) }).where('id', '=', ca.id).execute();
       await appendAudit(trx, { actor: principal, action: 'ca.update', resourceType: 'ca', resourceId: ca.id, outcome: 'success', details: { connectors: [first.id, ...pool] } }, clock);
