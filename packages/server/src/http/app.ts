@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Core } from '../core.ts';
 import { installAuthentication } from './authenticate.ts';
@@ -51,7 +51,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
     // Fastify's two info lines per request (serialised and written for every issuance at thousands
     // per second) become one debug line in the onResponse hook below; the error handler still logs
     // every failed request at info (and 500s at error).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
     // Client certificates are requested, never required: EST and connectors verify them per endpoint.
