@@ -292,6 +292,14 @@ const ROWS: Row[] = [
     route: 'POST /api/v1/cas/connector', expect: s(201, 403, 403, 403, 403, 401),
     request: async (f) => ({ url: '/api/v1/cas/connector', payload: { name: `via-${uniq()}`, connector: (await newConnector(f)).connector.id, servers: [{ connection: f.connection, priority: 1 }] } }),
   },
+  {
+    route: 'PUT /api/v1/cas/:id/connectors', expect: s(200, 403, 403, 403, 403, 401),
+    request: async (f) => {
+      const first = (await newConnector(f)).connector.id;
+      const created = await f.env.app.inject({ method: 'POST', url: '/api/v1/cas/connector', headers: bearer(f.env.adminToken), payload: { name: `pool-${uniq()}`, connector: first, servers: [{ connection: f.connection, priority: 1 }] } });
+      return { url: `/api/v1/cas/${created.json<{ id: string }>().id}/connectors`, payload: { connectors: [first, (await newConnector(f)).connector.id] } };
+    },
+  },
   { route: 'POST /api/v1/cas/adcs', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/cas/adcs', payload: { name: `adcs-${uniq()}`, servers: [{ connection: f.connection, priority: 1 }] } }) },
   { route: 'POST /api/v1/cas/:id/subordinates', expect: s(201, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/cas/${f.simCaId}/subordinates`, payload: { name: `sub-${uniq()}`, subject: `CN=Matrix Sub ${uniq()}`, keyAlgorithm: 'EC-P256' } }) },
   { route: 'GET /api/v1/cas/:id/servers', expect: READERS_200, request: (f) => ({ url: `/api/v1/cas/${f.adcsCaId}/servers` }) },
