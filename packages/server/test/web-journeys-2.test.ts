@@ -295,6 +295,8 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     expect(await panel.getByTestId('azure-test').locator('li').nth(1).textContent()).toBe('✓ Microsoft Graph GET /me: signed in as alice@contoso.onmicrosoft.com');
     await page.getByTestId('oauth-result').getByRole('button', { name: 'Dismiss' }).click();
     await page.waitForURL((u) => u.pathname === '/connections/azure' && !u.searchParams.has('connection'));
+    // The URL changes before React drops the banner: wait for it to go (a timeout fails the test).
+    await page.getByTestId('oauth-result').waitFor({ state: 'detached', timeout: 10_000 });
     expect(await page.getByTestId('oauth-result').count()).toBe(0);
   });
 
