@@ -24,6 +24,7 @@ import { startTestDnsServer } from '../packages/server/test/acme-dns-server.ts';
 import { freePort } from '../packages/server/test/enrollment-fixtures.ts';
 import { BenchAcmeClient, httpsClient } from './lib/acme-client.ts';
 import { freshPostgres, startServerProcess } from './lib/server-process.ts';
+import { counterOptions, removeSnapshots, snapshot } from './lib/sql-snapshot.ts';
 import { percentile, table } from './lib/stats.ts';
 
 const N = Number(process.env['BENCH_N'] ?? 600);
@@ -37,7 +38,7 @@ const ORDERS_PER_ACCOUNT = 250;
 const WARMUP = 20;
 const TARGET_PER_SECOND = 150;
 
-interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string }
+interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string; perOrder?: { statements: number; cpuMs: number } }
 
 const keyAuthorizations = new Map<string, string>();
 
@@ -51,7 +52,7 @@ function csrsFor(prefix: string, count: number): { name: string; der: Uint8Array
 }
 
 /** C clients take the next order until N are done or the time is up; latency is newOrder to certificate. */
-async function drive(name: string, directoryUrl: string, prefix: string): Promise<Result> {
+async function drive(name: string, directoryUrl: string, prefix: string, timed?: { start(): Promise<void>; stop(): Promise<void> }): Promise<Result> {
   const request = httpsClient(CONCURRENCY * 2);
   const orders = csrsFor(prefix, WARMUP + N);
   const publish = (token: string, keyAuthorization: string) => void keyAuthorizations.set(token, keyAuthorization);
@@ -59,6 +60,7 @@ async function drive(name: string, directoryUrl: string, prefix: string): Promis
   for (const o of orders.slice(0, WARMUP)) await warm.issue(o.name, o.der, publish, POLL_MS);
   const result: Result = { name, ok: 0, errors: 0, seconds: 0, latenciesMs: [] };
   let next = WARMUP;
+  await timed?.start();
   const start = performance.now();
   const deadline = start + MAX_SECONDS * 1000;
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -79,6 +81,7 @@ async function drive(name: string, directoryUrl: string, prefix: string): Promis
     }
   }));
   result.seconds = (performance.now() - start) / 1000;
+  await timed?.stop();
   return result;
 }
 
@@ -126,14 +129,26 @@ async function startPebble(dnsAddress: string, http01Port: number) {
 async function certbridge(engine: string, dnsAddress: string, http01Port: number): Promise<Result> {
   const pgdb = engine === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
   const port = await freePort();
+  const counter = counterOptions(`acme-${engine}`);
   const server = await startServerProcess({
     ...(pgdb ? { databaseUrl: pgdb.url } : {}), ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
-    env: { CERTBRIDGE_HTTPS_PORT: String(port), CERTBRIDGE_PUBLIC_URL: `https://127.0.0.1:${port}`, CERTBRIDGE_ACME_HTTP01_PORT: String(http01Port), CERTBRIDGE_ACME_DNS_RESOLVER: dnsAddress },
+    preload: counter.preload,
+    env: { ...counter.env, CERTBRIDGE_HTTPS_PORT: String(port), CERTBRIDGE_PUBLIC_URL: `https://127.0.0.1:${port}`, CERTBRIDGE_ACME_HTTP01_PORT: String(http01Port), CERTBRIDGE_ACME_DNS_RESOLVER: dnsAddress },
   });
   try {
-    return await drive(`certbridge (${engine})`, `https://127.0.0.1:${port}/acme/default-tls/directory`, `cb-${engine}`);
+    // SQL statements and server CPU per order over the timed phase (after the warm-up; it includes registering its few accounts).
+    let before: Awaited<ReturnType<typeof snapshot>> | undefined;
+    let after: typeof before;
+    const result = await drive(`certbridge (${engine})`, `https://127.0.0.1:${port}/acme/default-tls/directory`, `cb-${engine}`, {
+      start: async () => void (before = await snapshot(server.pid, counter.file)),
+      stop: async () => void (after = await snapshot(server.pid, counter.file)),
+    });
+    const n = Math.max(1, result.ok);
+    if (before && after) result.perOrder = { statements: (after.statements - before.statements) / n, cpuMs: (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000 / n };
+    return result;
   } finally {
     await server.stop();
+    await removeSnapshots(counter.file);
     await pgdb?.drop();
   }
 }
@@ -163,9 +178,10 @@ async function main(): Promise<void> {
   }
   const pebbleRate = results[0]!.ok / results[0]!.seconds;
   console.log(`ACME issuance, ${N} orders per server, ${CONCURRENCY} concurrent clients, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(table(['server', 'orders', 'orders/s', 'p50 ms', 'p99 ms', 'errors', 'vs pebble'], results.map((r) => {
+  console.log(table(['server', 'orders', 'orders/s', 'p50 ms', 'p99 ms', 'errors', 'vs pebble', 'SQL/order', 'server CPU ms/order'], results.map((r) => {
     const rate = r.ok / r.seconds;
-    return [r.name, String(r.ok), rate.toFixed(1), percentile(r.latenciesMs, 50).toFixed(0), percentile(r.latenciesMs, 99).toFixed(0), String(r.errors), `${(rate / pebbleRate).toFixed(2)}x`];
+    return [r.name, String(r.ok), rate.toFixed(1), percentile(r.latenciesMs, 50).toFixed(0), percentile(r.latenciesMs, 99).toFixed(0), String(r.errors), `${(rate / pebbleRate).toFixed(2)}x`,
+      r.perOrder ? r.perOrder.statements.toFixed(1) : '-', r.perOrder ? r.perOrder.cpuMs.toFixed(2) : '-'];
   })));
   console.log(`target: >= ${TARGET_PER_SECOND} orders/s and faster than pebble`);
   for (const r of results.filter((x) => x.errors)) console.log(`${r.name}: first error: ${r.firstError}`);

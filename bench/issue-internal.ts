@@ -15,16 +15,14 @@
  * BENCH_LOG_LEVEL (server log level, default warn), BENCH_CPU_PROF (directory: write the
  * server's CPU profile there), TEST_DATABASE_URL (PostgreSQL server; a fresh database is made).
  */
-import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   buildCsr, generateKeyPair, parseCsr, parseDn, pemEncode, randomSerial, signCertificate, verifyCsrSignature, type Signer,
 } from '@certbridge/pki';
 import { freshPostgres, startServerProcess } from './lib/server-process.ts';
-import type { SqlCounts } from './lib/sql-counter.ts';
+import { counterOptions, removeSnapshots, snapshot } from './lib/sql-snapshot.ts';
 import { percentile, table } from './lib/stats.ts';
 
 const N = Number(process.env['BENCH_N'] ?? 3000);
@@ -38,25 +36,6 @@ const DAY_MS = 86_400_000;
 interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string; perIssuance?: PerIssuance }
 /** Load-independent costs of one issuance in the server process, over the timed phase. */
 interface PerIssuance { statements: number; transactions: number; cpuMs: number; pgCommits?: number }
-
-const COUNTER = path.join(import.meta.dirname, 'lib/sql-counter.ts');
-
-/** Asks the server (SIGUSR2, see lib/sql-counter.ts) for its running SQL and CPU totals, summed over its `processes`. */
-async function snapshot(pid: number, file: string, processes: number): Promise<SqlCounts> {
-  const dir = path.dirname(file);
-  const mine = async () => (await fs.readdir(dir)).filter((f) => f.startsWith(`${path.basename(file)}.`) && !f.endsWith('.tmp'));
-  for (const f of await mine()) await fs.rm(path.join(dir, f), { force: true });
-  process.kill(pid, 'SIGUSR2');
-  for (let i = 0; i < 500; i++) {
-    const files = await mine();
-    if (files.length >= processes) {
-      const all = await Promise.all(files.map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as SqlCounts));
-      return all.reduce((a, b) => ({ statements: a.statements + b.statements, transactions: a.transactions + b.transactions, background: a.background + b.background, cpuUserUs: a.cpuUserUs + b.cpuUserUs, cpuSystemUs: a.cpuSystemUs + b.cpuSystemUs }));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the server did not write its SQL counters');
-}
 
 /** Committed transactions of the bench database as PostgreSQL counts them (every autocommit statement is one). */
 async function pgCommits(url: string): Promise<number> {
@@ -157,11 +136,12 @@ async function runEngine(engine: string, bodies: string[]): Promise<Result> {
   const [kind, workersText] = engine.split(':');
   const workers = Number(workersText ?? 1);
   const pgdb = kind === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
-  const counterFile = path.join(os.tmpdir(), `certbridge-bench-sql-${process.pid}-${kind}-${workers}.json`);
+  const counter = counterOptions(`${kind}-${workers}`);
+  const counterFile = counter.file;
   const server = await startServerProcess({
     ...(pgdb ? { databaseUrl: pgdb.url } : {}), logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
     ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
-    preload: [COUNTER], env: { BENCH_SQL_COUNTER_FILE: counterFile, CERTBRIDGE_WORKERS: String(workers) },
+    preload: counter.preload, env: { ...counter.env, CERTBRIDGE_WORKERS: String(workers) },
   });
   const processes = workers > 1 ? workers + 1 : 1;
   const label = workers > 1 ? `${kind}, ${workers} workers` : kind;
@@ -184,7 +164,7 @@ async function runEngine(engine: string, bodies: string[]): Promise<Result> {
     };
     return result;
   } finally {
-    for (const f of await fs.readdir(path.dirname(counterFile))) if (f.startsWith(`${path.basename(counterFile)}.`)) await fs.rm(path.join(path.dirname(counterFile), f), { force: true });
+    await removeSnapshots(counterFile);
     await server.stop();
     await pgdb?.drop();
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { ApplicationRow, ProfileRow } from '../../db/schema.ts';
 import type {
-  AcmeAccountsTable, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
+  AccountRow, AcmeAccountsTable, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
 
 const NONCE_LIFETIME_MS = 60 * 60_000;
@@ -43,6 +43,21 @@ export function createAcmeRepository(db: AcmeDb) {
     async consumeNonce(nonce: string, now: Date): Promise<boolean> {
       const row = await db.deleteFrom('acme_nonces').where('nonce', '=', nonce).where('expires_at', '>', now).returning('nonce').executeTakeFirst();
       return Boolean(row);
+    },
+    /**
+     * `consumeNonce` and the signing account in one round trip: every kid-signed request needs
+     * both, and a statement costs more than the rows it reads. The nonce is used up even when
+     * a later check refuses the request (nonces are single use whatever the outcome).
+     */
+    async consumeNonceAndFindAccount(nonce: string, now: Date, accountId: string): Promise<{ nonceOk: boolean; account: AccountRow | undefined }> {
+      // Raw SQL: a data-modifying CTE next to a left join from a one-row relation, which the
+      // query builder cannot express; the columns come back typed exactly as `selectAll()` does.
+      const { rows } = await sql<AccountRow & { nonce_ok: number }>`
+        with consumed as (delete from acme_nonces where nonce = ${nonce} and expires_at > ${now} returning 1)
+        select (select count(*)::int from consumed) as nonce_ok, a.*
+        from (select 1) as one left join acme_accounts a on a.id = ${accountId}`.execute(db);
+      const { nonce_ok: nonceOk, ...account } = rows[0]!;
+      return { nonceOk: Number(nonceOk) > 0, account: account.id ? account : undefined };
     },
     purgeNonces: (now: Date) => db.deleteFrom('acme_nonces').where('expires_at', '<=', now).execute(),
 

@@ -57,6 +57,7 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; clock: Cl
     if (header.url !== `${publicUrl}${request.url}`) throw new AcmeProblem('unauthorized', `the JWS url ${JSON.stringify(header.url)} is not the URL this request was sent to`);
     let account: AccountRow | undefined;
     let key;
+    let nonceOk: boolean | undefined;
     if (header.jwk) {
       if (signer === 'kid') throw new AcmeProblem('malformed', 'this resource must be signed by an account key ("kid"), not "jwk"');
       key = await importAccountKey(header.jwk, header.alg);
@@ -64,14 +65,19 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; clock: Cl
       if (signer === 'jwk') throw new AcmeProblem('malformed', 'this resource must be signed with "jwk", not "kid"');
       const prefix = urls(dir.base).account('');
       const id = header.kid!.startsWith(prefix) ? header.kid!.slice(prefix.length) : '';
-      account = /^[0-9a-f-]{36}$/.test(id) ? await repo.findAccount(id) : undefined;
+      if (/^[0-9a-f-]{36}$/.test(id)) {
+        // The nonce is consumed with the account lookup (one round trip); it is judged last, as before.
+        if (header.nonce) ({ nonceOk, account } = await repo.consumeNonceAndFindAccount(header.nonce, clock.now(), id));
+        else account = await repo.findAccount(id);
+      }
       if (!account || account.profile_id !== dir.profile.id) throw new AcmeProblem('accountDoesNotExist', `no account ${JSON.stringify(header.kid)} in this directory`);
       if (account.status !== 'valid') throw new AcmeProblem('unauthorized', `the account is ${account.status}`);
       key = await importAccountKey(account.jwk, header.alg);
     }
     await verifySignature(jws, key);
     if (!header.nonce) throw new AcmeProblem('badNonce', 'the JWS protected header has no nonce');
-    if (!(await repo.consumeNonce(header.nonce, clock.now()))) throw new AcmeProblem('badNonce', 'the nonce is unknown, expired or already used');
+    nonceOk ??= await repo.consumeNonce(header.nonce, clock.now());
+    if (!nonceOk) throw new AcmeProblem('badNonce', 'the nonce is unknown, expired or already used');
     return { dir, header, payload: decodePayload(jws), ...(account ? { account } : {}), ...(header.jwk ? { jwk: header.jwk } : {}) };
   }
 
