@@ -12,6 +12,7 @@ import type { BootstrapResult } from '../bootstrap.ts';
 import { isClusterWorker, reportListening, startWorkers } from '../cluster.ts';
 import { openCore, startServer } from '../server.ts';
 import { connectorCommands } from './connector-commands.ts';
+import { ordersCommands } from './orders-commands.ts';
 import { scepCommands } from './scep-commands.ts';
 
 /** The CLI acts as the built-in `admin` user, as it runs with access to the database itself. */
@@ -197,35 +198,7 @@ export const COMMANDS: Record<string, Command> = {
       });
     },
   },
-  'orders list': {
-    summary: 'List orders, newest first (pending ADCS requests show their request id and next poll)',
-    usage: 'certbridge orders list [--status pending|issued|denied|failed|cancelled] [--template NAME] [--limit N]',
-    run: async (args, out) => {
-      const v = parse(args, { status: { type: 'string' }, template: { type: 'string' }, limit: { type: 'string', default: '50' } });
-      if (v.status && !['pending', 'issued', 'denied', 'failed', 'cancelled'].includes(String(v.status))) throw new CliError('--status must be pending, issued, denied, failed or cancelled');
-      return withCore(async (core) => {
-        const rows = await core.repos.orders.list({ applicationIds: null, limit: Math.max(1, Math.min(500, Number(v.limit) || 50)), ...(v.status ? { status: String(v.status) } : {}), ...(v.template ? { template: String(v.template) } : {}) });
-        for (const o of rows) {
-          out(`${o.id}  ${o.status.padEnd(9)} ${o.created_at.toISOString()}  req ${o.ca_request_id ?? '-'}  ${o.template ?? '-'}  ${o.subject}${o.status === 'pending' && o.next_poll_at ? `  next poll ${o.next_poll_at.toISOString()}` : ''}${o.disposition && o.status !== 'issued' ? `  (${o.disposition}${o.hresult ? ` ${o.hresult}` : ''})` : ''}`);
-        }
-        return 0;
-      });
-    },
-  },
-  'orders fetch': {
-    summary: 'Ask the CA now about a pending order',
-    usage: 'certbridge orders fetch ORDER_ID',
-    run: async (args, out) => {
-      const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
-      if (positionals.length !== 1) throw new CliError('give the order id');
-      return withCore(async (core) => {
-        const step = await core.adcs.pending.fetchNow(await cliPrincipal(core), positionals[0]!);
-        const o = step.order;
-        out(`${o.id}  ${o.status}${o.certificate_id ? `  certificate ${o.certificate_id}` : ''}${o.next_poll_at && o.status === 'pending' ? `  next poll ${o.next_poll_at.toISOString()}` : ''}${step.status === 'unreachable' ? `  (CA unreachable: ${step.message})` : ''}`);
-        return o.status === 'issued' || o.status === 'pending' ? 0 : 1;
-      });
-    },
-  },
+  ...ordersCommands({ withCore, cliPrincipal, parse, fail: (message) => new CliError(message) }),
   ...connectorCommands({ withCore, cliPrincipal, parse, fail: (message) => new CliError(message) }),
   ...scepCommands({ withCore, cliPrincipal, parse, fail: (message) => new CliError(message) }),
 };
