@@ -31,6 +31,7 @@ import { createUsersRepository } from './repositories/users-repository.ts';
 import { createCrlService } from './revocation/crl-service.ts';
 import { createOcspResponderStore } from './revocation/ocsp-responder.ts';
 import { createOcspService } from './revocation/ocsp-service.ts';
+import { createOrderFeed } from './issuance/order-feed.ts';
 
 export interface CoreOptions {
   db: Kysely<Database>;
@@ -87,7 +88,9 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
     db, certificates: repos.certificates, orders: repos.orders, cas: repos.cas, catalog: repos.catalog, access, issuance, sealer, backends, clock,
     hooks: { afterRevocation: async (caId) => void (await crl.regenerate(caId)) }, connectorPkcs12: connectors.pkcs12,
   }), syncs.hooks);
-  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors, azure, syncs };
+  /** One order change feed per process (GET /api/v1/orders/events), shared by both listeners. */
+  const orderFeed = createOrderFeed({ db });
+  return { db, clock, sealer, repos, keys, access, auth, cas, catalog, issuance, crl, ocsp, certificates, connections, adcs, connectors, azure, syncs, orderFeed };
 }
 
 export type Core = ReturnType<typeof createCore>;

@@ -257,6 +257,7 @@ const ROWS: Row[] = [
   { route: 'POST /api/v1/certificates/:id/renew', variant: 'app A', expect: s(201, 201, 201, 404, 403, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certA}/renew`, payload: {} }) },
   { route: 'POST /api/v1/certificates/:id/renew', variant: 'app B', expect: s(201, 201, 404, 404, 403, 401), request: (f) => ({ url: `/api/v1/certificates/${f.certB}/renew`, payload: {} }) },
   { route: 'GET /api/v1/orders', expect: AUTHED_200, request: fixedUrl('/api/v1/orders') },
+  { route: 'GET /api/v1/orders/events', expect: AUTHED_200, request: fixedUrl('/api/v1/orders/events?maxSeconds=0') },
   { route: 'GET /api/v1/orders/:id', variant: 'app A', expect: s(200, 200, 200, 404, 200, 401), request: (f) => ({ url: `/api/v1/orders/${f.orderA}` }) },
   { route: 'GET /api/v1/orders/:id', variant: 'app B', expect: s(200, 200, 404, 404, 200, 401), request: (f) => ({ url: `/api/v1/orders/${f.orderB}` }) },
 

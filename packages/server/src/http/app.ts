@@ -12,6 +12,7 @@ import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerCaRoutes } from './routes/ca-routes.ts';
 import { registerCatalogRoutes } from './routes/catalog-routes.ts';
 import { registerCertificateRoutes } from './routes/certificate-routes.ts';
+import { registerOrderEventRoutes } from './routes/order-events-routes.ts';
 import { registerSystemRoutes } from './routes/system-routes.ts';
 import { registerConnectionRoutes } from '../connections/connection-routes.ts';
 import { registerAdcsRoutes } from '../ca-backends/adcs/adcs-routes.ts';
@@ -80,6 +81,7 @@ export async function buildApp(core: Core, options: AppOptions): Promise<Fastify
   registerCaRoutes(app, { cas: core.cas, crl: core.crl, ocsp: core.ocsp });
   registerCatalogRoutes(app, { catalog: core.catalog });
   registerCertificateRoutes(app, { certificates: core.certificates, issuance: core.issuance, catalog: core.catalog, access: core.access, orders: core.repos.orders });
+  registerOrderEventRoutes(app, { feed: core.orderFeed, access: core.access });
   registerAuditRoutes(app, { db: core.db });
   registerConnectionRoutes(app, { connections: core.connections, azure: core.azure });
   registerAdcsRoutes(app, { adcsCas: core.adcs.cas, templates: core.adcs.templates, pending: core.adcs.pending, subordinates: core.adcs.subordinates });
