@@ -1,6 +1,7 @@
 import { pemEncode } from '@certbridge/pki';
 import type { CaRow, CertificateRow, OrderRow, PolicyRow, ProfileRow, UserRow } from '../db/schema.ts';
 import type { CertificateListRow } from '../repositories/certificates-repository.ts';
+import { connectorCaSettingsSchema } from '../ca-backends/connector/connector-settings.ts';
 
 /** API representations. Secret columns (keys, hashes) are never part of any of them. */
 export const userDto = (u: UserRow) => ({ id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: u.created_at });
@@ -9,7 +10,14 @@ export const caDto = (c: CaRow) => ({
   id: c.id, name: c.name, type: c.type, status: c.status, parentId: c.parent_id, subject: c.subject, serial: c.serial_hex,
   keyAlgorithm: c.key_algorithm, notBefore: c.not_before, notAfter: c.not_after, ocspSigning: c.settings['ocspSigning'] === 'delegated' ? 'delegated' : 'ca',
   certificate: c.certificate_der ? pemEncode('CERTIFICATE', c.certificate_der) : null, createdAt: c.created_at,
+  ...(c.type === 'connector' ? { connector: connectorSettingsDto(c.settings) } : {}),
 });
+
+/** A connector CA's pool (first member first, ids) and job settings; nothing in them is secret. */
+function connectorSettingsDto(settings: Record<string, unknown>) {
+  const s = connectorCaSettingsSchema.parse(settings);
+  return { connectors: [s.connector, ...(s.pool ?? [])], jobTimeoutSeconds: s.jobTimeoutSeconds, sanAttribute: s.sanAttribute, caName: s.caName ?? null };
+}
 
 export const policyDto = (p: PolicyRow) => ({ id: p.id, name: p.name, description: p.description, rules: p.rules, createdAt: p.created_at, updatedAt: p.updated_at });
 

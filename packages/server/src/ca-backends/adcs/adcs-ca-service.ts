@@ -115,7 +115,8 @@ export function createAdcsCaService(deps: { db: Kysely<Database>; cas: CasReposi
 
     async servers(actor: Principal, idOrName: string, name?: string) {
       requirePermission(actor, 'cas:read');
-      return serverView(await requireAdcsCa(idOrName), name);
+      // A connector CA's servers are the same rows: shown, though only the connector reaches them.
+      return serverView(await requireAdcsCa(idOrName, { throughConnector: true }), name);
     },
 
     /** One authenticated GET of the certsrv home page per server; feeds the circuit breakers. */
