@@ -3,6 +3,8 @@
  * test files CI runs scaled down, with the bench-mode sizes set through their environment knobs:
  *   RELIABILITY_ISSUANCES=1000  kill -9 during 1,000 concurrent issuances (PGlite and PostgreSQL)
  *   RELIABILITY_PG_CONCURRENCY=32, RELIABILITY_PG_DOWN_MS=5000  PostgreSQL restarted under heavier load
+ *   RELIABILITY_TWO_ISSUANCES=1000  two instances on one PostgreSQL, one killed -9 after a third of 1,000 issuances
+ *   RELIABILITY_ADCS_ISSUANCES=1000  ADCS primary closed during 1,000 concurrent issuances, then back
  *   FUZZ_RUNS=100000            every parser property with 100,000 cases (HTTP endpoints 10,000)
  * `npm run bench` also lists this file; there it only says how to run it, since one full run takes
  * far longer than the speed benches. Each test prints its figures as a `reliability-*` JSON line.
@@ -16,7 +18,7 @@ if (process.env.npm_lifecycle_event !== 'bench:reliability' && !process.argv.inc
   process.exit(0);
 }
 const only = process.argv.slice(2).filter((a) => a !== '--full');
-const RELIABILITY = ['packages/server/test/reliability-kill.test.ts', 'packages/server/test/reliability-pg-restart.test.ts'];
+const RELIABILITY = ['reliability-kill', 'reliability-pg-restart', 'reliability-two-instances', 'reliability-adcs-failover'].map((f) => `packages/server/test/${f}.test.ts`);
 const FUZZ = ['fuzz-pki', 'fuzz-adcs', 'fuzz-scep-est', 'fuzz-acme-connector', 'fuzz-http'].map((f) => `packages/server/test/${f}.test.ts`);
 const env = {
   ...process.env,
@@ -24,6 +26,8 @@ const env = {
   RELIABILITY_ISSUANCES: process.env.RELIABILITY_ISSUANCES ?? '1000',
   RELIABILITY_PG_CONCURRENCY: process.env.RELIABILITY_PG_CONCURRENCY ?? '32',
   RELIABILITY_PG_DOWN_MS: process.env.RELIABILITY_PG_DOWN_MS ?? '5000',
+  RELIABILITY_TWO_ISSUANCES: process.env.RELIABILITY_TWO_ISSUANCES ?? '1000',
+  RELIABILITY_ADCS_ISSUANCES: process.env.RELIABILITY_ADCS_ISSUANCES ?? '1000',
   FUZZ_RUNS: process.env.FUZZ_RUNS ?? '100000',
 };
 let failed = 0;
