@@ -13,6 +13,8 @@ export interface Token { id: string; userId: string; name: string; prefix: strin
 export interface Ca {
   id: string; name: string; type: string; status: 'active' | 'disabled'; parentId: string | null; subject: string; serial: string | null;
   keyAlgorithm: string | null; notBefore: string | null; notAfter: string | null; ocspSigning: 'ca' | 'delegated'; certificate: string | null; createdAt: string;
+  /** Connector CAs only: the pool (connector ids, first member first) and job settings. */
+  connector?: { connectors: string[]; jobTimeoutSeconds: number; sanAttribute: boolean; caName: string | null };
 }
 export interface CaServer {
   connectionId: string; name: string; url: string; priority: number; maxRequestsPerSecond: number | null;

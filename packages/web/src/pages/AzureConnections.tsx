@@ -221,6 +221,8 @@ export function AzureConnectionsPage() {
     setTests((t) => { const next = { ...t }; if (report) next[c.id] = report; else delete next[c.id]; return next; });
   };
   const connected = returned ? list.data?.find((c) => c.id === returned) : undefined;
+  // A failed sign-in comes back from the OAuth callback with the API error's code, reason and message.
+  const oauthError = params.get('oauthError');
 
   return (
     <>
@@ -230,6 +232,13 @@ export function AzureConnectionsPage() {
         <div className="notice notice-ok" role="status" data-testid="oauth-result">
           Connected “{connected.name}”{connected.oauth?.signedInAs ? <> as <strong>{connected.oauth.signedInAs}</strong></> : null}. Use “Test connection” to check its permissions.
           {' '}<button type="button" className="link" onClick={() => setParams({})}>Dismiss</button>
+        </div>
+      )}
+      {oauthError && (
+        <div className="error" role="alert" data-testid="oauth-error">
+          <strong>“Connect to Azure” did not complete.</strong> <code className="error-code">{oauthError}</code> {params.get('oauthMessage') ?? ''}
+          {params.get('oauthReason') ? <div className="muted">reason: {params.get('oauthReason')}</div> : null}
+          <div>Nothing was created; start the sign-in again with “New Azure connection”. <button type="button" className="link" onClick={() => setParams({})}>Dismiss</button></div>
         </div>
       )}
       {creating && <Panel title="New Azure connection" onClose={() => setCreating(false)}><AzureConnectionForm onDone={() => { setCreating(false); list.reload(); }} /></Panel>}

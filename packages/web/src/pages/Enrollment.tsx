@@ -3,6 +3,7 @@ import { Link } from 'react-router-dom';
 import { ApiError, get, post, put } from '../api.ts';
 import type { ApplicationDetail } from '../types.ts';
 import { Copy, Empty, ErrorBox, Field, Panel, fmtDate, useAction, useLoad } from '../ui.tsx';
+import { ScepRaCertificate } from './ScepRa.tsx';
 
 interface EnrollmentSettings {
   est: { enabled: boolean; auth: 'basic' | 'certificate' | 'both'; username: string | null; hasSecret: boolean; default: boolean; path: string };
@@ -131,9 +132,9 @@ function EstScepSection({ app, slug, base }: { app: ApplicationDetail; slug: str
         {s?.scep.enabled && s.scep.challenge === 'dynamic' && (
           <div className="button-row">
             <button type="button" className="secondary" disabled={challengeAction.busy} onClick={() => void challengeAction.run(() => post<{ challenge: string; expiresAt: string }>(`/api/v1/applications/${app.id}/enrollment/${slug}/scep/challenges`)).then((c) => c && setChallenge(c))}>New one-time challenge</button>
-            {s.scep.raCertificate && <Copy text={s.scep.raCertificate} label="Copy RA certificate" />}
           </div>
         )}
+        {s?.scep.enabled && s.scep.raCertificate && <ScepRaCertificate appId={app.id} slug={slug} pem={s.scep.raCertificate} onRotated={settings.reload} />}
         {challenge && <div className="notice notice-secret" role="status"><strong>Challenge (shown once, valid once, until {fmtDate(challenge.expiresAt)}):</strong><div className="secret-row"><code className="secret">{challenge.challenge}</code><Copy text={challenge.challenge} /></div></div>}
         <ErrorBox error={challengeAction.error} />
       </>}

@@ -3,10 +3,12 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { del, get, post, qs } from '../api.ts';
 import type { Ca, Connection, Order } from '../types.ts';
 import { Empty, ErrorBox, Loading, PageHeader, Status, commonName, fmtDate, useAction, useLoad } from '../ui.tsx';
+import { useOrderEvents } from './order-events.ts';
 
+/** Polling period while the live event stream is down. */
 const REFRESH_MS = 5000;
 
-/** Orders, newest first; pending ones refresh every few seconds; Fetch asks ADCS now, Cancel gives up. */
+/** Orders, newest first, updated live from the server's order events (polling while those are down); Fetch asks ADCS now, Cancel gives up. */
 export function OrdersPage() {
   const [params, setParams] = useSearchParams();
   const filters = { status: params.get('status') ?? '', ca: params.get('ca') ?? '', template: params.get('template') ?? '', commonName: params.get('commonName') ?? '' };
@@ -20,11 +22,13 @@ export function OrdersPage() {
   const highlight = params.get('id');
   const anyPending = orders.data?.items.some((o) => o.status === 'pending');
 
+  const feed = useOrderEvents(orders.reload);
+
   useEffect(() => {
-    if (!anyPending) return;
+    if (!anyPending || feed === 'live') return;
     const timer = setInterval(orders.reload, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [anyPending, orders.reload]);
+  }, [anyPending, feed, orders.reload]);
 
   const setFilters = (values: Record<string, string>) => {
     const next = new URLSearchParams(params);
@@ -38,7 +42,11 @@ export function OrdersPage() {
 
   return (
     <>
-      <PageHeader title="Orders">{anyPending ? <span className="muted"><span className="spinner" /> pending orders refresh every {REFRESH_MS / 1000} s</span> : null}</PageHeader>
+      <PageHeader title="Orders">
+        {feed === 'live'
+          ? <span className="muted" data-testid="orders-feed"><span className="live-dot" />Live: changes appear as they happen</span>
+          : feed === 'polling' ? <span className="muted" data-testid="orders-feed">{anyPending ? <><span className="spinner" /> Live updates unavailable: pending orders refresh every {REFRESH_MS / 1000} s</> : 'Live updates unavailable: reconnecting'}</span> : null}
+      </PageHeader>
       <div className="filters">
         <select aria-label="Status" value={filters.status} onChange={(e) => setFilter('status', e.target.value)}>
           <option value="">Any status</option>
