@@ -19,6 +19,7 @@ import type { OrdersRepository } from '../repositories/orders-repository.ts';
 import { parsePolicyRules, parseProfileDefaults } from './catalog-service.ts';
 import { ekuOid, evaluatePolicy } from './policy.ts';
 import { createIssuanceWriter } from './issuance-writer.ts';
+import { recordIssuedOrder } from './issued-order.ts';
 import { searchText } from './request-facts.ts';
 
 export type Protocol = 'api' | 'cli' | 'acme' | 'est' | 'scep';
@@ -97,30 +98,32 @@ export function createIssuanceService(deps: IssuanceDeps) {
     return parsed;
   }
 
-  async function finalize(order: OrderRow, ctx: Omit<IssueContext, 'application' | 'profile'> & { applicationId: string; profileId: string }, result: IssueResult): Promise<IssueOutcome> {
+  async function finalize(order: OrderRow, ctx: Omit<IssueContext, 'application' | 'profile'> & { applicationId: string; profileId: string }, result: IssueResult, renewedFromId: string | null = null): Promise<IssueOutcome> {
     const now = clock.now();
     if (result.status === 'issued') {
       const info = parseCertificate(result.certificateDer);
-      return db.transaction().execute(async (trx) => {
-        const certificate = await certificates.insert(trx, {
-          id: randomUUID(), ca_id: order.ca_id, order_id: order.id, application_id: ctx.applicationId, profile_id: ctx.profileId,
-          requester_id: order.requester_id, serial_hex: info.serialHex, subject: info.subjectText, sans: JSON.stringify(info.sans),
-          search_text: searchText(info.subjectText, info.sans), key_algorithm: info.publicKey.algorithm, fingerprint_sha256: info.fingerprintSha256,
-          not_before: info.notBefore, not_after: info.notAfter, der: info.der, revoked_at: null, revocation_reason: null,
-          chain: JSON.stringify(result.chainDer.map((c) => Buffer.from(c).toString('base64'))),
-          private_key_sealed: order.server_key_sealed, renewed_from_id: null,
-          // Milliseconds, as the keyset cursor carries them (Postgres would keep microseconds).
-          created_at: now,
-        });
-        const updated = await orders.update(trx, order.id, {
+      const certificate: CertificateRow = {
+        id: randomUUID(), ca_id: order.ca_id, order_id: order.id, application_id: ctx.applicationId, profile_id: ctx.profileId,
+        requester_id: order.requester_id, serial_hex: info.serialHex, subject: info.subjectText, sans: info.sans,
+        search_text: searchText(info.subjectText, info.sans), key_algorithm: info.publicKey.algorithm, fingerprint_sha256: info.fingerprintSha256,
+        not_before: info.notBefore, not_after: info.notAfter, status: 'active', der: info.der, revoked_at: null, revocation_reason: null,
+        chain: result.chainDer.map((c) => Buffer.from(c).toString('base64')),
+        private_key_sealed: order.server_key_sealed, renewed_from_id: renewedFromId, ca_revocation_pending: false,
+        // Milliseconds, as the keyset cursor carries them (Postgres would keep microseconds).
+        created_at: now,
+      };
+      // Certificate, order and audit row in one statement: one round trip and one commit (issued-order.ts).
+      const updated = await recordIssuedOrder(db, clock, {
+        order, certificate,
+        patch: {
           status: 'issued', certificate_id: certificate.id, server_key_sealed: null, attempts: order.attempts + 1, next_poll_at: null,
           // A waiting text ("Taken Under Submission", "waiting for connector …") must not outlive the wait.
           disposition: result.disposition ?? (order.disposition ? 'Issued' : null),
           ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server, warning: result.warning ?? null,
-        });
-        await appendAudit(trx, { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } }, clock);
-        return { status: 'issued' as const, order: updated, certificate };
+        },
+        audit: { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } },
       });
+      return { status: 'issued' as const, order: updated, certificate };
     }
     if (result.status === 'pending') {
       const updated = await db.transaction().execute(async (trx) => {
@@ -274,12 +277,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       } catch (err) {
         return markFailed(order, ctx.actor, err);
       }
-      const outcome = await finalize(order, finalizeCtx, result);
-      if (outcome.status === 'issued' && input.renewedFromId) {
-        await db.updateTable('certificates').set({ renewed_from_id: input.renewedFromId }).where('id', '=', outcome.certificate.id).execute();
-        outcome.certificate.renewed_from_id = input.renewedFromId;
-      }
-      return outcome;
+      return finalize(order, finalizeCtx, result, input.renewedFromId ?? null);
     },
 
     /** Asks the CA again about a pending order (background polling and explicit refresh). */
