@@ -107,12 +107,14 @@ export function createOrderFeed(deps: { db: Kysely<Database>; intervalMs?: numbe
      * after it is reported. Returns the unsubscribe function.
      */
     async subscribe(listener: OrderListener): Promise<() => void> {
+      const first = listeners.size === 0;
       listeners.add(listener);
-      if (!newest && !running) {
+      if (running) await running.catch(() => undefined);
+      if (first || !newest) {
+        // A tick that was under way when the last listener left may have stored a baseline since: start afresh.
+        reset();
         running = tick().finally(() => { running = undefined; });
         await running.catch((err: unknown) => { listeners.delete(listener); throw err; });
-      } else if (running) {
-        await running.catch(() => undefined);
       }
       schedule();
       return () => {
