@@ -129,7 +129,7 @@ describe('web UI: ADCS CAs through on-prem connectors', () => {
     let sent = 0;
     page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/v1/cas/connector')) sent++; });
     await page.goto(url('/cas'));
-    await page.getByRole('button', { name: 'Add ADCS CA via connector' }).click();
+    await page.getByRole('button', { name: 'Add CA via connector' }).click();
     await page.locator('input[name="conn-ca-name"]').fill('bad/name');
     await page.locator('input[name="conn-ca-timeout"]').fill('0');
     await page.getByRole('button', { name: 'Create connector CA' }).click();
@@ -292,5 +292,27 @@ describe('web UI: orders update live', () => {
     // Nothing is pending any more: the page stops polling until the stream is back.
     expect(await page.getByTestId('orders-feed').textContent()).toBe('Live updates unavailable: reconnecting');
     await page.unroute('**/api/v1/orders/events*');
+  });
+});
+
+describe('web UI: phone width', () => {
+  it('ok/the connector CA form and page, the SCEP RA panel and live orders fit 390 px: no horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const widths: Record<string, number> = {};
+      const ca = String((await apiOk('GET', '/api/v1/cas/Branch ADCS'))['id']);
+      for (const [route, ready] of [[`/cas/${ca}`, 'connector-pool'], ['/applications/default', 'scep-ra'], ['/orders', 'orders-table']] as const) {
+        await page.goto(url(route));
+        await page.getByTestId(ready).waitFor();
+        widths[route] = await page.locator('html').evaluate((html) => html.scrollWidth);
+      }
+      await page.goto(url('/cas'));
+      await page.getByRole('button', { name: 'Add CA via connector' }).click();
+      await page.getByTestId('pool-editor').waitFor();
+      widths['/cas (connector form)'] = await page.locator('html').evaluate((html) => html.scrollWidth);
+      expect(Object.entries(widths).filter(([, w]) => w > 390)).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
   });
 });

@@ -99,7 +99,7 @@ export function CasPage() {
           <button type="button" onClick={() => setForm('create')}>Create CA</button>
           <button type="button" className="secondary" onClick={() => setForm('import')}>Import</button>
           <button type="button" className="secondary" onClick={() => setForm('adcs')}>Add ADCS CA</button>
-          <button type="button" className="secondary" onClick={() => setForm('connector')}>Add ADCS CA via connector</button>
+          <button type="button" className="secondary" onClick={() => setForm('connector')}>Add CA via connector</button>
         </>}
       </PageHeader>
       {form === 'create' && cas.data && <Panel title="Create an internal CA" onClose={() => setForm('')}><CreateInternalCa cas={cas.data.items} onDone={(ca) => navigate(`/cas/${ca.id}`)} /></Panel>}
