@@ -8,6 +8,7 @@ export type { SubmitInput, SanEntry, ValidityRequest } from './request-form.ts';
 export type { ProbeReport } from './probe.ts';
 export type { TemplateInfo } from './pages/templates.ts';
 export type { AuthKind } from './auth/types.ts';
+export { parseKeytab, keytabPrincipals, KeytabError, type KeytabEntry } from './auth/keytab.ts';
 export { AdcsError, isAdcsError, deniedError, type AdcsErrorCode, type AdcsErrorDetails } from './errors.ts';
 export type { SelectOptions } from './auth/select.ts';
 export { KNOWN_HRESULTS, findHresult } from './pages/hresult.ts';

@@ -19,12 +19,14 @@ export interface AdcsClientOptions {
   timeoutMs?: number;
   /** Keep-alive connections per client (each authenticated once). Default 2. */
   maxSockets?: number;
-  /** Kerberos: a keytab instead of the password. */
-  keytab?: string;
+  /** Kerberos: a keytab instead of the password (a file path, or the keytab's bytes, kept in the client's private cache directory). */
+  keytab?: string | Uint8Array;
   /** Kerberos: the service principal, default `HTTP@<host>`. */
   servicePrincipal?: string;
   /** Kerberos: krb5.conf to use (default: the system's, or KRB5_CONFIG). */
   krb5Config?: string;
+  /** Kerberos: KDCs of the realm `domain` (`host` or `host:port`); the client then uses a krb5.conf of its own naming only them. */
+  kdcs?: readonly string[];
 }
 
 export interface NormalisedOptions extends Required<Pick<AdcsClientOptions, 'username' | 'password' | 'domain' | 'auth'>> {
@@ -35,9 +37,10 @@ export interface NormalisedOptions extends Required<Pick<AdcsClientOptions, 'use
   rejectUnauthorized: boolean;
   timeoutMs: number;
   maxSockets: number;
-  keytab?: string;
+  keytab?: string | Uint8Array;
   servicePrincipal?: string;
   krb5Config?: string;
+  kdcs?: readonly string[];
 }
 
 const AUTH_KINDS: readonly AuthKind[] = ['ntlm', 'kerberos', 'negotiate', 'basic'];
@@ -70,5 +73,6 @@ export function normaliseOptions(options: AdcsClientOptions): NormalisedOptions 
     ...(options.keytab ? { keytab: options.keytab } : {}),
     ...(options.servicePrincipal ? { servicePrincipal: options.servicePrincipal } : {}),
     ...(options.krb5Config ? { krb5Config: options.krb5Config } : {}),
+    ...(options.kdcs?.length ? { kdcs: [...options.kdcs] } : {}),
   };
 }

@@ -35,6 +35,7 @@ export async function kerberosAuth(options: NormalisedOptions, select: SelectOpt
     realm: options.domain,
     ...(options.keytab ? { keytab: options.keytab } : {}),
     ...(options.krb5Config ? { krb5Config: options.krb5Config } : {}),
+    ...(options.kdcs ? { kdcs: options.kdcs, serviceHost: options.origin.hostname } : {}),
   });
   const spn = options.servicePrincipal ?? `HTTP@${options.origin.hostname}`;
   const fallback = options.auth === 'negotiate'

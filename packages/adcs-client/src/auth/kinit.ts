@@ -4,9 +4,13 @@
  * share or disturb the host's default cache. GSSAPI reads KRB5CCNAME / KRB5_CONFIG from the
  * process environment when a context is created, so every use of the cache runs inside
  * {@link withKrb5Env}, which serialises those moments across the process.
+ *
+ * A keytab given as bytes (a server keeps it sealed in its database) and a krb5.conf built from
+ * `kdcs` are written into the same private directory (mode 0700, files 0600) and removed with it,
+ * so two connections to two realms in one process each see only their own realm.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AdcsError } from '../errors.ts';
@@ -17,8 +21,13 @@ export interface TicketOptions {
   password: string;
   /** Kerberos realm (upper-cased), e.g. `CORP.EXAMPLE.TEST`. */
   realm: string;
-  keytab?: string;
+  /** A keytab file path, or the keytab itself. */
+  keytab?: string | Uint8Array;
   krb5Config?: string;
+  /** KDCs of `realm` (`host` or `host:port`): a private krb5.conf naming only them replaces the system's. */
+  kdcs?: readonly string[];
+  /** The service host, mapped to `realm` in the private krb5.conf (no DNS guess for its realm). */
+  serviceHost?: string;
   kinitPath?: string;
   /** Tickets older than this are renewed before use (default 4 h, below AD's 10 h lifetime). */
   maxAgeMs?: number;
@@ -51,23 +60,41 @@ export class TicketCache {
     return this.options.username.includes('@') ? this.options.username : `${this.options.username}@${this.options.realm.toUpperCase()}`;
   }
 
-  /** Environment that points GSSAPI at this cache (and at the configured krb5.conf). */
+  /** Environment that points GSSAPI at this cache (and at the configured or private krb5.conf). */
   async env(): Promise<Record<string, string | undefined>> {
-    this.dir ??= await mkdtemp(path.join(tmpdir(), 'certbridge-krb5-'));
-    return { KRB5CCNAME: `FILE:${path.join(this.dir, 'ccache')}`, ...(this.options.krb5Config ? { KRB5_CONFIG: this.options.krb5Config } : {}) };
+    const dir = await this.directory();
+    const krb5Config = this.options.kdcs?.length ? path.join(dir, 'krb5.conf') : this.options.krb5Config;
+    return { KRB5CCNAME: `FILE:${path.join(dir, 'ccache')}`, ...(krb5Config ? { KRB5_CONFIG: krb5Config } : {}) };
+  }
+
+  /** The private directory, created once with the files the options ask for (mkdtemp makes it 0700). */
+  private async directory(): Promise<string> {
+    if (this.dir) return this.dir;
+    const dir = await mkdtemp(path.join(tmpdir(), 'certbridge-krb5-'));
+    const { keytab, kdcs } = this.options;
+    if (keytab instanceof Uint8Array) await writeFile(path.join(dir, 'client.keytab'), keytab, { mode: 0o600 });
+    if (kdcs?.length) await writeFile(path.join(dir, 'krb5.conf'), krb5Conf(this.options.realm, kdcs, this.options.serviceHost), { mode: 0o600 });
+    this.dir = dir;
+    return dir;
+  }
+
+  private keytabPath(dir: string): string | undefined {
+    const { keytab } = this.options;
+    return keytab instanceof Uint8Array ? path.join(dir, 'client.keytab') : keytab;
   }
 
   /** Ensures a fresh TGT is in the cache; `force` re-runs kinit (e.g. after an expired ticket). */
   async ensure(force = false): Promise<void> {
     if (!force && this.acquiredAt > 0 && Date.now() - this.acquiredAt < (this.options.maxAgeMs ?? 4 * 3_600_000)) return;
     const env = { ...process.env, ...(await this.env()) };
-    const args = this.options.keytab ? ['-k', '-t', this.options.keytab, this.principal] : [this.principal];
+    const keytab = this.keytabPath(await this.directory());
+    const args = keytab ? ['-k', '-t', keytab, this.principal] : [this.principal];
     await new Promise<void>((resolve, reject) => {
       const child = execFile(this.options.kinitPath ?? 'kinit', args, { env, timeout: 30_000 }, (error, _stdout, stderr) => {
         if (!error) return resolve();
         reject(kinitError(this.principal, String(stderr).trim() || error.message, error));
       });
-      child.stdin?.end(this.options.keytab ? '' : `${this.options.password}\n`);
+      child.stdin?.end(keytab ? '' : `${this.options.password}\n`);
     });
     this.acquiredAt = Date.now();
   }
@@ -78,6 +105,21 @@ export class TicketCache {
     this.acquiredAt = 0;
     if (dir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+const KRB5_SAFE = /^[A-Za-z0-9._:[\]-]+$/;
+
+/** A krb5.conf for one realm: its KDCs only, no DNS lookups, and the service host mapped to it. */
+export function krb5Conf(realm: string, kdcs: readonly string[], serviceHost?: string): string {
+  const r = realm.toUpperCase();
+  // Each value lands in a profile file: a newline or brace would add settings of its own.
+  for (const v of [r, ...kdcs, ...(serviceHost ? [serviceHost] : [])]) if (!KRB5_SAFE.test(v)) throw new TypeError(`${JSON.stringify(v)} cannot be written into krb5.conf`);
+  return [
+    '[libdefaults]', `  default_realm = ${r}`, '  dns_lookup_kdc = false', '  dns_lookup_realm = false', '  rdns = false', '  dns_canonicalize_hostname = false',
+    '[realms]', `  ${r} = {`, ...kdcs.map((k) => `    kdc = ${k}`), '  }',
+    ...(serviceHost ? ['[domain_realm]', `  ${serviceHost.toLowerCase()} = ${r}`] : []),
+    '',
+  ].join('\n');
 }
 
 function kinitError(principal: string, text: string, cause: unknown): AdcsError {

@@ -19,10 +19,13 @@ const fields = {
   rejectUnauthorized: z.boolean().optional(),
   timeoutMs: z.number().int().min(500).max(300_000).optional(),
   maxSockets: z.number().int().min(1).max(16).optional(),
+  keytab: z.string().min(1).max(200_000).describe('base64 of an MIT keytab holding <username>@<DOMAIN> (kerberos, negotiate); sealed, never returned; null removes it').nullable().optional(),
+  kdcs: z.array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be host or host:port')).max(8)
+    .describe('KDCs of the realm (domain), host or host:port; the connection then uses only these, not the host krb5.conf').nullable().optional(),
 };
 
-const adcsCreate = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/), type: z.literal('adcs'), ...fields }).strict();
-const adcsPatch = z.object({ url: fields.url.optional(), domain: fields.domain.optional(), username: fields.username.optional(), password: fields.password.optional(), auth: authSchema.optional(), caPem: fields.caPem, rejectUnauthorized: fields.rejectUnauthorized, timeoutMs: fields.timeoutMs, maxSockets: fields.maxSockets }).strict();
+const adcsCreate = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/), type: z.literal('adcs'), ...fields, password: fields.password.optional() }).strict();
+const adcsPatch = z.object({ url: fields.url.optional(), domain: fields.domain.optional(), username: fields.username.optional(), password: fields.password.optional(), auth: authSchema.optional(), caPem: fields.caPem, rejectUnauthorized: fields.rejectUnauthorized, timeoutMs: fields.timeoutMs, maxSockets: fields.maxSockets, keytab: fields.keytab, kdcs: fields.kdcs }).strict();
 /** `type` picks the schema; without one the body is an ADCS connection (as before Azure existed). */
 const createBody = z.preprocess(
   (b) => (b && typeof b === 'object' && !Array.isArray(b) && !('type' in b) ? { ...b, type: 'adcs' } : b),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AdcsClient, type ProbeReport } from '@certbridge/adcs-client';
+import { checkKerberos, type KerberosPatch } from './connection-kerberos.ts';
 import { pemDecodeAll } from '@certbridge/pki';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -9,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { Sealer } from '../crypto/sealer.ts';
 import type { ConnectionRow, Database } from '../db/schema.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
-import { clientOptions, connectionPasswordContext } from './connection-options.ts';
+import { clientOptions, connectionKeytabContext, connectionPasswordContext } from './connection-options.ts';
 import type { ConnectionsRepository } from './connections-repository.ts';
 
 export type AuthKind = ConnectionRow['auth'];
@@ -20,12 +21,17 @@ export interface ConnectionInput {
   url: string;
   domain: string;
   username: string;
-  password: string;
+  /** Optional when a keytab is given (Kerberos). */
+  password?: string;
   auth: AuthKind;
   caPem?: string | null;
   rejectUnauthorized?: boolean;
   timeoutMs?: number;
   maxSockets?: number;
+  /** Base64 of an MIT keytab holding the connection's principal; null removes it. */
+  keytab?: string | null;
+  /** KDCs of the realm (`domain`); null or [] uses the host's krb5.conf. */
+  kdcs?: string[] | null;
 }
 
 /** What `POST /connections/{id}/test` answers: the client's probe plus the connection it tested. */
@@ -70,6 +76,12 @@ export function createConnectionService(deps: { db: Kysely<Database>; connection
       return row;
     });
 
+  /** The columns a checked Kerberos change writes (only what the request changed). */
+  const kerberosColumns = (id: string, k: KerberosPatch) => ({
+    ...(k.keytab !== undefined ? { keytab_sealed: k.keytab ? sealer.seal(k.keytab.bytes, connectionKeytabContext(id)) : null, keytab_principal: k.keytab?.principal ?? null } : {}),
+    ...(k.kdcs !== undefined ? { kerberos_kdcs: k.kdcs ? JSON.stringify(k.kdcs) : null } : {}),
+  });
+
   return {
     require,
     /** By id or name without a permission check (callers check first): the kinds registry looks up with it. */
@@ -81,13 +93,15 @@ export function createConnectionService(deps: { db: Kysely<Database>; connection
       requirePermission(actor, 'connections:manage');
       checkUrl(input.url);
       checkCaPem(input.caPem);
+      const kerberos = checkKerberos({ auth: input.auth, username: input.username, domain: input.domain, hasPassword: input.password !== undefined, keytabPrincipal: null, kdcs: null }, input);
       if (await connections.find(input.name)) throw conflict(`a connection named ${input.name} already exists`);
       const id = randomUUID();
       return audited(actor, 'connection.create', (trx) => connections.insert(trx, {
         id, name: input.name, type: input.type, url: input.url, domain: input.domain, username: input.username,
-        password_sealed: sealer.seal(input.password, connectionPasswordContext(id)), auth: input.auth, ca_pem: input.caPem ?? null,
+        password_sealed: input.password !== undefined ? sealer.seal(input.password, connectionPasswordContext(id)) : null, auth: input.auth, ca_pem: input.caPem ?? null,
         reject_unauthorized: input.rejectUnauthorized ?? true, timeout_ms: input.timeoutMs ?? 30_000, max_sockets: input.maxSockets ?? 4,
-      }), { url: input.url, auth: input.auth, rejectUnauthorized: input.rejectUnauthorized ?? true });
+        ...kerberosColumns(id, kerberos),
+      }), { url: input.url, auth: input.auth, rejectUnauthorized: input.rejectUnauthorized ?? true, ...(kerberos.keytab ? { keytabPrincipal: kerberos.keytab.principal } : {}) });
     },
 
     async update(actor: Principal, idOrName: string, input: Partial<Omit<ConnectionInput, 'name' | 'type'>>): Promise<ConnectionRow> {
@@ -95,7 +109,12 @@ export function createConnectionService(deps: { db: Kysely<Database>; connection
       const existing = await require(idOrName);
       if (input.url !== undefined) checkUrl(input.url);
       checkCaPem(input.caPem);
+      const kerberos = checkKerberos({
+        auth: input.auth ?? existing.auth, username: input.username ?? existing.username, domain: input.domain ?? existing.domain,
+        hasPassword: input.password !== undefined || existing.password_sealed !== null, keytabPrincipal: existing.keytab_principal, kdcs: existing.kerberos_kdcs,
+      }, input);
       const row = await audited(actor, 'connection.update', (trx) => connections.update(trx, existing.id, {
+        ...kerberosColumns(existing.id, kerberos),
         ...(input.url !== undefined ? { url: input.url } : {}),
         ...(input.domain !== undefined ? { domain: input.domain } : {}),
         ...(input.username !== undefined ? { username: input.username } : {}),
@@ -135,3 +154,4 @@ export function createConnectionService(deps: { db: Kysely<Database>; connection
 }
 
 export type ConnectionService = ReturnType<typeof createConnectionService>;
+

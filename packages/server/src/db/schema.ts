@@ -219,12 +219,17 @@ export interface ConnectionsTable {
   url: string;
   domain: string;
   username: string;
-  password_sealed: string;
+  /** Null for a Kerberos connection that logs in with its keytab only (migration 0016). */
+  password_sealed: string | null;
   auth: 'ntlm' | 'kerberos' | 'negotiate' | 'basic';
   ca_pem: string | null;
   reject_unauthorized: Default<boolean>;
   timeout_ms: Default<number>;
   max_sockets: Default<number>;
+  /** Kerberos keytab (sealed), the principal it holds, and the realm's KDCs (migration 0016). */
+  keytab_sealed: Default<string | null>;
+  keytab_principal: Default<string | null>;
+  kerberos_kdcs: ColumnType<string[] | null, string | null | undefined, string | null>;
   created_at: Default<Date>;
   updated_at: Default<Date>;
 }

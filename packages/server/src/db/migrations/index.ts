@@ -12,6 +12,7 @@ import * as performance from './0010-performance.ts';
 import * as syncs from './0011-syncs.ts';
 import * as acmeMore from './0012-acme-more.ts';
 import * as inventorySearch from './0014-inventory-search.ts';
+import * as connectionKeytab from './0016-connection-keytab.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-syncs': syncs,
   '0012-acme-more': acmeMore,
   '0014-inventory-search': inventorySearch,
+  '0016-connection-keytab': connectionKeytab,
 };
