@@ -51,6 +51,7 @@ export interface IssueResult { order: Order; certificate?: Certificate }
 export interface Connection {
   id: string; name: string; type: string; url: string; domain: string; username: string; auth: string; caPem: string | null;
   rejectUnauthorized: boolean; timeoutMs: number; maxSockets: number; warnings: string[]; createdAt: string; updatedAt: string;
+  passwordSet: boolean; keytabSet: boolean; keytabPrincipal: string | null; kdcs: string[];
 }
 export interface ConnectionTest {
   connectionId: string; ok: boolean; reachable: boolean;

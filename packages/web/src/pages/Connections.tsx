@@ -5,12 +5,22 @@ import type { Connection, ConnectionTest } from '../types.ts';
 import { Empty, ErrorBox, Field, Loading, PageHeader, Panel, fmtDate, useAction, useLoad } from '../ui.tsx';
 
 const AUTH_KINDS = ['ntlm', 'kerberos', 'negotiate', 'basic'];
+const KERBEROS_KINDS = ['kerberos', 'negotiate'];
+
+/** A keytab file as the API takes it (base64), read in the browser so it only travels in the request. */
+async function fileBase64(file: File): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
 
 function ConnectionForm({ connection, onDone }: { connection?: Connection; onDone: () => void }) {
   const [f, setF] = useState({
     name: connection?.name ?? '', url: connection?.url ?? 'https://', domain: connection?.domain ?? '', username: connection?.username ?? '', password: '',
     auth: connection?.auth ?? 'ntlm', caPem: connection?.caPem ?? '', rejectUnauthorized: connection?.rejectUnauthorized ?? true,
     timeoutMs: String(connection?.timeoutMs ?? 30000), maxSockets: String(connection?.maxSockets ?? 4),
+    keytab: '', removeKeytab: false, kdcs: (connection?.kdcs ?? []).join(', '),
   });
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const action = useAction();
@@ -22,7 +32,10 @@ function ConnectionForm({ connection, onDone }: { connection?: Connection; onDon
     if (!/^https:\/\/[^/\s]+/.test(f.url)) errors['url'] = 'The certsrv URL over https, e.g. https://ca1.corp.example/certsrv/.';
     if (!f.domain.trim()) errors['domain'] = 'The account’s domain, e.g. CORP.';
     if (!f.username.trim()) errors['username'] = 'The enrollment account.';
-    if (!connection && !f.password) errors['password'] = 'The account’s password.';
+    const kerberos = KERBEROS_KINDS.includes(f.auth);
+    const kdcs = f.kdcs.split(/[\s,]+/).filter(Boolean);
+    if (!connection && !f.password && !(kerberos && f.keytab)) errors['password'] = kerberos ? 'The account’s password, or a keytab below.' : 'The account’s password.';
+    if (kerberos && kdcs.some((k) => !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(k))) errors['kdcs'] = 'Host names or host:port, separated by commas.';
     if (f.caPem && !f.caPem.includes('-----BEGIN CERTIFICATE-----')) errors['caPem'] = 'PEM certificates of the CA that issued the server’s TLS certificate.';
     if (!(Number(f.timeoutMs) >= 500 && Number(f.timeoutMs) <= 300000)) errors['timeoutMs'] = '500 to 300000 ms.';
     if (!(Number(f.maxSockets) >= 1 && Number(f.maxSockets) <= 16)) errors['maxSockets'] = '1 to 16.';
@@ -31,6 +44,9 @@ function ConnectionForm({ connection, onDone }: { connection?: Connection; onDon
     const body = {
       url: f.url.trim(), domain: f.domain.trim(), username: f.username.trim(), auth: f.auth, caPem: f.caPem.trim() || null,
       rejectUnauthorized: f.rejectUnauthorized, timeoutMs: Number(f.timeoutMs), maxSockets: Number(f.maxSockets), ...(f.password ? { password: f.password } : {}),
+      // NTLM and Basic cannot keep Kerberos settings: a stored keytab or KDC list goes with the switch.
+      ...(kerberos && f.keytab ? { keytab: f.keytab } : (f.removeKeytab || !kerberos) && connection?.keytabSet ? { keytab: null } : {}),
+      ...(kerberos ? { kdcs: kdcs.length ? kdcs : null } : connection?.kdcs.length ? { kdcs: null } : {}),
     };
     if (await action.run(() => (connection ? patch(`/api/v1/connections/${connection.id}`, body) : post('/api/v1/connections', { name: f.name, ...body })))) onDone();
   };
@@ -46,6 +62,13 @@ function ConnectionForm({ connection, onDone }: { connection?: Connection; onDon
         <Field label="Timeout (ms)" error={invalid['timeoutMs']}><input name="conn-timeout" inputMode="numeric" value={f.timeoutMs} onChange={set('timeoutMs')} /></Field>
         <Field label="Parallel connections" error={invalid['maxSockets']}><input name="conn-sockets" inputMode="numeric" value={f.maxSockets} onChange={set('maxSockets')} /></Field>
       </div>
+      {KERBEROS_KINDS.includes(f.auth) && <div className="grid-2">
+        <Field label="Keytab (instead of the password)" hint={f.keytab ? `Read (${Math.floor((f.keytab.length * 3) / 4)} bytes); sent when you save.` : connection?.keytabSet ? `Stored for ${connection.keytabPrincipal ?? ''}; choose a file to replace it.` : 'Must hold user@DOMAIN (ktpass or kadmin ktadd). Sealed at rest; never shown again.'}>
+          <input name="conn-keytab" type="file" onChange={(e) => { const file = e.target.files?.[0]; if (file) void fileBase64(file).then((keytab) => setF((cur) => ({ ...cur, keytab, removeKeytab: false }))); else setF((cur) => ({ ...cur, keytab: '' })); }} />
+        </Field>
+        <Field label="KDCs" error={invalid['kdcs']} hint="host or host:port, comma-separated; the connection then uses only these for its realm (the domain). Empty: the server's krb5.conf."><input name="conn-kdcs" value={f.kdcs} onChange={set('kdcs')} /></Field>
+        {connection?.keytabSet && <label className="check"><input type="checkbox" checked={f.removeKeytab} disabled={Boolean(f.keytab)} onChange={(e) => setF({ ...f, removeKeytab: e.target.checked })} /> Remove the stored keytab</label>}
+      </div>}
       <Field label="Trusted CA for the server's TLS certificate (PEM)" error={invalid['caPem']} hint="Needed when the ADCS web server's certificate comes from your own CA."><textarea name="conn-ca" rows={4} className="mono" value={f.caPem} onChange={set('caPem')} /></Field>
       <label className="check"><input type="checkbox" checked={f.rejectUnauthorized} onChange={(e) => setF({ ...f, rejectUnauthorized: e.target.checked })} /> Verify the server's TLS certificate</label>
       {!f.rejectUnauthorized && <div className="notice notice-bad">Without verification anyone on the network path can impersonate the ADCS server and read the credentials.</div>}
@@ -108,6 +131,7 @@ export function ConnectionsPage() {
             <dl className="facts">
               <dt>URL</dt><dd className="break">{c.url}</dd><dt>Account</dt><dd>{c.domain}\{c.username} ({c.auth})</dd>
               <dt>TLS</dt><dd>{c.rejectUnauthorized ? 'verified' : 'NOT verified'}{c.caPem ? ', own CA bundle' : ''}</dd><dt>Updated</dt><dd>{fmtDate(c.updatedAt)}</dd>
+              {(c.keytabSet || c.kdcs.length > 0) && <><dt>Kerberos</dt><dd>{c.keytabSet ? `keytab set (${c.keytabPrincipal ?? ''})` : 'password'}{c.kdcs.length ? `, KDCs ${c.kdcs.join(', ')}` : ''}</dd></>}
             </dl>
             {c.warnings.map((w) => <div key={w} className="notice notice-bad">{w}</div>)}
             {t === 'running' && <div className="loading"><span className="spinner" /> Asking the server (TLS, login, templates)…</div>}
