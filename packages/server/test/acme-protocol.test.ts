@@ -156,8 +156,41 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect([unknown.status, unknown.json()['type']]).toEqual([404, 'urn:ietf:params:acme:error:malformed']);
   });
 
+  it('ok/a validation that ends at once is answered with its outcome in the challenge response', async () => {
+    const c = await client();
+    await c.register();
+    const order = (await c.newOrder([{ type: 'dns', value: 'quick.acme.test' }])).json<{ authorizations: string[] }>();
+    const authz = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>();
+    const ch = authz.challenges.find((x) => x.type === 'http-01')!;
+    tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+    const answer = (await c.post(ch.url, {})).json();
+    expect(answer['status']).toBe('valid');
+    expect(typeof answer['validated']).toBe('string');
+    expect((await c.post(order.authorizations[0]!, null)).json()['status']).toBe('valid');
+  });
+
+  it('ok/authorizations of one order validated at the same moment leave the order ready', async () => {
+    const c = await client();
+    await c.register();
+    const names = ['a.together.acme.test', 'b.together.acme.test', 'c.together.acme.test', 'd.together.acme.test'];
+    const res = await c.newOrder(names.map((value) => ({ type: 'dns', value })));
+    const order = res.json<{ authorizations: string[] }>();
+    const thumb = await c.thumbprint();
+    const urls: string[] = [];
+    for (const authzUrl of order.authorizations) {
+      const ch = (await c.post(authzUrl, null)).json<{ challenges: { type: string; url: string; token: string }[] }>().challenges.find((x) => x.type === 'http-01')!;
+      tokens.set(ch.token, `${ch.token}.${thumb}`);
+      urls.push(ch.url);
+    }
+    const answers = await Promise.all(urls.map((url) => c.post(url, {})));
+    expect(answers.map((a) => a.status)).toEqual(urls.map(() => 200));
+    for (const authzUrl of order.authorizations) expect((await c.pollUntil(authzUrl, ['pending', 'processing']))['status']).toBe('valid');
+    expect((await c.pollUntil(String(res.headers['location']), ['pending']))['status']).toBe('ready');
+  });
+
   it('ok/a failed validation attempt is retried: the challenge stays processing, then turns valid', async () => {
-    const retrying = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0, 300] } });
+    // The retry waits longer than a challenge response waits for the outcome (500 ms), so the response says processing.
+    const retrying = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0, 800] } });
     try {
       const c = await TestAcmeClient.create(retrying, ORIGIN, 'default-tls');
       await c.register();

@@ -26,6 +26,11 @@ export interface RateLimits {
   /** New orders naming one identifier per hour, across the accounts of a directory. */
   ordersPerIdentifierPerHour: number;
 }
+/** An order as finalize leaves it, with its authorizations' ids (for rendering) and the Retry-After of a pending CA request. */
+export interface FinalizedOrder { order: AcmeOrderRow; authzIds: string[]; retryAfterSeconds?: number }
+
+const UUID = /^[0-9a-f-]{36}$/;
+
 export const DEFAULT_RATE_LIMITS: RateLimits = { ordersPerAccountPerHour: 300, ordersPerIdentifierPerHour: 50 };
 
 /**
@@ -67,44 +72,45 @@ export function createAcmeOrders(deps: {
     }
   }
 
-  /** Applies what the issuance core says about a submitted order to the ACME order. */
-  async function record(order: AcmeOrderRow, outcome: IssueOutcome): Promise<{ order: AcmeOrderRow; retryAfterSeconds?: number }> {
-    if (outcome.status === 'issued') return { order: await repo.updateOrder(repo.db, order.id, { status: 'valid', issuance_order_id: outcome.order.id, certificate_id: outcome.certificate.id }) };
-    if (outcome.status === 'pending') return { order: await repo.updateOrder(repo.db, order.id, { status: 'processing', issuance_order_id: outcome.order.id }), retryAfterSeconds: outcome.retryAfterSeconds };
+  /** Applies what the issuance core says about a submitted order to the ACME order (and answers with what rendering it needs). */
+  async function record(order: AcmeOrderRow, outcome: IssueOutcome): Promise<FinalizedOrder> {
+    const update = async (patch: Parameters<AcmeRepository['updateOrderWithAuthorizations']>[1]) => {
+      const updated = await repo.updateOrderWithAuthorizations(order.id, patch);
+      return { order: updated.order, authzIds: updated.authorizations.map((a) => a.id) };
+    };
+    if (outcome.status === 'issued') return update({ status: 'valid', issuance_order_id: outcome.order.id, certificate_id: outcome.certificate.id });
+    if (outcome.status === 'pending') return { ...(await update({ status: 'processing', issuance_order_id: outcome.order.id })), retryAfterSeconds: outcome.retryAfterSeconds };
     const reason = outcome.order.disposition ?? 'no reason given';
     const error = new AcmeProblem('unauthorized', `the CA denied the request: ${reason}`).toJSON();
-    return { order: await repo.updateOrder(repo.db, order.id, { status: 'invalid', issuance_order_id: outcome.order.id, error: JSON.stringify(error) }) };
+    return update({ status: 'invalid', issuance_order_id: outcome.order.id, error: JSON.stringify(error) });
   }
 
   return {
     async newOrder(dir: AcmeDirectory, account: AccountRow, identifiers: AcmeIdentifier[]): Promise<{ order: AcmeOrderRow; authzIds: string[] }> {
       const now = clock.now();
-      const recent = await repo.countOrdersSince(account.id, new Date(now.getTime() - 3_600_000));
-      if (recent >= limits.ordersPerAccountPerHour) {
-        throw new AcmeProblem('rateLimited', `account ${account.id} created ${recent} orders in the last hour; the limit is ${limits.ordersPerAccountPerHour}`);
+      const values = identifiers.map((identifier) => identifier.value.replace(/^\*\./, ''));
+      const counts = await repo.rateCounts(account.id, account.profile_id, values, new Date(now.getTime() - 3_600_000));
+      if (counts.account >= limits.ordersPerAccountPerHour) {
+        throw new AcmeProblem('rateLimited', `account ${account.id} created ${counts.account} orders in the last hour; the limit is ${limits.ordersPerAccountPerHour}`);
       }
       await deps.screening.screen(dir, account, identifiers);
-      for (const identifier of identifiers) {
-        const n = await repo.countIdentifierOrdersSince(account.profile_id, identifier.value.replace(/^\*\./, ''), new Date(now.getTime() - 3_600_000));
+      identifiers.forEach((identifier, i) => {
+        const n = counts.identifiers[i]!;
         if (n >= limits.ordersPerIdentifierPerHour) throw new AcmeProblem('rateLimited', `${identifier.value} was ordered ${n} times in the last hour; the limit is ${limits.ordersPerIdentifierPerHour}`);
-      }
-      const expires = new Date(now.getTime() + ORDER_LIFETIME_MS);
-      return repo.db.transaction().execute(async (trx) => {
-        const order = await repo.insertOrder(trx, {
-          id: randomUUID(), account_id: account.id, status: 'pending', identifiers: JSON.stringify(identifiers), not_before: null, not_after: null, expires_at: expires, error: null, issuance_order_id: null, certificate_id: null, created_at: now,
-        });
-        const authzIds: string[] = [];
-        const challenges = [];
-        for (const identifier of identifiers) {
-          const id = randomUUID();
-          const wildcard = identifier.value.startsWith('*.');
-          await repo.insertAuthorization(trx, { id, order_id: order.id, account_id: account.id, identifier_type: identifier.type, identifier_value: wildcard ? identifier.value.slice(2) : identifier.value, wildcard, status: 'pending', expires_at: expires });
-          authzIds.push(id);
-          for (const type of challengeTypesFor(identifier)) challenges.push({ id: randomUUID(), authorization_id: id, type, token: randomBytes(32).toString('base64url'), status: 'pending' as const, validated_at: null, error: null });
-        }
-        await repo.insertChallenges(trx, challenges);
-        return { order, authzIds };
       });
+      const expires = new Date(now.getTime() + ORDER_LIFETIME_MS);
+      const orderId = randomUUID();
+      const authorizations = identifiers.map((identifier) => {
+        const wildcard = identifier.value.startsWith('*.');
+        return { id: randomUUID(), order_id: orderId, account_id: account.id, identifier_type: identifier.type, identifier_value: wildcard ? identifier.value.slice(2) : identifier.value, wildcard, status: 'pending' as const, expires_at: expires };
+      });
+      const challenges = identifiers.flatMap((identifier, i) => challengeTypesFor(identifier).map((type) => ({
+        id: randomUUID(), authorization_id: authorizations[i]!.id, type, token: randomBytes(32).toString('base64url'), status: 'pending' as const, validated_at: null, error: null,
+      })));
+      const order = await repo.insertOrderTree({
+        id: orderId, account_id: account.id, status: 'pending', identifiers: JSON.stringify(identifiers), not_before: null, not_after: null, expires_at: expires, error: null, issuance_order_id: null, certificate_id: null, created_at: now,
+      }, authorizations, challenges);
+      return { order, authzIds: authorizations.map((a) => a.id) };
     },
 
     /** The order, after asking the issuance core about a pending CA request (ADCS approval). */
@@ -119,20 +125,32 @@ export function createAcmeOrders(deps: {
       return { order: await repo.updateOrder(repo.db, order.id, { status: 'invalid', error: JSON.stringify(error) }) };
     },
 
-    /** Section 7.4: the CSR must name exactly the order's identifiers; one issuance call. */
-    async finalize(dir: AcmeDirectory, account: AccountRow, order: AcmeOrderRow, csrDer: Uint8Array): Promise<{ order: AcmeOrderRow; retryAfterSeconds?: number }> {
-      if (order.status !== 'ready') throw new AcmeProblem('orderNotReady', `the order is ${order.status}, not ready`);
+    /**
+     * Section 7.4: the CSR must name exactly the order's identifiers; one issuance call. The
+     * order is claimed (ready → processing, owner checked) first, in the same statement that
+     * reads it; a CSR refused before the CA is asked hands it back as ready.
+     */
+    async finalize(dir: AcmeDirectory, account: AccountRow, orderId: string, csrDer: Uint8Array): Promise<FinalizedOrder> {
+      const claimed = UUID.test(orderId) ? await repo.claimOwnOrderForFinalize(orderId, account.id) : undefined;
+      if (!claimed) {
+        const order = UUID.test(orderId) ? await repo.findOrder(orderId) : undefined;
+        if (!order || order.account_id !== account.id) throw new AcmeProblem('notFound', `no order ${orderId} for this account`);
+        throw new AcmeProblem('orderNotReady', order.status === 'processing' ? 'the order is already being finalized' : `the order is ${order.status}, not ready`);
+      }
+      const release = () => repo.claimOrder(claimed.id, 'processing', 'ready');
       let csr;
       try {
         csr = parseCsr(csrDer);
       } catch (err) {
+        await release();
         if (err instanceof PkiError) throw new AcmeProblem('badCSR', `the CSR cannot be read: ${err.message}`, { cause: err });
         throw err;
       }
-      const mismatch = csrMatchesOrder(csr, order.identifiers);
-      if (mismatch) throw new AcmeProblem('badCSR', mismatch);
-      const claimed = await repo.claimOrder(order.id, 'ready', 'processing');
-      if (!claimed) throw new AcmeProblem('orderNotReady', 'the order is already being finalized');
+      const mismatch = csrMatchesOrder(csr, claimed.identifiers);
+      if (mismatch) {
+        await release();
+        throw new AcmeProblem('badCSR', mismatch);
+      }
       const application = (await deps.catalog.findApplication(account.application_id)) ?? dir.application;
       let outcome: IssueOutcome;
       try {
@@ -141,7 +159,7 @@ export function createAcmeOrders(deps: {
         const problem = toAcmeProblem(err);
         const caFault = err instanceof AppError && err.code.startsWith('CA_');
         // A refused CSR leaves the order ready for another one; a CA failure ends it.
-        await repo.updateOrder(repo.db, order.id, caFault ? { status: 'invalid', error: JSON.stringify(problem.toJSON()) } : { status: 'ready' });
+        await repo.updateOrder(repo.db, claimed.id, caFault ? { status: 'invalid', error: JSON.stringify(problem.toJSON()) } : { status: 'ready' });
         throw err instanceof AppError && !caFault ? new AcmeProblem(problem.type === 'rejectedIdentifier' ? 'rejectedIdentifier' : 'badCSR', problem.message, { cause: err }) : problem;
       }
       const recorded = await record(claimed, outcome);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { ApplicationRow, ProfileRow } from '../../db/schema.ts';
 import type {
-  AccountRow, AcmeAccountsTable, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
+  AccountRow, AcmeAccountsTable, AcmeOrderRow, AuthorizationRow, ChallengeRow, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
 
 const NONCE_LIFETIME_MS = 60 * 60_000;
@@ -10,6 +10,40 @@ const NONCE_LIFETIME_MS = 60 * 60_000;
 const NONCE_BATCH = 64;
 /** A batch older than this is dropped, so every nonce handed out has most of its lifetime left. */
 const NONCE_BATCH_MAX_AGE_MS = 5 * 60_000;
+
+/** What rendering an order needs of its authorizations. */
+export interface AuthorizationSummary { id: string; status: AuthorizationRow['status'] }
+
+/**
+ * The order's authorizations as one `id:status,…` text column (by identifier, as
+ * orderAuthorizations sorts them): text, because array columns do not come back alike from
+ * node-postgres and PGlite.
+ */
+const authorizationSummary = sql<string | null>`(select string_agg(a.id::text || ':' || a.status, ',' order by a.identifier_value) from acme_authorizations a where a.order_id = acme_orders.id)`.as('authz_summary');
+
+function splitSummary<R extends { authz_summary: string | null }>(row: R): { order: Omit<R, 'authz_summary'>; authorizations: AuthorizationSummary[] } {
+  const { authz_summary: summary, ...order } = row;
+  const authorizations = (summary ? summary.split(',') : []).map((pair) => {
+    const [id, status] = pair.split(':') as [string, AuthorizationRow['status']];
+    return { id, status };
+  });
+  return { order, authorizations };
+}
+
+/** A challenge's columns next to its authorization's, prefixed so the two do not collide. */
+const challengeColumns = [
+  'acme_challenges.id as c_id', 'acme_challenges.type as c_type', 'acme_challenges.token as c_token', 'acme_challenges.status as c_status',
+  'acme_challenges.validated_at as c_validated_at', 'acme_challenges.error as c_error', 'acme_challenges.attempts as c_attempts', 'acme_challenges.claimed_at as c_claimed_at',
+] as const;
+
+type PrefixedChallenge = { [K in keyof ChallengeRow as K extends 'authorization_id' ? never : `c_${K & string}`]: ChallengeRow[K] | null };
+
+function challengeOf(r: PrefixedChallenge & { id: string }): ChallengeRow {
+  return {
+    id: r.c_id!, authorization_id: r.id, type: r.c_type!, token: r.c_token!, status: r.c_status!, validated_at: r.c_validated_at ?? null,
+    error: r.c_error ?? null, attempts: r.c_attempts ?? 0, claimed_at: r.c_claimed_at ?? null,
+  };
+}
 
 /** All ACME SQL: nonces, accounts, orders, authorizations, challenges, EAB keys. */
 export function createAcmeRepository(db: AcmeDb) {
@@ -100,6 +134,86 @@ export function createAcmeRepository(db: AcmeDb) {
         .where('acme_accounts.profile_id', '=', profileId).where('acme_authorizations.identifier_value', '=', value).where('acme_orders.created_at', '>=', since).executeTakeFirstOrThrow()).n),
     findOrderByCertificate: (certificateId: string) => db.selectFrom('acme_orders').selectAll().where('certificate_id', '=', certificateId).executeTakeFirst(),
 
+    /**
+     * New orders of the account and per identifier (across the directory's accounts) since a
+     * moment, for the rate limits: one statement whatever the number of identifiers.
+     */
+    async rateCounts(accountId: string, profileId: string, values: string[], since: Date): Promise<{ account: number; identifiers: number[] }> {
+      const row = await db.selectNoFrom((eb) => [
+        eb.selectFrom('acme_orders').select(sql<number>`count(*)::int`.as('n')).where('account_id', '=', accountId).where('created_at', '>=', since).as('account'),
+        ...values.map((value, i) => eb.selectFrom('acme_authorizations').innerJoin('acme_orders', 'acme_orders.id', 'acme_authorizations.order_id')
+          .innerJoin('acme_accounts', 'acme_accounts.id', 'acme_orders.account_id').select(sql<number>`count(*)::int`.as('n'))
+          .where('acme_accounts.profile_id', '=', profileId).where('acme_authorizations.identifier_value', '=', value).where('acme_orders.created_at', '>=', since).as(`identifier_${i}`)),
+      ]).executeTakeFirstOrThrow() as Record<string, number | string | null>;
+      return { account: Number(row['account'] ?? 0), identifiers: values.map((_, i) => Number(row[`identifier_${i}`] ?? 0)) };
+    },
+    /**
+     * An order with its authorizations and challenges, in one statement (data-modifying CTEs
+     * run as one atomic statement, and the foreign keys are checked at its end).
+     */
+    insertOrderTree: (order: Insertable<AcmeOrdersTable>, authorizations: Insertable<AcmeAuthorizationsTable>[], challenges: Insertable<AcmeChallengesTable>[]) =>
+      db.with('authz', (q) => q.insertInto('acme_authorizations').values(authorizations).returning('id'))
+        .with('challenges', (q) => q.insertInto('acme_challenges').values(challenges).returning('id'))
+        .insertInto('acme_orders').values(order).returningAll().executeTakeFirstOrThrow(),
+    /** An order and its authorizations' ids and statuses (by identifier, as orderAuthorizations sorts them). */
+    async findOrderWithAuthorizations(id: string): Promise<{ order: AcmeOrderRow; authorizations: AuthorizationSummary[] } | undefined> {
+      const row = await db.selectFrom('acme_orders').selectAll().select(authorizationSummary).where('id', '=', id).executeTakeFirst();
+      return row ? splitSummary(row) : undefined;
+    },
+    /** updateOrder, answering with the authorization summary too (what rendering the order needs). */
+    async updateOrderWithAuthorizations(id: string, patch: Updateable<AcmeOrdersTable>): Promise<{ order: AcmeOrderRow; authorizations: AuthorizationSummary[] }> {
+      return splitSummary(await db.updateTable('acme_orders').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().returning(authorizationSummary).executeTakeFirstOrThrow());
+    },
+    /** An authorization and its challenges (by type), in one statement. */
+    async findAuthorizationWithChallenges(id: string): Promise<{ authz: AuthorizationRow; challenges: ChallengeRow[] } | undefined> {
+      const rows = await db.selectFrom('acme_authorizations').leftJoin('acme_challenges', 'acme_challenges.authorization_id', 'acme_authorizations.id')
+        .selectAll('acme_authorizations').select(challengeColumns).where('acme_authorizations.id', '=', id).orderBy('acme_challenges.type').execute();
+      if (!rows.length) return undefined;
+      const { c_id: _id, c_type: _t, c_token: _k, c_status: _s, c_validated_at: _v, c_error: _e, c_attempts: _a, c_claimed_at: _c, ...authz } = rows[0]!;
+      return { authz, challenges: rows.filter((r) => r.c_id !== null).map(challengeOf) };
+    },
+    /** A challenge and its authorization, in one statement. */
+    async findChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow } | undefined> {
+      const row = await db.selectFrom('acme_challenges').innerJoin('acme_authorizations', 'acme_authorizations.id', 'acme_challenges.authorization_id')
+        .selectAll('acme_authorizations').select(challengeColumns).where('acme_challenges.id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      const { c_id: _id, c_type: _t, c_token: _k, c_status: _s, c_validated_at: _v, c_error: _e, c_attempts: _a, c_claimed_at: _c, ...authz } = row;
+      return { challenge: challengeOf(row), authz };
+    },
+    /**
+     * Settles a validation in one statement: the challenge, its authorization, and the order —
+     * `ready` when every other authorization of the order is already valid, `invalid` on failure.
+     * Two authorizations of one order settling at the same moment can each miss the other's
+     * change; reading the order repairs that (`readyIfAuthorized`).
+     */
+    settleValidation: (c: { challengeId: string; authorizationId: string; orderId: string }, outcome: { validatedAt: Date } | { error: string }) => {
+      const valid = 'validatedAt' in outcome;
+      return db
+        .with('authz', (q) => q.updateTable('acme_authorizations').set({ status: valid ? 'valid' : 'invalid' }).where('id', '=', c.authorizationId).returning('id'))
+        .with('ord', (q) => {
+          const base = q.updateTable('acme_orders').where('id', '=', c.orderId).where('status', '=', 'pending');
+          return (valid
+            ? base.set({ status: 'ready', updated_at: new Date() }).where(({ not, exists, selectFrom }) => not(exists(selectFrom('acme_authorizations').select('id')
+              .where('order_id', '=', c.orderId).where('id', '!=', c.authorizationId).where('status', '!=', 'valid'))))
+            : base.set({ status: 'invalid', error: outcome.error, updated_at: new Date() })).returning('id');
+        })
+        .updateTable('acme_challenges').set(valid ? { status: 'valid', validated_at: outcome.validatedAt, error: null } : { status: 'invalid', error: outcome.error })
+        .where('id', '=', c.challengeId).returningAll().executeTakeFirstOrThrow();
+    },
+    /** pending → ready once every authorization is valid (see settleValidation); the order as it now is. */
+    readyIfAuthorized: (orderId: string) =>
+      db.updateTable('acme_orders').set({ status: 'ready', updated_at: new Date() }).where('id', '=', orderId).where('status', '=', 'pending')
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('acme_authorizations').select('id').where('order_id', '=', orderId).where('status', '!=', 'valid'))))
+        .returningAll().executeTakeFirst(),
+    /** ready → processing for the owning account only; undefined when the order is not that (the caller says why). */
+    claimOwnOrderForFinalize: (id: string, accountId: string) =>
+      db.updateTable('acme_orders').set({ status: 'processing', updated_at: new Date() }).where('id', '=', id).where('account_id', '=', accountId).where('status', '=', 'ready')
+        .returningAll().executeTakeFirst(),
+    /** A certificate issued for one of the account's orders (certificate download). */
+    findAccountCertificate: (certificateId: string, accountId: string) =>
+      db.selectFrom('certificates').selectAll('certificates').where('certificates.id', '=', certificateId)
+        .where(({ exists, selectFrom }) => exists(selectFrom('acme_orders').select('id').where('certificate_id', '=', certificateId).where('account_id', '=', accountId)))
+        .executeTakeFirst(),
     insertAuthorization: (trx: AcmeDb, row: Insertable<AcmeAuthorizationsTable>) => trx.insertInto('acme_authorizations').values(row).execute(),
     findAuthorization: (id: string) => db.selectFrom('acme_authorizations').selectAll().where('id', '=', id).executeTakeFirst(),
     orderAuthorizations: (orderId: string) => db.selectFrom('acme_authorizations').selectAll().where('order_id', '=', orderId).orderBy('identifier_value').execute(),

@@ -13,6 +13,7 @@ import { AcmeProblem } from './problems.ts';
 import { z as zod } from 'zod';
 
 const TAG = 'acme';
+const UUID = /^[0-9a-f-]{36}$/;
 const newOrderPayload = zod.object({ identifiers: identifiersSchema, notBefore: zod.string().optional(), notAfter: zod.string().optional() }).passthrough();
 const finalizePayload = zod.object({ csr: zod.string().regex(/^[A-Za-z0-9_-]+$/, 'not base64url') }).passthrough();
 const keyChangePayload = zod.object({ protected: zod.string(), payload: zod.string(), signature: zod.string() }).passthrough();
@@ -36,15 +37,10 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
     route(app, { method: 'POST', url: `/acme/:slug/${url}`, summary, tag: TAG, public: true, bodyLimit: 64 * 1024 }, async ({ request, params, reply }) =>
       handler(await m.decoder.decode(request, params['slug']!, signer), params, reply));
   const location = (reply: FastifyReply, url: string) => reply.header('location', url);
-  const ownOrder = async (call: AcmeCall, id: string): Promise<AcmeOrderRow> => {
-    const order = /^[0-9a-f-]{36}$/.test(id) ? await m.repo.findOrder(id) : undefined;
-    if (!order || order.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no order ${id} for this account`);
-    return order;
-  };
-  const renderOrder = async (call: AcmeCall, reply: FastifyReply, result: { order: AcmeOrderRow; retryAfterSeconds?: number }) => {
+  const renderOrder = async (call: AcmeCall, reply: FastifyReply, result: { order: AcmeOrderRow; authzIds?: string[]; retryAfterSeconds?: number }) => {
     if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
-    const authz = await m.repo.orderAuthorizations(result.order.id);
-    return orderView(urls(call.dir.base), result.order, authz.map((a) => a.id));
+    const authzIds = result.authzIds ?? (await m.repo.orderAuthorizations(result.order.id)).map((a) => a.id);
+    return orderView(urls(call.dir.base), result.order, authzIds);
   };
 
   route(app, { method: 'GET', url: '/acme/:slug/directory', summary: 'ACME directory (RFC 8555 7.1.1) of a profile (slug). Accounts issue for the first application (by name) the profile is attached to; an EAB key selects its own application instead', tag: TAG, public: true }, async ({ params }) => {
@@ -97,28 +93,31 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
   });
   post('order/:id', 'The order (POST-as-GET)', 'kid', async (call, params, reply) => {
     requireEmpty(call);
-    return renderOrder(call, reply, await m.orders.refresh(await ownOrder(call, params['id']!)));
+    const id = params['id']!;
+    const found = UUID.test(id) ? await m.repo.findOrderWithAuthorizations(id) : undefined;
+    if (!found || found.order.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no order ${id} for this account`);
+    let { order } = found;
+    // Two authorizations settled at the same moment may each have missed the other (settleValidation).
+    if (order.status === 'pending' && found.authorizations.length && found.authorizations.every((a) => a.status === 'valid')) order = (await m.repo.readyIfAuthorized(order.id)) ?? order;
+    return renderOrder(call, reply, { ...(await m.orders.refresh(order)), authzIds: found.authorizations.map((a) => a.id) });
   });
   post('order/:id/finalize', 'Submit the CSR through the issuance core (7.4)', 'kid', async (call, params, reply) => {
     const { csr } = payloadOf(call, finalizePayload);
-    const order = await ownOrder(call, params['id']!);
-    const result = await m.orders.finalize(call.dir, accountOf(call), order, Buffer.from(csr, 'base64url'));
-    return renderOrder(call, location(reply, urls(call.dir.base).order(order.id)), result);
+    const result = await m.orders.finalize(call.dir, accountOf(call), params['id']!, Buffer.from(csr, 'base64url'));
+    return renderOrder(call, location(reply, urls(call.dir.base).order(result.order.id)), result);
   });
   post('authz/:id', 'An authorization (POST-as-GET) or its deactivation (7.5.2)', 'kid', async (call, params) => {
-    const authz = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findAuthorization(params['id']!) : undefined;
-    if (!authz || authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no authorization ${params['id']} for this account`);
-    let current = authz;
-    if (call.payload !== null) {
-      payloadOf(call, zod.object({ status: zod.literal('deactivated') }).passthrough());
-      current = await m.orders.deactivateAuthorization(authz);
-    }
-    return authorizationView(urls(call.dir.base), current, await m.repo.authorizationChallenges(authz.id));
+    const found = UUID.test(params['id']!) ? await m.repo.findAuthorizationWithChallenges(params['id']!) : undefined;
+    if (!found || found.authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no authorization ${params['id']} for this account`);
+    if (call.payload === null) return authorizationView(urls(call.dir.base), found.authz, found.challenges);
+    payloadOf(call, zod.object({ status: zod.literal('deactivated') }).passthrough());
+    const current = await m.orders.deactivateAuthorization(found.authz);
+    return authorizationView(urls(call.dir.base), current, found.challenges);
   });
   post('chall/:id', 'Respond to a challenge ({}) or fetch it (POST-as-GET) (7.5.1)', 'kid', async (call, params, reply) => {
-    const challenge = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findChallenge(params['id']!) : undefined;
-    const authz = challenge ? await m.repo.findAuthorization(challenge.authorization_id) : undefined;
-    if (!challenge || !authz || authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no challenge ${params['id']} for this account`);
+    const found = UUID.test(params['id']!) ? await m.repo.findChallengeWithAuthorization(params['id']!) : undefined;
+    if (!found || found.authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no challenge ${params['id']} for this account`);
+    const { challenge, authz } = found;
     const u = urls(call.dir.base);
     reply.header('link', `<${u.authz(authz.id)}>;rel="up"`);
     if (call.payload === null) return challengeView(u, challenge);
@@ -134,8 +133,7 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
    */
   post('cert/:id', 'Download the certificate chain as PEM (7.4.2)', 'kid', async (call, params, reply) => {
     requireEmpty(call);
-    const order = /^[0-9a-f-]{36}$/.test(params['id']!) ? await m.repo.findOrderByCertificate(params['id']!) : undefined;
-    const cert = order && order.account_id === accountOf(call).id ? await m.certificates.find(params['id']!) : undefined;
+    const cert = UUID.test(params['id']!) ? await m.repo.findAccountCertificate(params['id']!, accountOf(call).id) : undefined;
     if (!cert) throw new AcmeProblem('notFound', `no certificate ${params['id']} for this account`);
     return reply.type('application/pem-certificate-chain').send(m.orders.chainPem(cert));
   });

@@ -15,10 +15,13 @@ export interface ChallengeRunnerOptions {
    * (default two minutes: the default attempts take at most 3 × 10 s plus 4 s of waits).
    */
   strandedAfterMs?: number;
+  /** How long a challenge response waits for its validation to end before answering `processing` (default 500 ms). */
+  answerWaitMs?: number;
 }
 
 const DEFAULT_STRANDED_AFTER_MS = 2 * 60_000;
 const RECOVERY_BATCH = 100;
+const DEFAULT_ANSWER_WAIT_MS = 500;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -33,15 +36,20 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
   const delays = options.retryDelaysMs ?? [0, 1000, 3000];
   const sleep = options.sleep ?? realSleep;
   const strandedAfterMs = options.strandedAfterMs ?? DEFAULT_STRANDED_AFTER_MS;
-  const running = new Set<Promise<void>>();
+  const answerWaitMs = options.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
+  const running = new Set<Promise<unknown>>();
 
-  /** Validates in the background; any failure still settles the challenge (never left processing). */
-  function start(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): void {
+  /**
+   * Validates in the background; any failure still settles the challenge (never left processing).
+   * The promise is the challenge as settled (undefined if even settling failed).
+   */
+  function start(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<ChallengeRow | undefined> {
     const job = attempt(challenge, authz, keyAuthorization)
       .then((problem) => settle(challenge, authz, problem))
       .catch(() => settle(challenge, authz, new AcmeProblem('serverInternal', 'the validation could not be completed')).catch(() => undefined))
       .finally(() => running.delete(job));
     running.add(job);
+    return job;
   }
 
   async function attempt(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<AcmeProblem | null> {
@@ -60,22 +68,12 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
     return last;
   }
 
-  async function settle(challenge: ChallengeRow, authz: AuthorizationRow, problem: AcmeProblem | null): Promise<void> {
-    await repo.db.transaction().execute(async (trx) => {
-      if (!problem) {
-        await repo.updateChallenge(trx, challenge.id, { status: 'valid', validated_at: clock.now(), error: null });
-        await repo.updateAuthorization(trx, authz.id, { status: 'valid' });
-        const others = await trx.selectFrom('acme_authorizations').select('status').where('order_id', '=', authz.order_id).execute();
-        if (others.every((a) => a.status === 'valid')) {
-          await trx.updateTable('acme_orders').set({ status: 'ready', updated_at: new Date() }).where('id', '=', authz.order_id).where('status', '=', 'pending').execute();
-        }
-        return;
-      }
-      const error = JSON.stringify({ ...problem.toJSON(), identifier: { type: authz.identifier_type, value: authz.identifier_value } });
-      await repo.updateChallenge(trx, challenge.id, { status: 'invalid', error });
-      await repo.updateAuthorization(trx, authz.id, { status: 'invalid' });
-      await trx.updateTable('acme_orders').set({ status: 'invalid', error, updated_at: new Date() }).where('id', '=', authz.order_id).where('status', '=', 'pending').execute();
-    });
+  /** The challenge, its authorization and (section 7.1.6) its order move on together. */
+  async function settle(challenge: ChallengeRow, authz: AuthorizationRow, problem: AcmeProblem | null): Promise<ChallengeRow> {
+    const ids = { challengeId: challenge.id, authorizationId: authz.id, orderId: authz.order_id };
+    if (!problem) return repo.settleValidation(ids, { validatedAt: clock.now() });
+    const error = JSON.stringify({ ...problem.toJSON(), identifier: { type: authz.identifier_type, value: authz.identifier_value } });
+    return repo.settleValidation(ids, { error });
   }
 
   return {
@@ -87,8 +85,13 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
       if (authz.status !== 'pending' || authz.expires_at <= clock.now()) return challenge;
       const claimed = await repo.claimChallenge(challenge.id, clock.now());
       if (!claimed) return (await repo.findChallenge(challenge.id)) ?? challenge;
-      start(claimed, authz, `${claimed.token}.${account.thumbprint}`);
-      return claimed;
+      const settled = start(claimed, authz, `${claimed.token}.${account.thumbprint}`);
+      // A validation that ends quickly (the usual case) is answered with its outcome, which
+      // spares the client a round of authorization polls; a slow one is answered as processing.
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([settled, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), answerWaitMs).unref()))]);
+      clearTimeout(timer);
+      return outcome ?? claimed;
     },
     /**
      * Resumes validations stranded by a process that died: each challenge still `processing`
