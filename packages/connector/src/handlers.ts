@@ -20,7 +20,9 @@ export function createJobHandlers(options: { certutil?: CertutilOptions } = {}) 
     const key = JSON.stringify(o);
     let c = clients.get(key);
     if (!c) {
-      c = new AdcsClient(o);
+      // The keytab arrives as base64; the client writes it into its private cache directory.
+      const { keytab, ...rest } = o;
+      c = new AdcsClient({ ...rest, ...(keytab ? { keytab: new Uint8Array(Buffer.from(keytab, 'base64')) } : {}) });
       clients.set(key, c);
     }
     return c;

@@ -21,6 +21,10 @@ const adcsOptions = z.object({
   rejectUnauthorized: z.boolean().optional(),
   timeoutMs: z.number().int().positive().optional(),
   maxSockets: z.number().int().positive().optional(),
+  /** Kerberos: the connection's keytab, base64 (it travels like the password, inside the mutually authenticated socket). */
+  keytab: z.string().max(100_000).optional(),
+  /** Kerberos: KDCs of the realm `domain`, so the connector needs no krb5.conf entry for it. */
+  kdcs: z.array(z.string().max(300)).max(8).optional(),
 }).strict();
 export type AdcsOptionsWire = z.infer<typeof adcsOptions>;
 

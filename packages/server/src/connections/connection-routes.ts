@@ -19,7 +19,7 @@ const fields = {
   rejectUnauthorized: z.boolean().optional(),
   timeoutMs: z.number().int().min(500).max(300_000).optional(),
   maxSockets: z.number().int().min(1).max(16).optional(),
-  keytab: z.string().min(1).max(200_000).describe('base64 of an MIT keytab holding <username>@<DOMAIN> (kerberos, negotiate); sealed, never returned; null removes it').nullable().optional(),
+  keytab: z.string().min(1).max(100_000).describe('base64 of an MIT keytab holding <username>@<DOMAIN> (kerberos, negotiate); sealed, never returned; null removes it').nullable().optional(),
   kdcs: z.array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be host or host:port')).max(8)
     .describe('KDCs of the realm (domain), host or host:port; the connection then uses only these, not the host krb5.conf').nullable().optional(),
 };
