@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { appendAudit } from '../../audit/audit-log.ts';
 import type { ApplicationAccess } from '../../auth/application-access.ts';
@@ -10,6 +11,14 @@ import { DEFAULT_PENDING_LIFETIME_DAYS, pollDelayMs } from './pending-schedule.t
 import { jobIdOfTicket } from '../../connectors/connector-jobs.ts';
 
 const DAY_MS = 86_400_000;
+/** Due orders claimed per statement. */
+export const POLL_BATCH = 50;
+/** How long a claimed order is kept from other runs (a run that dies leaves its orders this late). */
+export const CLAIM_LEASE_MS = 5 * 60_000;
+/** A run stops claiming after this long: pg-boss starts the next one every minute. */
+export const RUN_BUDGET_MS = 50_000;
+/** Polls in flight at once in one run; ADCS answers a poll in tens to hundreds of ms. */
+export const POLL_CONCURRENCY = 8;
 
 /**
  * Why a cancelled ADCS order may still be issued at the CA: certsrv web enrollment has no page
@@ -77,6 +86,24 @@ export function createPendingOrders(deps: { db: Kysely<Database>; issuance: Issu
     return { status: 'pending', order: row ?? outcome.order };
   }
 
+  /**
+   * Claims up to `batch` due orders, earliest first, by moving their next poll time a lease ahead
+   * in the same statement: the partial index orders_poll (next_poll_at where pending) reads only
+   * due rows, however many orders are pending; another instance running the job at the same time
+   * skips the locked and claimed rows instead of polling them twice; and orders of a run that dies
+   * are polled again when the lease ends. Each poll then sets the real next poll time.
+   */
+  async function claimDue(batch: number): Promise<OrderRow[]> {
+    const now = clock.now();
+    // A materialized CTE runs the locking select once. As `id in (select … limit n)` the planner
+    // may rescan the subquery per row and claim more than n (seen on PostgreSQL 15 and PGlite).
+    // The lock re-checks the CTE's conditions, so the update joins on the primary key alone.
+    return db.with((cte) => cte('claimed').materialized(), (q) => q.selectFrom('orders').select('id').where('status', '=', 'pending')
+      .where('ca_request_id', 'is not', null).where('next_poll_at', '<=', now).orderBy('next_poll_at').limit(batch).forUpdate().skipLocked())
+      .updateTable('orders').set({ next_poll_at: new Date(now.getTime() + CLAIM_LEASE_MS) }).from('claimed')
+      .whereRef('orders.id', '=', 'claimed.id').returningAll('orders').execute();
+  }
+
   async function load(actor: Principal, id: string, ability: 'read' | 'issue'): Promise<OrderRow> {
     const order = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
     if (!order || !(await access.allows(actor, order.application_id, 'read'))) throw notFound('order', id);
@@ -86,19 +113,33 @@ export function createPendingOrders(deps: { db: Kysely<Database>; issuance: Issu
 
   return {
     pollOne,
-    /** The job handler: polls every pending order whose next poll time has come. */
-    async runDue(limit = 200): Promise<{ polled: number; steps: PollStep[] }> {
-      const due = await db.selectFrom('orders').selectAll().where('status', '=', 'pending').where('ca_request_id', 'is not', null)
-        .where('next_poll_at', '<=', clock.now()).orderBy('next_poll_at').limit(limit).execute();
+    /**
+     * The job handler: polls every pending order whose next poll time has come, in claimed
+     * batches (see claimDue) until none is left or the run's time budget is spent, a few polls
+     * in flight at once (the per-server rate cap, not this, bounds what ADCS sees).
+     */
+    async runDue(options: { batch?: number; budgetMs?: number } = {}): Promise<{ polled: number; steps: PollStep[] }> {
+      const batch = options.batch ?? POLL_BATCH;
+      const deadline = performance.now() + (options.budgetMs ?? RUN_BUDGET_MS);
       const steps: PollStep[] = [];
-      for (const order of due) {
-        try {
-          steps.push(await pollOne(order, null));
-        } catch (err) {
-          if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
-        }
+      let polled = 0;
+      for (;;) {
+        const due = await claimDue(batch);
+        polled += due.length;
+        let next = 0;
+        const worker = async () => {
+          while (next < due.length) {
+            const order = due[next++]!;
+            try {
+              steps.push(await pollOne(order, null));
+            } catch (err) {
+              if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(POLL_CONCURRENCY, due.length) }, worker));
+        if (due.length < batch || performance.now() >= deadline) return { polled, steps };
       }
-      return { polled: due.length, steps };
     },
     /** `POST /orders/{id}/fetch`: ask the CA now. */
     async fetchNow(actor: Principal, id: string): Promise<PollStep> {
