@@ -7,9 +7,14 @@
  * per 1,000 issuances (target: one per pooled socket, i.e. ≤ maxSockets in total).
  *
  * Environment: BENCH_N (issuances per side, default 300), TEST_DATABASE_URL (PostgreSQL base URL:
- * a fresh database is created and dropped; without it the embedded PGlite is used).
+ * a fresh database is created and dropped; without it the embedded PGlite is used), BENCH_CPU_PROF
+ * (a directory: after the timed run, each side runs BENCH_N more times alone under the V8 profiler and
+ * direct.cpuprofile / certbridge.cpuprofile are written there, so neither side's samples hide in the
+ * other's; the emulator runs in this process, so both include its work).
  */
 import { randomBytes } from 'node:crypto';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { AdcsClient } from '@certbridge/adcs-client';
@@ -56,6 +61,14 @@ await migrateToLatest(db.handle.db);
 // path each one is a database round trip, the largest part of the overhead.
 let statements = 0;
 const counted = db.handle.db.withPlugin({ transformQuery: (args) => ((statements += 1), args.node), transformResult: async (args) => args.result });
+// Every statement that reaches PostgreSQL, BEGIN/COMMIT and precompiled queries included (Kysely's
+// plugin above does not see those): the round trips an issuance waits for.
+let roundTrips = 0;
+const pgQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: Parameters<typeof pgQuery>) {
+  roundTrips += 1;
+  return pgQuery.apply(this, args);
+} as typeof pgQuery;
 const core = createCore({ db: counted, sealer: createSealer(randomBytes(32)), pkiUrl: 'http://pki.bench.test' });
 const boot = await bootstrap(core, { engine: db.engine, dataDir: `/tmp/certbridge-bench-${process.pid}`, pkiUrl: 'http://pki.bench.test' });
 const app = await buildApp(core, { publicUrl: 'https://certbridge.bench.test' });
@@ -70,7 +83,8 @@ const ca = await call('POST', '/api/v1/cas/adcs', { name: 'bench-adcs', servers:
 await call('POST', '/api/v1/profiles', { slug: 'bench-adcs', ca: ca.id, policy: 'permissive', template: 'WebServer' });
 await call('PATCH', '/api/v1/applications/default', { profiles: ['default-tls', 'bench-adcs'] });
 
-const csrs = Array.from({ length: N + 20 }, (_, i) => {
+const profileDir = process.env['BENCH_CPU_PROF'];
+const csrs = Array.from({ length: (profileDir ? 3 * N : N) + 20 }, (_, i) => {
   const pair = generateKeyPair('EC-P256');
   return pemEncode('CERTIFICATE REQUEST', buildCsr({ subject: parseDn(`CN=bench-${i}.corp.example.test`), privateKey: pair.privateKey, publicKey: pair.publicKey }));
 });
@@ -89,6 +103,7 @@ for (let i = 0; i < 10; i++) {
 }
 const before = await core.adcs.runtime.pool.counters();
 const statementsBefore = statements;
+const roundTripsBefore = roundTrips;
 for (let i = 0; i < N; i++) {
   const csr = csrs[20 + i]!;
   let c = cpu();
@@ -106,15 +121,37 @@ for (let i = 0; i < N; i++) {
 }
 const after = await core.adcs.runtime.pool.counters();
 const statementsPerIssuance = (statements - statementsBefore) / N;
+// The direct side never touches the database, so every round trip of the run is Certbridge's.
+const roundTripsPerIssuance = (roundTrips - roundTripsBefore) / N;
 const handshakes = after.handshakes - before.handshakes;
+
+if (profileDir) {
+  await mkdir(profileDir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  const profile = async (name: string, run: (csr: string) => Promise<void>, from: number) => {
+    await session.post('Profiler.start');
+    for (let i = 0; i < N; i++) await run(csrs[from + i]!);
+    const { profile: result } = await session.post('Profiler.stop');
+    await writeFile(`${profileDir}/${name}.cpuprofile`, JSON.stringify(result));
+  };
+  await profile('direct', async (csrPem) => { await direct.submit({ csrPem, template: 'WebServer' }); }, 20 + N);
+  await profile('certbridge', async (csr) => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/applications/default/certificates', headers, payload: { profile: 'bench-adcs', csr } });
+    if (res.statusCode !== 201) throw new Error(`certbridge: ${res.statusCode} ${res.body}`);
+  }, 20 + 2 * N);
+  session.disconnect();
+  console.log(`CPU profiles of each side alone (${N} issuances each): ${profileDir}/direct.cpuprofile, ${profileDir}/certbridge.cpuprofile`);
+}
 
 const fmt = (x: number) => x.toFixed(2);
 console.log(`ADCS issuance, ${N} sequential requests per side, NTLM, ${db.engine}, adcs-sim on loopback`);
 console.log(`direct certsrv   p50 ${fmt(p(directMs, 50))} ms  p95 ${fmt(p(directMs, 95))} ms`);
 console.log(`through certbridge p50 ${fmt(p(bridgeMs, 50))} ms  p95 ${fmt(p(bridgeMs, 95))} ms`);
-console.log(`overhead per issuance p50 ${fmt(p(bridgeMs, 50) - p(directMs, 50))} ms wall (target ≤ 2 ms)`);
+console.log(`overhead per issuance p50 ${fmt(p(bridgeMs, 50) - p(directMs, 50))} ms wall (target ≤ 2 ms); certbridge/direct p50 ratio ${(p(bridgeMs, 50) / p(directMs, 50)).toFixed(2)}`);
 console.log(`CPU per issuance (this process, emulator included): direct ${fmt(directCpu / N)} ms, certbridge ${fmt(bridgeCpu / N)} ms, overhead ${fmt((bridgeCpu - directCpu) / N)} ms`);
-console.log(`SQL statements per issuance through certbridge: ${fmt(statementsPerIssuance)} (plus BEGIN/COMMIT of its transactions)`);
+console.log(`SQL statements per issuance through certbridge: ${fmt(statementsPerIssuance)} built by Kysely${db.engine === 'postgres' ? `; ${fmt(roundTripsPerIssuance)} PostgreSQL round trips (precompiled queries, BEGIN and COMMIT included)` : ''}`);
 console.log(`NTLM handshakes during the measured run: ${handshakes} (${fmt((handshakes / N) * 1000)} per 1,000 issuances; pooled sockets: 2, target: no new handshake once warm)`);
 console.log(`total handshakes since start: ${after.handshakes} for ${after.requests} certsrv requests`);
 
