@@ -15,6 +15,7 @@ import type { AdcsSim } from '@certbridge/adcs-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kdcAvailable, startKdc, type TestKdc } from '../../adcs-client/test/helpers/kdc.ts';
 import { addAdcsCa, addAdcsProfile, createAdcsEnv, csrPem, issue, startSim, type AdcsEnv } from './adcs-fixtures.ts';
+import { ENGINES } from './helpers.ts';
 
 const run = promisify(execFile);
 
@@ -31,7 +32,7 @@ function ktutilMerge(inputs: string[], output: string): Promise<void> {
 
 interface Realm { kdc: TestKdc; kdcAddress: string; keytab: string; sim: AdcsSim }
 
-describe('ADCS connections with a Kerberos keytab, two realms in one process (pglite)', () => {
+describe.each(ENGINES)('ADCS connections with a Kerberos keytab, two realms in one process (%s)', (engine) => {
   const realms: Record<'east' | 'west', Realm> = {} as Record<'east' | 'west', Realm>;
   let env: AdcsEnv;
   let dir: string;
@@ -57,7 +58,7 @@ describe('ADCS connections with a Kerberos keytab, two realms in one process (pg
       const sim = await startSim({ domain: name.toUpperCase(), auth: { basic: false, ntlm: false, negotiate: true, keytab: httpKeytab, realm: kdc.realm } });
       realms[name] = { kdc, kdcAddress, keytab, sim };
     }
-    env = await createAdcsEnv('pglite');
+    env = await createAdcsEnv(engine);
   }, 120_000);
   afterAll(async () => {
     await env?.close();
