@@ -17,18 +17,21 @@ export function createOrdersRepository(db: Kysely<Database>) {
         ...(server ? { adcs_domain: eb.selectFrom('connections').select('domain').where(sql<string>`id::text`, '=', server) } : {}),
       })).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     },
-    /** Keyset page, newest first, limited to the given applications (null = all). */
+    /**
+     * Keyset page, newest first, limited to the given applications (null = all). `caId` and
+     * `requesterId` also take a CA name and a user name (what people type).
+     */
     list: (opts: { applicationIds: string[] | null; status?: string; limit: number; after?: { createdAt: Date; id: string }; caId?: string; server?: string; domain?: string; commonName?: string; template?: string; requesterId?: string }) => {
       let q = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit);
       if (opts.applicationIds) q = q.where('application_id', 'in', opts.applicationIds.length ? opts.applicationIds : ['00000000-0000-0000-0000-000000000000']);
       if (opts.status) q = q.where('status', '=', opts.status as OrdersTable['status']);
-      if (opts.caId) q = q.where('ca_id', '=', opts.caId);
+      if (opts.caId) q = isUuid(opts.caId) ? q.where('ca_id', '=', opts.caId) : q.where('ca_id', 'in', db.selectFrom('cas').select('id').where('name', '=', opts.caId));
       // A server is named by its connection id or name (the ADCS server as operators know it).
       if (opts.server) q = isUuid(opts.server) ? q.where('ca_server', '=', opts.server) : q.where('ca_server', 'in', db.selectFrom('connections').select(sql<string>`id::text`.as('id')).where('name', '=', opts.server));
       if (opts.domain) q = q.where(sql<string>`lower(adcs_domain)`, '=', opts.domain.toLowerCase());
       if (opts.commonName) q = q.where(sql<string>`lower(common_name)`, 'like', `%${escapeLike(opts.commonName.toLowerCase())}%`);
       if (opts.template) q = q.where('template', '=', opts.template);
-      if (opts.requesterId) q = q.where('requester_id', '=', opts.requesterId);
+      if (opts.requesterId) q = isUuid(opts.requesterId) ? q.where('requester_id', '=', opts.requesterId) : q.where('requester_id', 'in', db.selectFrom('users').select('id').where('username', '=', opts.requesterId));
       if (opts.after) q = q.where(sql<boolean>`(created_at, id) < (${opts.after.createdAt}, ${opts.after.id}::uuid)`);
       return q.execute();
     },

@@ -107,7 +107,8 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
     method: 'GET', url: '/api/v1/orders', summary: 'Orders the caller can see, newest first', tag: 'orders',
     query: z.object({
       status: z.enum(['pending', 'issued', 'denied', 'failed', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(50),
-      ca: z.string().uuid().optional(), server: z.string().min(1).max(200).describe('ADCS server: connection id or name').optional(), template: z.string().min(1).max(200).optional(), requester: z.string().uuid().optional(),
+      ca: z.string().min(1).max(200).describe('CA id or name').optional(), server: z.string().min(1).max(200).describe('ADCS server: connection id or name').optional(), template: z.string().min(1).max(200).optional(),
+      requester: z.string().min(1).max(200).describe('user id or user name').optional(),
       domain: z.string().min(1).max(255).describe('ADCS domain (case-insensitive)').optional(), commonName: z.string().min(1).max(255).describe('subject common name contains (case-insensitive)').optional(),
     }).strict(),
   }, async ({ principal, query }) => ({
