@@ -137,6 +137,19 @@ describe.each(ENGINES)('order events (SSE) on %s', (engine) => {
     expect(denied.data['disposition']).toBe('Denied by Policy Module');
   });
 
+  it('ok/the watcher stops with its last listener; a later listener is not told about changes made meanwhile', async () => {
+    for (const s of streams.splice(0)) s.close();
+    for (let i = 0; i < 50 && env.core.orderFeed.listenerCount() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(env.core.orderFeed.listenerCount()).toBe(0);
+    await issueElsewhere('sse-a', 'meanwhile.sse.example.test');
+    const s = await openStream(base, member.token);
+    streams.push(s);
+    await s.until((e) => e.event === 'ready');
+    const after = await issueElsewhere('sse-a', 'after.sse.example.test');
+    await s.until((e) => e.event === 'order' && e.data['id'] === after);
+    expect(s.events.filter((e) => e.event === 'order').map((e) => e.data['id'])).toEqual([after]);
+  });
+
   it('ok/maxSeconds=0 answers ready and ends the stream', async () => {
     const res = await fetch(`${base}/api/v1/orders/events?maxSeconds=0`, { headers: bearer(member.token) });
     expect([res.status, await res.text()]).toEqual([200, 'retry: 2000\nevent: ready\ndata: {"maxSeconds":0}\n\n']);
