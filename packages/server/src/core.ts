@@ -67,7 +67,7 @@ export function createCore({ db, sealer, pkiUrl, clock = systemClock, adcs: adcs
   const connectionsRepo = createConnectionsRepository(db);
   const connections = createConnectionService({ db, connections: connectionsRepo, sealer, clock, onChange: (id) => adcsRuntime.pool.forget(id) });
   const azure = createAzureModule({ db, sealer, clock, users: repos.users, options: azureOptions, nameTaken: async (name) => Boolean(await connectionsRepo.find(name)) });
-  const syncs = createSyncsModule({ db, sealer, clock, catalog: repos.catalog, credentials: azure.credentials, ...syncsOptions });
+  const syncs = createSyncsModule({ db, sealer, clock, catalog: repos.catalog, catalogCache, credentials: azure.credentials, ...syncsOptions });
   const adcsTemplates = createAdcsTemplates({ db, runtime: adcsRuntime, clock, templatesVia: (ca) => backendFor(ca, backends).templates });
   const access = createApplicationAccess(repos.catalog);
   const auth = createAuthService({ db, users: repos.users, clock });

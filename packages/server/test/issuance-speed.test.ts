@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildCsr, generateKeyPair, parseDn, pemEncode } from '@certbridge/pki';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../src/core.ts';
 import { createSealer } from '../src/crypto/sealer.ts';
@@ -78,6 +79,28 @@ describe.each(ENGINES)('issuance speed machinery on %s', (engine) => {
     await env.core.catalog.updateApplication(admin, app.id, { profiles: app.profiles.map((p) => p.id) });
     const again = await issue(appB, 'after-reattach.example.test');
     expect({ refused: [refused.statusCode, refused.json().error.code], again: again.statusCode }).toEqual({ refused: [400, 'VALIDATION_FAILED'], again: 201 });
+  });
+
+  it('fail/a Key Vault sync created, disabled or deleted on instance A changes what instance B sees at once; run bookkeeping keeps the cache', async () => {
+    const cert = (await issue(env.app, 'sync-scope.example.test')).json().certificate;
+    const store = coreB.syncs.store;
+    const db = env.core.db.withTables<{ syncs: { id: string; name: string; connection_id: string; vault_url: string; application_ids: string; enabled: boolean } }>();
+    const version = async () => (await sql<{ v: string }>`select version::text as v from cache_versions where name = 'catalog'`.execute(env.core.db)).rows[0]!.v;
+    const covering = async () => (await store.covering(cert.applicationId, cert.profileId)).map((r) => r.id);
+    const before = await covering();
+    const id = randomUUID();
+    await db.insertInto('syncs').values({ id, name: `scope-${id}`, connection_id: randomUUID(), vault_url: 'https://vault.example.test', application_ids: JSON.stringify([cert.applicationId]), enabled: true }).execute();
+    const created = await covering();
+    const v = await version();
+    await store.recordRun(id, new Date(), 'vault unreachable');
+    const afterRun = await version();
+    await db.updateTable('syncs').set({ enabled: false }).where('id', '=', id).execute();
+    const disabled = await covering();
+    await db.updateTable('syncs').set({ enabled: true }).where('id', '=', id).execute();
+    expect(await covering()).toContain(id);
+    await db.deleteFrom('syncs').where('id', '=', id).execute();
+    expect({ before, created: created.includes(id), runBumpsVersion: afterRun !== v, disabled: disabled.includes(id), deleted: await covering() })
+      .toEqual({ before: [], created: true, runBumpsVersion: false, disabled: false, deleted: [] });
   });
 
   it('fail/a token revoked on instance A is refused by instance B on its next request', async () => {

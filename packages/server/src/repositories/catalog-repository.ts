@@ -44,6 +44,11 @@ export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCac
       return cache ? cache.get(`link:${applicationId}:${profileId}`, load) : load();
     },
 
+    /** The first application (by name) a profile is attached to: whose members an ACME directory's accounts issue for. */
+    firstApplicationOfProfile: (profileId: string) => cachedRow(cache, `first-application:${profileId}`, () =>
+      db.selectFrom('application_profiles').innerJoin('applications', 'applications.id', 'application_profiles.application_id')
+        .selectAll('applications').where('application_profiles.profile_id', '=', profileId).orderBy('applications.name').limit(1).executeTakeFirst()),
+
     members: (applicationId: string) =>
       db.selectFrom('application_members').innerJoin('users', 'users.id', 'application_members.user_id')
         .select(['users.id as userId', 'users.username', 'application_members.role']).where('application_id', '=', applicationId).orderBy('users.username').execute(),

@@ -1,3 +1,4 @@
+import type { CatalogCache } from '../repositories/catalog-cache.ts';
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { isUuid } from '../repositories/cas-repository.ts';
@@ -22,7 +23,7 @@ type ItemPatch = Omit<Insertable<SyncCertificatesTable>, 'sync_id' | 'certificat
 const MAX_LINEAGE = 1000;
 
 /** Syncs, their per-lineage vault names and per-certificate status (migration 0011). */
-export function createSyncStore(base: Kysely<Database>) {
+export function createSyncStore(base: Kysely<Database>, cache?: CatalogCache) {
   const db = syncDb(base);
   const scoped = (row: { application_ids: string[]; profile_ids: string[] }) => {
     const apps = row.application_ids.length ? sql`c.application_id in (${sql.join(row.application_ids)})` : sql`false`;
@@ -41,10 +42,14 @@ export function createSyncStore(base: Kysely<Database>) {
     recordRun: (id: string, at: Date, error: string | null) => db.updateTable('syncs').set({ last_run_at: at, last_run_error: error }).where('id', '=', id).execute(),
 
     /** Enabled syncs whose applications or profiles include this certificate's. */
-    covering: (applicationId: string | null, profileId: string | null) => db.selectFrom('syncs').selectAll().where('enabled', '=', true)
-      .where(sql<boolean>`(application_ids @> ${JSON.stringify(applicationId ? [applicationId] : [])}::jsonb and ${applicationId !== null})
-        or (profile_ids @> ${JSON.stringify(profileId ? [profileId] : [])}::jsonb and ${profileId !== null})`)
-      .orderBy('name').execute(),
+    covering: (applicationId: string | null, profileId: string | null) => {
+      const load = () => db.selectFrom('syncs').selectAll().where('enabled', '=', true)
+        .where(sql<boolean>`(application_ids @> ${JSON.stringify(applicationId ? [applicationId] : [])}::jsonb and ${applicationId !== null})
+          or (profile_ids @> ${JSON.stringify(profileId ? [profileId] : [])}::jsonb and ${profileId !== null})`)
+        .orderBy('name').execute();
+      // Asked on every issuance and revocation; migration 0017 makes sync edits bump the catalogue version.
+      return cache ? cache.get(`syncs-covering:${applicationId}:${profileId}`, load).then((rows) => rows.map((r) => ({ ...r }))) : load();
+    },
 
     /**
      * The certificates a sync covers, each with the first certificate of its renewal lineage

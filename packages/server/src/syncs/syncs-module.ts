@@ -8,6 +8,7 @@ import { createAzureVaultClient } from './key-vault.ts';
 import { createSyncReconciler, SyncRunError, type VaultOpener } from './sync-reconciler.ts';
 import { createSyncService, type VaultDirectory } from './sync-service.ts';
 import { createSyncStore } from './sync-store.ts';
+import type { CatalogCache } from '../repositories/catalog-cache.ts';
 
 export type SyncJob = { kind: 'sync'; syncId: string } | { kind: 'certificate'; certificateId: string };
 
@@ -31,10 +32,10 @@ export interface SyncHooks {
  * `openVault` replaces the Azure credential path in tests (an in-memory vault).
  */
 export function createSyncsModule(deps: {
-  db: Kysely<Database>; sealer: Sealer; clock: Clock; catalog: CatalogRepository;
+  db: Kysely<Database>; sealer: Sealer; clock: Clock; catalog: CatalogRepository; catalogCache?: CatalogCache;
   credentials: Pick<AzureCredentials, 'credentialFor'>; openVault?: VaultOpener;
 }) {
-  const store = createSyncStore(deps.db);
+  const store = createSyncStore(deps.db, deps.catalogCache);
   let queue: SyncQueue | null = null;
   let onHookError: (err: unknown, job: SyncJob) => void = () => undefined;
 

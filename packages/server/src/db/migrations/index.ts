@@ -13,6 +13,7 @@ import * as syncs from './0011-syncs.ts';
 import * as acmeMore from './0012-acme-more.ts';
 import * as inventorySearch from './0014-inventory-search.ts';
 import * as connectionKeytab from './0016-connection-keytab.ts';
+import * as syncCacheVersion from './0017-sync-cache-version.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0012-acme-more': acmeMore,
   '0014-inventory-search': inventorySearch,
   '0016-connection-keytab': connectionKeytab,
+  '0017-sync-cache-version': syncCacheVersion,
 };

@@ -34,7 +34,7 @@ export function createAcmeModule(core: Core, options: AcmeOptions & { publicUrl:
   const validators = createValidators({ http01Port: options.http01Port ?? 80, tlsAlpn01Port: options.tlsAlpn01Port ?? 443, dnsResolver: options.dnsResolver, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
   return {
     repo,
-    decoder: createAcmeRequestDecoder({ repo, clock: core.clock, publicUrl: options.publicUrl }),
+    decoder: createAcmeRequestDecoder({ repo, catalog: core.repos.catalog, clock: core.clock, publicUrl: options.publicUrl }),
     accounts: createAcmeAccounts({ db: core.db, repo, catalog: core.repos.catalog, sealer: core.sealer, clock: core.clock }),
     orders: createAcmeOrders({
       db: core.db, repo, issuance: core.issuance, orders: core.repos.orders, certificates: core.repos.certificates, catalog: core.repos.catalog, pending: core.adcs.pending,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Insertable, type Updateable } from 'kysely';
-import type { ApplicationRow, ProfileRow } from '../../db/schema.ts';
 import type {
   AccountRow, AcmeAccountsTable, AcmeOrderRow, AuthorizationRow, ChallengeRow, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
@@ -95,14 +94,6 @@ export function createAcmeRepository(db: AcmeDb) {
     },
     purgeNonces: (now: Date) => db.deleteFrom('acme_nonces').where('expires_at', '<=', now).execute(),
 
-    /** A profile by slug and the first (by name) application it is attached to (README "ACME"). */
-    async directoryFor(slug: string): Promise<{ profile: ProfileRow; application: ApplicationRow } | undefined> {
-      const profile = await db.selectFrom('profiles').selectAll().where('slug', '=', slug).executeTakeFirst();
-      if (!profile) return undefined;
-      const application = await db.selectFrom('application_profiles').innerJoin('applications', 'applications.id', 'application_profiles.application_id')
-        .selectAll('applications').where('application_profiles.profile_id', '=', profile.id).orderBy('applications.name').limit(1).executeTakeFirst();
-      return application ? { profile, application } : undefined;
-    },
     findCertificateBySerial: (profileId: string, serialHex: string) =>
       db.selectFrom('certificates').selectAll().where('profile_id', '=', profileId).where('serial_hex', '=', serialHex).executeTakeFirst(),
     findCertificateByFingerprint: (fingerprintSha256: string) => db.selectFrom('certificates').selectAll().where('fingerprint_sha256', '=', fingerprintSha256).executeTakeFirst(),

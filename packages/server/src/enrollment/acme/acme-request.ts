@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.ts';
+import type { CatalogRepository } from '../../repositories/catalog-repository.ts';
 import type { AcmeRepository } from './acme-repository.ts';
 import type { AccountRow } from './acme-tables.ts';
 import { urls, type AcmeDirectory } from './acme-views.ts';
@@ -9,8 +10,6 @@ import { AcmeProblem } from './problems.ts';
 export const JOSE_JSON = 'application/jose+json';
 
 export type Signer = 'kid' | 'jwk' | 'either';
-
-const DIRECTORY_CACHE_MS = 1000;
 
 export interface AcmeCall {
   dir: AcmeDirectory;
@@ -28,25 +27,18 @@ export interface AcmeCall {
  * type, flattened JWS, algorithm, url equal to the request URL, exactly one of jwk/kid as the
  * endpoint requires, an existing valid account for kid, the signature, then the single-use nonce.
  */
-export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; clock: Clock; publicUrl: string }) {
-  const { repo, clock, publicUrl } = deps;
-
-  const cache = new Map<string, { dir: AcmeDirectory; at: number }>();
+export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: Pick<CatalogRepository, 'findProfile' | 'firstApplicationOfProfile'>; clock: Clock; publicUrl: string }) {
+  const { repo, catalog, clock, publicUrl } = deps;
 
   /**
    * The directory of `/acme/{slug}`: the profile and the (first by name) application it is
-   * attached to. Every ACME request needs it, so a found directory is reused for
-   * DIRECTORY_CACHE_MS (a profile or attachment change reaches ACME within that second).
+   * attached to, read through the catalogue cache (no staleness window, see catalog-cache.ts).
    */
   async function directory(slug: string): Promise<AcmeDirectory> {
-    const hit = cache.get(slug);
-    if (hit && Date.now() - hit.at < DIRECTORY_CACHE_MS) return hit.dir;
-    const found = await repo.directoryFor(slug);
-    if (!found) throw new AcmeProblem('notFound', `no ACME directory ${JSON.stringify(slug)}: no such profile, or it is attached to no application`);
-    const dir = { ...found, base: `${publicUrl}/acme/${encodeURIComponent(slug)}` };
-    if (cache.size > 1000) cache.clear();
-    cache.set(slug, { dir, at: Date.now() });
-    return dir;
+    const profile = await catalog.findProfile(slug);
+    const application = profile && profile.slug === slug ? await catalog.firstApplicationOfProfile(profile.id) : undefined;
+    if (!profile || !application) throw new AcmeProblem('notFound', `no ACME directory ${JSON.stringify(slug)}: no such profile, or it is attached to no application`);
+    return { profile, application, base: `${publicUrl}/acme/${encodeURIComponent(slug)}` };
   }
 
   async function decode(request: FastifyRequest, slug: string, signer: Signer): Promise<AcmeCall> {
