@@ -67,6 +67,16 @@ describe.each(ENGINES)('ACME bad input on %s', (engine) => {
     ['fail/body is not JSON', (x) => x.post(orderUrl(), null, { rawBody: '{not json' }), 400, 'malformed'],
     ['fail/application/json content type', (x) => x.post(orderUrl(), ids, { contentType: 'application/json' }), 415, 'malformed'],
     ['fail/oversized payload', (x) => x.post(orderUrl(), { identifiers: [{ type: 'dns', value: 'x'.repeat(70_000) }] }), 413, 'malformed'],
+    ['fail/nonce that is not base64url (NUL, spaces)', (x) => x.post(orderUrl(), ids, { nonce: 'a\u0000b c' }), 400, 'badNonce'],
+    ['fail/kid whose id is 36 dashes, not a UUID', async (x) => {
+      const kid = x.kid;
+      x.kid = `${x.base}/acct/${'-'.repeat(36)}`;
+      try {
+        return await x.post(orderUrl(), ids);
+      } finally {
+        x.kid = kid;
+      }
+    }, 400, 'accountDoesNotExist'],
     ['fail/unknown kid', async (x) => {
       const kid = x.kid;
       x.kid = `${x.base}/acct/00000000-0000-4000-8000-000000000000`;
@@ -86,6 +96,25 @@ describe.each(ENGINES)('ACME bad input on %s', (engine) => {
     const res = await send(c);
     expect([res.status, res.json()['type']]).toEqual([status, `${URN}${type}`]);
     expect(await count()).toBe(before);
+  });
+
+  it('fail/concurrent requests share one nonce lookup: a nonce replayed in the same batch is granted once, bad neighbours fail alone', async () => {
+    const other = await TestAcmeClient.create(app, ORIGIN, 'default-tls');
+    expect((await other.register()).status).toBe(201);
+    const [n1, n2, n3] = [await c.newNonce(), await c.newNonce(), await other.newNonce()];
+    const kid = c.kid!;
+    const strangerKid = `${c.base}/acct/00000000-0000-4000-8000-000000000000`;
+    // Signed first, sent together: the server sees them in one turn of its event loop.
+    const bodies = await Promise.all([
+      c.sign(c.kid!, null, { nonce: n1 }), c.sign(c.kid!, null, { nonce: n1 }), other.sign(other.kid!, null, { nonce: n3 }),
+      c.sign(c.kid!, null, { nonce: n2, extraHeader: {} }),
+      (async () => { c.kid = strangerKid; try { return await c.sign(strangerKid, null, { nonce: await c.newNonce() }); } finally { c.kid = kid; } })(),
+    ]);
+    const urls = [c.kid!, c.kid!, other.kid!, c.kid!, strangerKid];
+    const answers = await Promise.all(bodies.map((body, i) => c.request('POST', urls[i]!, body)));
+    const outcome = answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${String(a.json<Record<string, unknown>>()['type']).replace(URN, '')}`));
+    expect(outcome.slice(0, 2).sort()).toEqual([200, '400 badNonce']);
+    expect(outcome.slice(2)).toEqual([200, 200, '400 accountDoesNotExist']);
   });
 
   it('fail/a badNonce answer carries a fresh nonce the client can retry with', async () => {

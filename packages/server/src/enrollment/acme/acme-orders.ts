@@ -29,7 +29,8 @@ export interface RateLimits {
 /** An order as finalize leaves it, with its authorizations' ids (for rendering) and the Retry-After of a pending CA request. */
 export interface FinalizedOrder { order: AcmeOrderRow; authzIds: string[]; retryAfterSeconds?: number }
 
-const UUID = /^[0-9a-f-]{36}$/;
+/** A well-formed UUID (anything else would make the database refuse the whole statement). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const DEFAULT_RATE_LIMITS: RateLimits = { ordersPerAccountPerHour: 300, ordersPerIdentifierPerHour: 50 };
 

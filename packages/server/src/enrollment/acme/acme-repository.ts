@@ -78,19 +78,26 @@ export function createAcmeRepository(db: AcmeDb) {
       return Boolean(row);
     },
     /**
-     * `consumeNonce` and the signing account in one round trip: every kid-signed request needs
-     * both, and a statement costs more than the rows it reads. The nonce is used up even when
-     * a later check refuses the request (nonces are single use whatever the outcome).
+     * `consumeNonce` and the signing account for several requests in one round trip: every
+     * kid-signed request needs both, and a statement costs more than the rows it reads (see
+     * request-auth-lookup.ts, which batches concurrent requests). Answers are in `entries` order.
+     * A nonce named twice is granted to its first entry only.
      */
-    async consumeNonceAndFindAccount(nonce: string, now: Date, accountId: string): Promise<{ nonceOk: boolean; account: AccountRow | undefined }> {
-      // Raw SQL: a data-modifying CTE next to a left join from a one-row relation, which the
-      // query builder cannot express; the columns come back typed exactly as `selectAll()` does.
-      const { rows } = await sql<AccountRow & { nonce_ok: number }>`
-        with consumed as (delete from acme_nonces where nonce = ${nonce} and expires_at > ${now} returning 1)
-        select (select count(*)::int from consumed) as nonce_ok, a.*
-        from (select 1) as one left join acme_accounts a on a.id = ${accountId}`.execute(db);
-      const { nonce_ok: nonceOk, ...account } = rows[0]!;
-      return { nonceOk: Number(nonceOk) > 0, account: account.id ? account : undefined };
+    async consumeNoncesAndFindAccounts(entries: { nonce: string; accountId: string }[], now: Date): Promise<{ nonceOk: boolean; account: AccountRow | undefined }[]> {
+      // Raw SQL: a data-modifying CTE over an unnested batch, which the query builder cannot
+      // express; the account columns come back typed exactly as `selectAll()` returns them.
+      const { rows } = await sql<AccountRow & { i: number; nonce_ok: boolean }>`
+        with req as (select * from unnest(${entries.map((e) => e.nonce)}::text[], ${entries.map((e) => e.accountId)}::uuid[]) with ordinality as r(nonce, account_id, i)),
+        consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > ${now} returning n.nonce)
+        select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok, a.*
+        from req left join acme_accounts a on a.id = req.account_id order by req.i`.execute(db);
+      const granted = new Set<string>();
+      return rows.map(({ i, nonce_ok: consumed, ...account }) => {
+        const nonce = entries[Number(i) - 1]!.nonce;
+        const nonceOk = Boolean(consumed) && !granted.has(nonce);
+        granted.add(nonce);
+        return { nonceOk, account: account.id ? account : undefined };
+      });
     },
     purgeNonces: (now: Date) => db.deleteFrom('acme_nonces').where('expires_at', '<=', now).execute(),
 

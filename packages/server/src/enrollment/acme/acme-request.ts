@@ -6,10 +6,15 @@ import type { AccountRow } from './acme-tables.ts';
 import { urls, type AcmeDirectory } from './acme-views.ts';
 import { decodeJws, decodePayload, importAccountKey, verifySignature, type ProtectedHeader } from './jws.ts';
 import { AcmeProblem } from './problems.ts';
+import { createRequestAuthLookup } from './request-auth-lookup.ts';
 
 export const JOSE_JSON = 'application/jose+json';
 
 export type Signer = 'kid' | 'jwk' | 'either';
+
+/** A well-formed UUID (account ids); anything else would make the database refuse the batched statement. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NONCE = /^[A-Za-z0-9_-]{1,200}$/;
 
 export interface AcmeCall {
   dir: AcmeDirectory;
@@ -29,6 +34,7 @@ export interface AcmeCall {
  */
 export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: Pick<CatalogRepository, 'findProfile' | 'firstApplicationOfProfile'>; clock: Clock; publicUrl: string }) {
   const { repo, catalog, clock, publicUrl } = deps;
+  const authLookup = createRequestAuthLookup(repo);
 
   /**
    * The directory of `/acme/{slug}`: the profile and the (first by name) application it is
@@ -57,9 +63,10 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: 
       if (signer === 'jwk') throw new AcmeProblem('malformed', 'this resource must be signed with "jwk", not "kid"');
       const prefix = urls(dir.base).account('');
       const id = header.kid!.startsWith(prefix) ? header.kid!.slice(prefix.length) : '';
-      if (/^[0-9a-f-]{36}$/.test(id)) {
+      if (UUID.test(id)) {
         // The nonce is consumed with the account lookup (one round trip); it is judged last, as before.
-        if (header.nonce) ({ nonceOk, account } = await repo.consumeNonceAndFindAccount(header.nonce, clock.now(), id));
+        // A nonce that is not base64url is never one of ours; the batched statement must not see it (section 6.5.1).
+        if (header.nonce && NONCE.test(header.nonce)) ({ nonceOk, account } = await authLookup.consume(header.nonce, id, clock.now()));
         else account = await repo.findAccount(id);
       }
       if (!account || account.profile_id !== dir.profile.id) throw new AcmeProblem('accountDoesNotExist', `no account ${JSON.stringify(header.kid)} in this directory`);
@@ -68,6 +75,7 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: 
     }
     await verifySignature(jws, key);
     if (!header.nonce) throw new AcmeProblem('badNonce', 'the JWS protected header has no nonce');
+    if (nonceOk === undefined && !NONCE.test(header.nonce)) throw new AcmeProblem('badNonce', 'the nonce is not base64url (section 6.5.1)');
     nonceOk ??= await repo.consumeNonce(header.nonce, clock.now());
     if (!nonceOk) throw new AcmeProblem('badNonce', 'the nonce is unknown, expired or already used');
     return { dir, header, payload: decodePayload(jws), ...(account ? { account } : {}), ...(header.jwk ? { jwk: header.jwk } : {}) };

@@ -13,7 +13,8 @@ import { AcmeProblem } from './problems.ts';
 import { z as zod } from 'zod';
 
 const TAG = 'acme';
-const UUID = /^[0-9a-f-]{36}$/;
+/** A well-formed UUID (anything else would make the database refuse the whole statement). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const newOrderPayload = zod.object({ identifiers: identifiersSchema, notBefore: zod.string().optional(), notAfter: zod.string().optional() }).passthrough();
 const finalizePayload = zod.object({ csr: zod.string().regex(/^[A-Za-z0-9_-]+$/, 'not base64url') }).passthrough();
 const keyChangePayload = zod.object({ protected: zod.string(), payload: zod.string(), signature: zod.string() }).passthrough();
