@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
@@ -22,8 +21,15 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-/** PostgreSQL contrib extensions the schema uses, which PGlite loads only when asked (migration 0014). */
-const PGLITE_EXTENSIONS = { pg_trgm };
+/**
+ * PGlite and the PostgreSQL contrib extensions the schema uses, which PGlite loads only when asked
+ * (migration 0014). Imported only for the embedded engine: importing the module costs resident
+ * memory a PostgreSQL deployment would carry for nothing (bench/memory.ts: idle 216 → 189 MB).
+ */
+async function loadPglite() {
+  const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
+  return { PGlite, extensions: { pg_trgm } };
+}
 
 export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
 
@@ -51,13 +57,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', boss: { connectionString: target.url }, close: () => db.destroy() };
   }
+  const { PGlite, extensions } = await loadPglite();
   let pglite: PGlite;
   if ('dataDir' in target) {
     const dir = path.join(target.dataDir, 'pgdata');
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    pglite = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
+    pglite = await PGlite.create(dir, { extensions });
   } else {
-    pglite = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
+    pglite = await PGlite.create({ extensions });
   }
   const lock = new SessionLock();
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });
