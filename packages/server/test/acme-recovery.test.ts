@@ -81,8 +81,9 @@ describe.each(ENGINES)('ACME stranded validations on %s', (engine) => {
   };
   async function settled(s: Parameters<typeof states>[0]) {
     for (let i = 0; i < 200; i++) {
-      const now = await states(s);
-      if (now.challenge !== 'processing') return now;
+      // The three reads of `states` run side by side and may straddle the settling commit: once
+      // the challenge has left processing, read all three again (after the commit).
+      if ((await states(s)).challenge !== 'processing') return states(s);
       await new Promise((r) => setTimeout(r, 25));
     }
     return states(s);
