@@ -64,6 +64,13 @@ export interface CaBackend {
    */
   readonly local?: boolean;
   issue(request: IssueRequest): Promise<IssueResult>;
+  /**
+   * `issue` started while the order is still being written: what does not reach the CA (choosing
+   * a server, taking a rate-cap token) overlaps that write, and nothing is sent to the CA before
+   * `recorded` resolves; when it rejects, the CA is never asked (crash safety: every request the
+   * CA knows of has a committed order).
+   */
+  issueWhileRecording?(request: IssueRequest, recorded: Promise<unknown>): Promise<IssueResult>;
   renew(request: IssueRequest): Promise<IssueResult>;
   /** Resolves to `{ deferred }` when the CA itself still has to be told later (ADCS). */
   revoke(request: RevokeRequest): Promise<void | { deferred: string }>;

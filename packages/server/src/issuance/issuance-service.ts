@@ -270,6 +270,20 @@ export function createIssuanceService(deps: IssuanceDeps) {
         if (result.status === 'issued') return issuedLocally(newOrder, finalizeCtx, result, input.renewedFromId ?? null);
         return finalize(await orders.insert(newOrder), finalizeCtx, result);
       }
+      if (backend.issueWhileRecording && !remoteKeygen && !input.renewedFromId) {
+        // The backend gets ready (server, rate-cap token) during the order's write and asks the CA after it.
+        const recording = orders.insert(newOrder);
+        // Handled here at once: the backend may await it only after its own first round trip.
+        recording.catch(() => undefined);
+        let result: IssueResult;
+        try {
+          result = await backend.issueWhileRecording(request, recording);
+        } catch (err) {
+          // An order that could not be written fails the request with the database's error, as before.
+          return markFailed(await recording, ctx.actor, err);
+        }
+        return finalize(await recording, finalizeCtx, result);
+      }
       const order = await orders.insert(newOrder);
       let result: IssueResult;
       try {

@@ -57,9 +57,9 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
   }
 
   const rowChain = (): Uint8Array[] => (ca.certificate_der ? [ca.certificate_der, ...ca.chain.map((x) => new Uint8Array(Buffer.from(x, 'base64')))] : []);
-  const ask = (op: (c: AdcsClient) => Promise<SubmitResult>, only?: string) => rt.withFailover(ca, (client) => op(client), only);
+  const ask = (op: (c: AdcsClient) => Promise<SubmitResult>, only?: string, recorded?: Promise<unknown>) => rt.withFailover(ca, (client) => op(client), only, recorded);
 
-  async function issue(req: IssueRequest): Promise<IssueResult> {
+  async function issue(req: IssueRequest, recorded?: Promise<unknown>): Promise<IssueResult> {
     if (!req.template) throw new AppError('VALIDATION_FAILED', `the profile names no ADCS certificate template (CA ${ca.name} is an ADCS CA)`);
     if (!req.csrDer) throw new AppError('VALIDATION_FAILED', 'an ADCS request needs a PKCS#10 request');
     const input: SubmitInput = {
@@ -68,7 +68,7 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
       ...(settings.sanAttribute && req.sans.length ? { sans: req.sans.map((s) => ({ type: s.type, value: s.value })) } : {}),
       ...(req.validityRequested ? { validity: { notAfter: req.notAfter } } : {}),
     };
-    const first = await ask((c) => c.submit(input));
+    const first = await ask((c) => c.submit(input), undefined, recorded);
     let result = await toResult(first.value, first.connection, req);
     const delays = req.answerPendingAtOnce ? [] : rt.quickRetryDelaysMs.slice(0, settings.quickRetries);
     for (const delay of delays) {
@@ -93,8 +93,9 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
   }
 
   return {
-    issue,
-    renew: issue,
+    issue: (req) => issue(req),
+    issueWhileRecording: issue,
+    renew: (req) => issue(req),
     revoke: async () => ({ deferred: ADCS_REVOCATION_DEFERRED }),
     async chain() {
       if (ca.certificate_der) return rowChain();

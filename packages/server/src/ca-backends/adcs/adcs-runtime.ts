@@ -76,8 +76,9 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
    * TLS of that server) moves on to the next server; anything else (bad credentials, a page we
    * cannot read) stops at once. A denial is a result, never an error, so it never fails over.
    * `only` pins the call to one server (a pending request lives on the server that took it).
+   * `recorded`, when given, is awaited before `op` first runs (see CaBackend.issueWhileRecording).
    */
-  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string): Promise<{ value: T; connection: ConnectionRow }> {
+  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string, recorded?: Promise<unknown>): Promise<{ value: T; connection: ConnectionRow }> {
     let list = await servers(ca.id);
     if (only) {
       list = list.filter((s) => s.connection.id === only);
@@ -96,6 +97,8 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
         continue;
       }
       await limiter.acquire(id, server.maxRequestsPerSecond);
+      // The server and the token were got while the order was being written; the CA hears of it only after that commit.
+      if (recorded) await recorded;
       try {
         const value = await op(pool.client(connection), connection);
         if (server.breaker.failures > 0 || server.breaker.opened_at !== null) invalidate();
