@@ -88,8 +88,12 @@ function movableClock(start: Date): Clock & { set(d: Date): void } {
   return { now: () => new Date(now), set: (d) => void (now = d.getTime()) };
 }
 
-/** Rows the database read from `orders` so far (after flushing this session's statistics). */
+/**
+ * Rows the database read from `orders` so far. PostgreSQL backends publish their statistics when idle,
+ * at most once a second: wait for the pool's connections, then flush this one's.
+ */
 async function ordersReads(db: Kysely<Database>): Promise<{ read: number; seqScans: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   await sql`select pg_stat_force_next_flush()`.execute(db);
   await sql`select pg_stat_clear_snapshot()`.execute(db);
   const r = await sql<{ read: string; seq: string }>`select (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text as read, coalesce(seq_scan, 0)::text as seq
