@@ -50,7 +50,14 @@ export function registerOrderEventRoutes(app: FastifyInstance, deps: { feed: Ord
     res.write(`retry: ${RETRY_MS}\n${frame('ready', { maxSeconds: query.maxSeconds })}`);
     const heartbeat = setInterval(() => res!.write(': keep-alive\n\n'), HEARTBEAT_MS);
     const lifetime = setTimeout(() => res!.end(), query.maxSeconds * 1000);
-    const cleanup = () => { clearInterval(heartbeat); clearTimeout(lifetime); unsubscribe(); open.delete(res!); };
+    const cleanup = () => {
+      clearInterval(heartbeat);
+      clearTimeout(lifetime);
+      unsubscribe();
+      open.delete(res!);
+      // A client that went away may leave its socket half-open behind an unfinished stream: drop it.
+      if (!res!.writableEnded) res!.destroy();
+    };
     if (request.raw.destroyed) return cleanup();
     res.on('close', cleanup);
     open.add(res);
