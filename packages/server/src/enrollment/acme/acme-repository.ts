@@ -112,7 +112,6 @@ export function createAcmeRepository(db: AcmeDb) {
     updateAccount: (trx: AcmeDb, id: string, patch: Updateable<AcmeAccountsTable>) =>
       trx.updateTable('acme_accounts').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
 
-    insertOrder: (trx: AcmeDb, row: Insertable<AcmeOrdersTable>) => trx.insertInto('acme_orders').values(row).returningAll().executeTakeFirstOrThrow(),
     findOrder: (id: string) => db.selectFrom('acme_orders').selectAll().where('id', '=', id).executeTakeFirst(),
     updateOrder: (trx: AcmeDb, id: string, patch: Updateable<AcmeOrdersTable>) =>
       trx.updateTable('acme_orders').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
@@ -124,12 +123,6 @@ export function createAcmeRepository(db: AcmeDb) {
       if (before) q = q.where('created_at', '<', before);
       return q.execute();
     },
-    countOrdersSince: async (accountId: string, since: Date) =>
-      Number((await db.selectFrom('acme_orders').select(sql<string>`count(*)`.as('n')).where('account_id', '=', accountId).where('created_at', '>=', since).executeTakeFirstOrThrow()).n),
-    countIdentifierOrdersSince: async (profileId: string, value: string, since: Date) =>
-      Number((await db.selectFrom('acme_authorizations').innerJoin('acme_orders', 'acme_orders.id', 'acme_authorizations.order_id')
-        .innerJoin('acme_accounts', 'acme_accounts.id', 'acme_orders.account_id').select(sql<string>`count(*)`.as('n'))
-        .where('acme_accounts.profile_id', '=', profileId).where('acme_authorizations.identifier_value', '=', value).where('acme_orders.created_at', '>=', since).executeTakeFirstOrThrow()).n),
     findOrderByCertificate: (certificateId: string) => db.selectFrom('acme_orders').selectAll().where('certificate_id', '=', certificateId).executeTakeFirst(),
 
     /**
@@ -212,7 +205,6 @@ export function createAcmeRepository(db: AcmeDb) {
       db.selectFrom('certificates').selectAll('certificates').where('certificates.id', '=', certificateId)
         .where(({ exists, selectFrom }) => exists(selectFrom('acme_orders').select('id').where('certificate_id', '=', certificateId).where('account_id', '=', accountId)))
         .executeTakeFirst(),
-    insertAuthorization: (trx: AcmeDb, row: Insertable<AcmeAuthorizationsTable>) => trx.insertInto('acme_authorizations').values(row).execute(),
     findAuthorization: (id: string) => db.selectFrom('acme_authorizations').selectAll().where('id', '=', id).executeTakeFirst(),
     orderAuthorizations: (orderId: string) => db.selectFrom('acme_authorizations').selectAll().where('order_id', '=', orderId).orderBy('identifier_value').execute(),
     updateAuthorization: (trx: AcmeDb, id: string, patch: Updateable<AcmeAuthorizationsTable>) =>
@@ -221,12 +213,7 @@ export function createAcmeRepository(db: AcmeDb) {
     validAuthorizationsFor: (accountId: string, value: string) =>
       db.selectFrom('acme_authorizations').select('id').where('account_id', '=', accountId).where('identifier_value', '=', value).where('status', '=', 'valid').execute(),
 
-    insertChallenges: (trx: AcmeDb, rows: Insertable<AcmeChallengesTable>[]) => trx.insertInto('acme_challenges').values(rows).execute(),
     findChallenge: (id: string) => db.selectFrom('acme_challenges').selectAll().where('id', '=', id).executeTakeFirst(),
-    authorizationChallenges: (authorizationId: string) =>
-      db.selectFrom('acme_challenges').selectAll().where('authorization_id', '=', authorizationId).orderBy('type').execute(),
-    challengesOf: (authorizationIds: string[]) =>
-      authorizationIds.length ? db.selectFrom('acme_challenges').selectAll().where('authorization_id', 'in', authorizationIds).orderBy('type').execute() : Promise.resolve([]),
     /** pending → processing exactly once, whichever instance gets there first. */
     claimChallenge: (id: string, now: Date) =>
       db.updateTable('acme_challenges').set({ status: 'processing', claimed_at: now }).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst(),
