@@ -26,6 +26,8 @@ function ktutilMerge(inputs: string[], output: string): Promise<void> {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('exit', (code) => (code === 0 && !stderr.trim() ? resolve() : reject(new Error(`ktutil: ${code} ${stderr}`))));
+    // EPIPE if ktutil exits early: its exit code and stderr report that, the write error must not crash the run.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(`${inputs.map((f) => `rkt ${f}`).join('\n')}\nwkt ${output}\nquit\n`);
   });
 }
