@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { createStatementBatcher } from '../db/statement-batcher.ts';
 
 /**
  * Read cache for the issuance catalogue (applications, profiles, policies, CAs, application↔profile
@@ -20,42 +21,15 @@ const VERSION_QUERY = CompiledQuery.raw(`select version::text as version from ca
 export function createCatalogCache(db: Kysely<Database>) {
   let version: string | null = null;
   let entries = new Map<string, Promise<unknown>>();
-  /** Readers waiting for the next counter query, and whether one is in flight or about to start. */
-  let waiting: { resolve: (v: string) => void; reject: (err: unknown) => void }[] = [];
-  let inFlight = false;
 
-  async function readVersion(): Promise<void> {
-    const batch = waiting;
-    waiting = [];
-    try {
-      const row = await db.executeQuery<{ version: string }>(VERSION_QUERY);
-      const v = row.rows[0]?.version;
-      if (v === undefined) throw new Error('cache_versions has no catalog row (migration 0010 not applied)');
-      for (const w of batch) w.resolve(v);
-    } catch (err) {
-      for (const w of batch) w.reject(err);
-    } finally {
-      inFlight = false;
-      if (waiting.length > 0) start();
-    }
-  }
-
-  // Started from setImmediate, not at once: every request whose handler runs in this turn of the
-  // event loop joins the query. (PGlite answers within the same turn, so without this nothing
-  // would ever be shared there.)
-  function start(): void {
-    inFlight = true;
-    setImmediate(() => void readVersion());
-  }
-
-  /** The counter as of a moment after this call. */
-  function currentVersion(): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      waiting.push({ resolve, reject });
-      // A query already running started before this call: it may miss a change committed just now.
-      if (!inFlight) start();
-    });
-  }
+  /** The counter as of a moment after the call: concurrent readers share one query (db/statement-batcher.ts). */
+  const readVersion = createStatementBatcher(async (callers: null[]) => {
+    const row = await db.executeQuery<{ version: string }>(VERSION_QUERY);
+    const v = row.rows[0]?.version;
+    if (v === undefined) throw new Error('cache_versions has no catalog row (migration 0010 not applied)');
+    return callers.map(() => v);
+  }, Number.MAX_SAFE_INTEGER);
+  const currentVersion = () => readVersion(null);
 
   return {
     /**
