@@ -24,8 +24,37 @@ function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data:
   return parsed.data;
 }
 
-export const parsePolicyRules = (value: unknown): PolicyRules => parseOrThrow(policyRulesSchema, value ?? {}, 'policy rules');
-export const parseProfileDefaults = (value: unknown): ProfileDefaults => parseOrThrow(profileDefaultsSchema, value ?? {}, 'profile defaults');
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * `parse` remembered per input object. The catalogue cache (repositories/catalog-cache.ts) hands out
+ * the same stored `rules` / `defaults` object until the catalogue changes, so an issuance no longer
+ * re-validates it through zod (~20 µs each). The result is shared between callers, hence frozen;
+ * a value that is not an object (null: the schema's defaults) is parsed each time.
+ */
+function parsedOncePerObject<T>(parse: (value: unknown) => T): (value: unknown) => T {
+  const parsed = new WeakMap<object, T>();
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return deepFreeze(parse(value));
+    let result = parsed.get(value);
+    if (result === undefined) {
+      result = deepFreeze(parse(value));
+      parsed.set(value, result);
+    }
+    return result;
+  };
+}
+
+/** Validated policy rules with the schema's defaults filled in; frozen (shared). Throws VALIDATION_FAILED. */
+export const parsePolicyRules = parsedOncePerObject((value): PolicyRules => parseOrThrow(policyRulesSchema, value ?? {}, 'policy rules'));
+/** Validated profile defaults with the schema's defaults filled in; frozen (shared). Throws VALIDATION_FAILED. */
+export const parseProfileDefaults = parsedOncePerObject((value): ProfileDefaults => parseOrThrow(profileDefaultsSchema, value ?? {}, 'profile defaults'));
 
 /** Policies, profiles, applications and memberships, each change audited in its transaction. */
 export function createCatalogService(deps: {
