@@ -17,6 +17,7 @@ const envSchema = z.object({
   CERTBRIDGE_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   CERTBRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CERTBRIDGE_WORKERS: z.coerce.number().int().min(1).max(256).default(1),
+  CERTBRIDGE_PGLITE_SHARED_BUFFERS: z.string().regex(/^[1-9]\d*(kB|MB|GB)$/, 'must be a size such as 16MB').default('16MB'),
   CERTBRIDGE_ACME_HTTP01_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   CERTBRIDGE_ACME_TLSALPN01_PORT: z.coerce.number().int().min(1).max(65535).default(443),
   CERTBRIDGE_ACME_DNS_RESOLVER: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+)(:\d{1,5})?$/, 'must be host:port').optional(),
@@ -44,6 +45,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['CERTBRIDGE_LOG_LEVEL'];
   /** `certbridge serve` processes sharing the listen sockets (cluster.ts); 1 = no cluster. */
   workers: number;
+  /** shared_buffers of the embedded PGlite (database.ts says why it is small by default). */
+  pgliteSharedBuffers: string;
   /** ACME challenge validation (SPEC CERTBRIDGE_ACME_*). */
   acme: { http01Port: number; tlsAlpn01Port: number; dnsResolver: string | undefined };
   /** The server's own Azure apps for OAuth connections (issue 8), per connection type. */
@@ -73,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken: e.CERTBRIDGE_BOOTSTRAP_TOKEN,
     logLevel: e.CERTBRIDGE_LOG_LEVEL,
     workers: e.CERTBRIDGE_WORKERS,
+    pgliteSharedBuffers: e.CERTBRIDGE_PGLITE_SHARED_BUFFERS,
     acme: { http01Port: e.CERTBRIDGE_ACME_HTTP01_PORT, tlsAlpn01Port: e.CERTBRIDGE_ACME_TLSALPN01_PORT, dnsResolver: e.CERTBRIDGE_ACME_DNS_RESOLVER },
     azureOauth: {
       ...(e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID && e.CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -27,11 +28,27 @@ export interface DatabaseHandle {
  * memory a PostgreSQL deployment would carry for nothing (bench/memory.ts: idle 216 → 189 MB).
  */
 async function loadPglite() {
+  // PostgreSQL compiled to WebAssembly is a large module: V8's optimising tier (TurboFan) keeps ~50 MB
+  // of extra machine code resident for good, while PGlite's work is dominated by copying and I/O, not
+  // by the tight loops TurboFan speeds up. Baseline code only: bench/memory.ts, a bare PGlite idles
+  // at 211 → 162 MB RSS; bench/issue-internal.ts on PGlite, server CPU per certificate 3.09 → 2.65 ms
+  // (no compile threads). Set before the first WebAssembly compilation; no other module in the
+  // process is WebAssembly.
+  v8.setFlagsFromString('--liftoff-only');
   const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
   return { PGlite, extensions: { pg_trgm } };
 }
 
-export type DatabaseTarget = { url: string } | { dataDir: string } | { memory: true };
+/** `sharedBuffers` applies to PGlite only (default {@link PGLITE_SHARED_BUFFERS}). */
+export type DatabaseTarget = { url: string } | { dataDir: string; sharedBuffers?: string } | { memory: true; sharedBuffers?: string };
+
+/**
+ * PGlite's default shared_buffers is PostgreSQL's 128MB, and inside WebAssembly that buffer pool is
+ * resident memory of the server process for good (WebAssembly memory never shrinks). 16MB holds the
+ * hot pages of a typical embedded installation; the files themselves stay in the operating system's
+ * page cache. bench/memory.ts: a restarted PGlite alone idles at 302 MB RSS with 128MB, 176 MB with 16MB.
+ */
+export const PGLITE_SHARED_BUFFERS = '16MB';
 
 /** Opens PostgreSQL (`url`) or the embedded PGlite (on disk under `dataDir`, or in memory for tests). */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
@@ -58,13 +75,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     return { db, engine: 'postgres', boss: { connectionString: target.url }, close: () => db.destroy() };
   }
   const { PGlite, extensions } = await loadPglite();
+  const options = { extensions, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${target.sharedBuffers ?? PGLITE_SHARED_BUFFERS}`] };
   let pglite: PGlite;
   if ('dataDir' in target) {
     const dir = path.join(target.dataDir, 'pgdata');
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    pglite = await PGlite.create(dir, { extensions });
+    pglite = await PGlite.create(dir, options);
   } else {
-    pglite = await PGlite.create({ extensions });
+    pglite = await PGlite.create(options);
   }
   const lock = new SessionLock();
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });
