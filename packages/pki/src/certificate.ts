@@ -1,7 +1,8 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import * as der from './der.ts';
+import { digest } from './digest.ts';
 import { extensionsDer, nameDer, tbsCertificateDer } from './certificate-der.ts';
 import { PkiError, check, guard } from './errors.ts';
 import { toDer } from './pem.ts';
@@ -88,7 +89,7 @@ function spkiKeyIdentifier(spkiDer: Uint8Array): Uint8Array {
     der.expect(alg, 0x30);
     const key = der.bytes(spkiDer, der.expect(bits, 0x03));
     if (extra || key[0] !== 0) throw new der.DerError('trailing data or unused bits');
-    return new Uint8Array(createHash('sha1').update(key.subarray(1)).digest());
+    return new Uint8Array(digest('sha1', key.subarray(1)));
   } catch (err) {
     throw new PkiError('MALFORMED', `template SubjectPublicKeyInfo: ${(err as Error).message}`);
   }
@@ -140,7 +141,7 @@ export function parseCertificate(input: string | Uint8Array): CertificateInfo {
   if (!fast) return parseCertificateGeneral(der);
   return {
     der, ...fast, subjectText: formatDn(fast.subject), issuerText: formatDn(fast.issuer),
-    publicKey: describeSpkiFast(fast.spkiDer) ?? describePublicKey(fast.spkiDer), fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+    publicKey: describeSpkiFast(fast.spkiDer) ?? describePublicKey(fast.spkiDer), fingerprintSha256: digest('sha256', der, 'hex'),
   };
 }
 
@@ -157,7 +158,7 @@ export function parseCertificateGeneral(input: Uint8Array): CertificateInfo {
     notBefore: tbs.validity.notBefore.getTime(), notAfter: tbs.validity.notAfter.getTime(), sans: ext.sans, spkiDer,
     publicKey: describeSpkiFast(spkiDer) ?? describePublicKey(spkiDer), isCa: ext.isCa, keyUsages: ext.keyUsages,
     ...(ext.pathLength !== undefined ? { pathLength: ext.pathLength } : {}),
-    extendedKeyUsages: ext.extendedKeyUsages, fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+    extendedKeyUsages: ext.extendedKeyUsages, fingerprintSha256: digest('sha256', der, 'hex'),
     ...(ext.subjectKeyIdentifier !== undefined ? { subjectKeyIdentifier: ext.subjectKeyIdentifier } : {}),
     ...(ext.authorityKeyIdentifier !== undefined ? { authorityKeyIdentifier: ext.authorityKeyIdentifier } : {}),
     signatureAlgorithmOid: cert.signatureAlgorithm.algorithm, extensions: ext.raw,

@@ -3,6 +3,7 @@
  * no async: every signing and verifying call is synchronous node:crypto.
  */
 export { PkiError, type PkiErrorCode } from './errors.ts';
+export { digest } from './digest.ts';
 export { pemEncode, pemDecode, pemDecodeAll } from './pem.ts';
 export {
   KEY_ALGORITHMS, generateKeyPair, describePublicKey, exportPrivateKeyPkcs8Der, importPrivateKey, publicKeyFromSpki, spkiOf,

@@ -1,8 +1,9 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Name } from '@peculiar/asn1-x509';
 import { PkiError, guard } from './errors.ts';
 import * as d from './der.ts';
+import { digest } from './digest.ts';
 import { keyIdentifier, readKeyIdentifier } from './extensions.ts';
 import { publicKeyFromSpki, spkiOf } from './keys.ts';
 import { OID_EXT } from './oids.ts';
@@ -31,7 +32,7 @@ const keyChecks = new WeakMap<KeyObject, Set<string>>();
 const MAX_CACHED = 256;
 
 export function issuerContext(signer: Signer): IssuerContext {
-  const fp = createHash('sha256').update(signer.certificateDer).digest('base64');
+  const fp = digest('sha256', signer.certificateDer, 'base64');
   let ctx = cache.get(fp);
   if (!ctx) {
     ctx = decodeIssuer(signer.certificateDer);

@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { digest } from '@certbridge/pki';
 import type { Principal } from '../auth/principal.ts';
 import type { Clock } from '../clock.ts';
 import type { AuditRow, Database } from '../db/schema.ts';
@@ -39,8 +40,8 @@ const rowFields = (row: AuditRow): RowFields => ({
 
 /** The chain link: sha256(prev_hash || sha256(canonical JSON of the row's fields)). */
 function linkHash(prevHashHex: string, fields: RowFields): string {
-  const digest = createHash('sha256').update(canonical({ ...fields, occurred_at: fields.occurred_at.toISOString() })).digest();
-  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(digest).digest('hex');
+  const rowDigest = digest('sha256', canonical({ ...fields, occurred_at: fields.occurred_at.toISOString() }));
+  return digest('sha256', Buffer.concat([Buffer.from(prevHashHex, 'hex'), rowDigest]), 'hex');
 }
 
 /**

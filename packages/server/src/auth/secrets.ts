@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { digest } from '@certbridge/pki';
 
 /**
  * Bearer secrets (API tokens, session ids) are 32 random bytes shown once; only their SHA-256
@@ -10,5 +11,5 @@ export function newBearerSecret(prefix: string): { secret: string; hash: string;
 }
 
 export function hashBearerSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return digest('sha256', secret, 'hex');
 }
