@@ -1,34 +1,22 @@
-import fs from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzureSim, type AzureSim } from '@certbridge/azure-sim';
 import { register, startRunner, type Runner } from '@certbridge/connector';
 import { buildCsr, generateKeyPair, parseDn, pemEncode } from '@certbridge/pki';
-import { launchBrowser } from '../../web/test-support/browser.ts';
-import { ensureWebUiBuilt } from '../../web/test-support/build-ui.ts';
-import { loadConfig } from '../src/config/config.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
 import { MISSING_PERMISSION } from '../src/connections/azure/azure-errors.ts';
 import { NO_KEY_REASON, TAG_ID } from '../src/syncs/sync-reconciler.ts';
 import { rsaCertificate } from './azure-fixtures.ts';
+import { openWebSession, type WebSession } from './web-session.ts';
 
 /**
  * Browser journeys of the connector, Azure connection, Key Vault sync and dashboard screens, and
  * renewal from a certificate's page: Debian's chromium against a real server on PGlite, the real
- * connector agent and the Azure emulator. Screenshots as in web-journeys.test.ts.
+ * connector agent and the Azure emulator. Screenshots as web-session.ts says.
  */
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
+let web: WebSession;
 let server: RunningServer;
-let dataDir: string;
-let shots: string;
-let token: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 let sim: AzureSim;
 let tenantId: string;
@@ -36,27 +24,11 @@ let graphApp: { appId: string; keyId: string; secret: string };
 let vaultApp: { appId: string; secret: string };
 let runner: Runner | undefined;
 let publicUrl: string;
-const tempDirs: string[] = [];
 
-const url = (p: string) => `${server.httpUrl}${p}`;
-const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: false });
-const heading = (name: string) => page.getByRole('heading', { level: 1, name });
-
-async function apiCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url(p), { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
-}
-
-/** A free TCP port: the server's public URL (the OAuth redirect URI) must be known before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
+const url = (p: string) => web.url(p);
+const shot = (name: string) => web.shot(name);
+const heading = (name: string) => web.heading(name);
+const apiCall = (method: string, p: string, body?: unknown) => web.apiCall(method, p, body);
 
 /** Issues through the default application: a server-generated key, or the caller's own CSR (Certbridge then holds no key). */
 async function issue(cn: string, withCsr = false): Promise<string> {
@@ -84,10 +56,6 @@ async function fillAzureForm(name: string, type: 'azure-client-secrets' | 'azure
 }
 
 beforeAll(async () => {
-  await ensureWebUiBuilt();
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-'));
-  shots = process.env['UPDATE_SCREENSHOTS'] === '1' ? path.join(REPO, 'docs/screenshots') : await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-shots2-'));
-  await fs.mkdir(shots, { recursive: true });
   sim = await startAzureSim();
   tenantId = sim.admin.addTenant({ domain: 'contoso.onmicrosoft.com' }).id;
   const rotating = sim.admin.addApp(tenantId, { displayName: 'web-rotating', graphRoles: ['Application.ReadWrite.OwnedBy'] });
@@ -101,31 +69,21 @@ beforeAll(async () => {
   await sim.admin.addVault('kv-locked', { tenantId });
   sim.admin.addUser(tenantId, { userPrincipalName: 'alice@contoso.onmicrosoft.com', displayName: 'Alice', consent: 'grant' });
 
-  // Certbridge's own Entra app for OAuth connections, redirecting to this server's callback.
-  const port = await freePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  const oauthApp = sim.admin.addApp(tenantId, { displayName: 'Certbridge (app secrets)', redirectUris: [`${publicUrl}/api/v1/connections/azure/oauth/callback`] });
-  server = await startServer(loadConfig({
-    CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: String(port), CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent', CERTBRIDGE_PUBLIC_URL: publicUrl,
-    CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID: oauthApp.appId, CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET: sim.admin.addPassword(oauthApp.appId).secret,
-  }));
-  token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
-
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  const password2 = (await fs.readFile(path.join(dataDir, 'admin-password'), 'utf8')).trim();
-  await page.goto(url('/'));
-  await page.locator('input[name="password"]').fill(password2);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await heading('Dashboard').waitFor();
+  web = await openWebSession({
+    name: 'web2',
+    // Certbridge's own Entra app for OAuth connections, redirecting to this server's callback.
+    env: (url) => {
+      const oauthApp = sim.admin.addApp(tenantId, { displayName: 'Certbridge (app secrets)', redirectUris: [`${url}/api/v1/connections/azure/oauth/callback`] });
+      return { CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID: oauthApp.appId, CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET: sim.admin.addPassword(oauthApp.appId).secret };
+    },
+  });
+  ({ server, page, publicUrl } = web);
 }, 300_000);
 
 afterAll(async () => {
   await runner?.stop();
-  await browser?.close();
-  await server?.close();
+  await web?.close();
   await sim?.close();
-  for (const dir of [dataDir, ...tempDirs]) if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('web UI: connectors (chromium + certbridge-connector)', () => {
@@ -158,8 +116,7 @@ describe('web UI: connectors (chromium + certbridge-connector)', () => {
   });
 
   it('ok/the token registers the real connector agent, which then shows online with its version', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-connector-'));
-    tempDirs.push(dir);
+    const dir = await web.tempDir('certbridge-web2-connector-');
     const state = await register({ server: server.httpsUrl, token: registrationToken, dir });
     runner = startRunner(state, { stateDir: dir, heartbeatMs: 200, log: () => {}, env: {} });
     const row = page.getByTestId('connectors-table').locator('tr', { hasText: 'branch-office' });
@@ -181,8 +138,7 @@ describe('web UI: connectors (chromium + certbridge-connector)', () => {
     await row.getByRole('button', { name: 'New token' }).click();
     const fresh = (await page.getByTestId('connector-token-value').textContent())!;
     expect(await page.getByTestId('connector-token').textContent()).toContain('Registration token for “lab”');
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web2-lab-'));
-    tempDirs.push(dir);
+    const dir = await web.tempDir('certbridge-web2-lab-');
     await register({ server: server.httpsUrl, token: fresh, dir });
     await page.reload();
     expect(await page.getByTestId('connectors-table').locator('tr', { hasText: 'lab' }).locator('.status').textContent()).toBe('Offline');

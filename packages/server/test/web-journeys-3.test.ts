@@ -1,72 +1,38 @@
 import { X509Certificate } from 'node:crypto';
-import fs from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdcsSim, type AdcsSim } from '@certbridge/adcs-sim';
 import { startAzureSim, type AzureSim } from '@certbridge/azure-sim';
 import { register } from '@certbridge/connector';
-import { launchBrowser } from '../../web/test-support/browser.ts';
-import { ensureWebUiBuilt } from '../../web/test-support/build-ui.ts';
-import { loadConfig } from '../src/config/config.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
 import { SIM_PASSWORD, simConfig } from './adcs-fixtures.ts';
+import { openWebSession, type WebSession } from './web-session.ts';
 
 /**
  * Browser journeys of the last screens of issue 9: ADCS CAs reached through on-prem connectors
  * (create, edit the pool), SCEP RA certificate rotation, a failed "Connect to Azure" landing on
  * the UI, and the Orders page following order changes live (server-sent events) with polling as
  * the fallback. Debian's chromium against a real server on PGlite, the ADCS and Azure emulators
- * and the real connector agent's registration. Screenshots as in web-journeys.test.ts.
+ * and the real connector agent's registration. Screenshots as web-session.ts says.
  */
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
+let web: WebSession;
 let server: RunningServer;
-let dataDir: string;
-let shots: string;
-let token: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 let adcs: AdcsSim;
 let azure: AzureSim;
 let tenantId: string;
-const tempDirs: string[] = [];
 
-const url = (p: string) => `${server.httpUrl}${p}`;
-const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: false });
-const heading = (name: string) => page.getByRole('heading', { level: 1, name });
-
-async function apiCall(method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url(p), { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
-}
-
-async function apiOk(method: string, p: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await apiCall(method, p, body);
-  if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-/** A free TCP port: the server's public URL (the OAuth redirect URI) must be known before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
+const url = (p: string) => web.url(p);
+const shot = (name: string) => web.shot(name);
+const heading = (name: string) => web.heading(name);
+const apiCall = (method: string, p: string, body?: unknown) => web.apiCall(method, p, body);
+const apiOk = (method: string, p: string, body?: unknown) => web.apiOk(method, p, body);
 
 /** A connector registered with the real agent's `register`, then never run: offline. */
 async function registeredConnector(name: string): Promise<string> {
   const created = await apiOk('POST', '/api/v1/connectors', { name });
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `certbridge-web3-${name}-`));
-  tempDirs.push(dir);
+  const dir = await web.tempDir(`certbridge-web3-${name}-`);
   await register({ server: server.httpsUrl, token: String(created['registrationToken']), dir });
   return String((await apiOk('GET', `/api/v1/connectors/${name}`))['id']);
 }
@@ -79,44 +45,30 @@ async function pendingOrder(cn: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  await ensureWebUiBuilt();
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-web3-'));
-  shots = process.env['UPDATE_SCREENSHOTS'] === '1' ? path.join(REPO, 'docs/screenshots') : await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-shots3-'));
-  await fs.mkdir(shots, { recursive: true });
   adcs = await startAdcsSim(simConfig());
   azure = await startAzureSim();
   tenantId = azure.admin.addTenant({ domain: 'contoso.onmicrosoft.com' }).id;
   azure.admin.addUser(tenantId, { userPrincipalName: 'mallory@contoso.onmicrosoft.com', displayName: 'Mallory', consent: 'deny' });
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const oauthApp = azure.admin.addApp(tenantId, { displayName: 'Certbridge (app secrets)', redirectUris: [`${publicUrl}/api/v1/connections/azure/oauth/callback`] });
-  server = await startServer(loadConfig({
-    CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: String(port), CERTBRIDGE_HTTPS_PORT: '0', CERTBRIDGE_LOG_LEVEL: 'silent', CERTBRIDGE_PUBLIC_URL: publicUrl,
-    CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID: oauthApp.appId, CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET: azure.admin.addPassword(oauthApp.appId).secret,
-  }));
-  token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+  web = await openWebSession({
+    name: 'web3',
+    env: (publicUrl) => {
+      const oauthApp = azure.admin.addApp(tenantId, { displayName: 'Certbridge (app secrets)', redirectUris: [`${publicUrl}/api/v1/connections/azure/oauth/callback`] });
+      return { CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_ID: oauthApp.appId, CERTBRIDGE_AZURE_CLIENT_SECRETS_OAUTH_CLIENT_SECRET: azure.admin.addPassword(oauthApp.appId).secret };
+    },
+  });
+  ({ server, page } = web);
 
   // An ADCS CA whose ManagerApproval template pends every request (the live Orders journey).
   await apiOk('POST', '/api/v1/connections', { type: 'adcs', name: 'corp-adcs', url: adcs.url, domain: 'CORP', username: 'alice', password: SIM_PASSWORD, auth: 'basic', caPem: adcs.tlsCaPem });
   await apiOk('POST', '/api/v1/cas/adcs', { name: 'Corp ADCS', servers: [{ connection: 'corp-adcs', priority: 1 }], settings: { quickRetries: 0 } });
   await apiOk('POST', '/api/v1/profiles', { slug: 'approval', ca: 'Corp ADCS', policy: 'permissive', template: 'ManagerApproval' });
   await apiOk('POST', '/api/v1/applications', { name: 'live-orders', profiles: ['approval'] });
-
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  const password = (await fs.readFile(path.join(dataDir, 'admin-password'), 'utf8')).trim();
-  await page.goto(url('/'));
-  await page.locator('input[name="password"]').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await heading('Dashboard').waitFor();
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await web?.close();
   await adcs?.stop();
   await azure?.close();
-  for (const dir of [dataDir, ...tempDirs]) if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('web UI: ADCS CAs through on-prem connectors', () => {
