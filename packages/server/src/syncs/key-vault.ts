@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { isRestError } from '@azure/core-rest-pipeline';
-import { CertificateClient, type CertificateClientOptions, type ImportCertificateOptions, type KeyVaultCertificate } from '@azure/keyvault-certificates';
+import type { CertificateClientOptions, ImportCertificateOptions, KeyVaultCertificate } from '@azure/keyvault-certificates';
+import { keyVaultCertificatesSdk, restPipelineSdk } from '../connections/azure/azure-sdk.ts';
 
 /** One version of a Key Vault certificate, as far as a sync cares. */
 export interface VaultCertificate {
@@ -51,7 +51,7 @@ function explain(status: number | undefined, code: string | undefined, message: 
 
 export function toVaultError(err: unknown): VaultError {
   if (err instanceof VaultError) return err;
-  if (isRestError(err)) {
+  if (restPipelineSdk().isRestError(err)) {
     const body = err.details as { error?: { code?: string; message?: string } } | undefined;
     const code = body?.error?.code ?? err.code;
     return new VaultError(explain(err.statusCode, code, body?.error?.message ?? err.message), err.statusCode, code, { cause: err });
@@ -59,7 +59,7 @@ export function toVaultError(err: unknown): VaultError {
   return new VaultError(`Key Vault could not be reached: ${err instanceof Error ? err.message : String(err)}`, undefined, undefined, { cause: err });
 }
 
-const isNotFound = (err: unknown): boolean => isRestError(err) && err.statusCode === 404;
+const isNotFound = (err: unknown): boolean => restPipelineSdk().isRestError(err) && err.statusCode === 404;
 
 /**
  * The import policy, in the shape of the service's CertificatePolicy. Issuer "Unknown" (not a
@@ -92,7 +92,7 @@ const summary = (c: KeyVaultCertificate): VaultCertificate => ({
 
 /** A `VaultClient` over the official SDK's CertificateClient. */
 export function createAzureVaultClient(vaultUrl: string, credential: TokenCredential, options: CertificateClientOptions = {}): VaultClient {
-  const client = new CertificateClient(vaultUrl, credential, options);
+  const client = new (keyVaultCertificatesSdk().CertificateClient)(vaultUrl, credential, options);
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();

@@ -1,5 +1,6 @@
 import https from 'node:https';
-import { agentPolicy, type PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { restPipelineSdk } from './azure-sdk.ts';
 import { AppError } from '../../errors.ts';
 
 /** The endpoints of one Azure cloud: where tokens come from and which resources they are for. */
@@ -95,5 +96,5 @@ export interface AzureTransport {
 export function azureTransport(caPem: string | null): AzureTransport {
   if (!caPem) return { agent: undefined, policies: [] };
   const agent = new https.Agent({ ca: caPem, keepAlive: true, maxSockets: 8 });
-  return { agent, policies: [{ policy: agentPolicy(agent), position: 'perCall' }] };
+  return { agent, policies: [{ policy: restPipelineSdk().agentPolicy(agent), position: 'perCall' }] };
 }

@@ -1,5 +1,4 @@
-import { RestError } from '@azure/core-rest-pipeline';
-import { CertificateClient } from '@azure/keyvault-certificates';
+import { keyVaultCertificatesSdk, restPipelineSdk } from './azure-sdk.ts';
 import type { AzureConnectionCredential } from './azure-credentials.ts';
 import { AzureCallError, describeError, tokenKindOf } from './azure-errors.ts';
 import type { AzureConnectionType } from './azure-tables.ts';
@@ -45,13 +44,13 @@ const PROBES = {
   },
   'azure-key-vault': async (cc: AzureConnectionCredential): Promise<AzureTestStep> => {
     const url = cc.vaultUrlFor();
-    const client = new CertificateClient(url, cc.credential, cc.clientOptions);
+    const client = new (keyVaultCertificatesSdk().CertificateClient)(url, cc.credential, cc.clientOptions);
     try {
       const page = await client.listPropertiesOfCertificates().byPage({ maxPageSize: 1 }).next();
       const n = page.done ? 0 : page.value.length;
       return { step: 'key-vault', ok: true, detail: `listed certificates of ${url} (maxresults=1): ${n} returned` };
     } catch (err) {
-      if (err instanceof RestError && err.statusCode) {
+      if (err instanceof restPipelineSdk().RestError && err.statusCode) {
         const body = err.message;
         throw new AzureCallError('keyvault.listCertificates', err.statusCode, err.code, body, tokenKindOf(cc.connection.method));
       }

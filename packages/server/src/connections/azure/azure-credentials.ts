@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { ClientCertificateCredential, ClientSecretCredential, type ClientSecretCredentialOptions } from '@azure/identity';
+import type { ClientSecretCredentialOptions } from '@azure/identity';
+import { identitySdk } from './azure-sdk.ts';
 import type { Sealer } from '../../crypto/sealer.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { azureTransport, knownCloud, resources, vaultUrl, type AzureCloud, type AzureTransport } from './azure-clouds.ts';
@@ -51,14 +52,14 @@ const identityOptions = (row: AzureConnectionRow, transport: AzureTransport): Cl
 
 /** A client-secret credential of a connection with a given secret (rotation proves new ones with it). */
 export const clientSecretCredential = (row: AzureConnectionRow, secret: string, transport: AzureTransport) =>
-  new ClientSecretCredential(row.tenant_id, row.client_id, secret, identityOptions(row, transport));
+  new (identitySdk().ClientSecretCredential)(row.tenant_id, row.client_id, secret, identityOptions(row, transport));
 
 /** One constructor per sign-in method (STYLE: a typed registry instead of a switch). */
 const CREDENTIALS = {
   'client-secret': (ctx) => clientSecretCredential(ctx.row, ctx.sealer.openText(ctx.row.secret_sealed!, sealContext.secret(ctx.row.id)), ctx.transport),
   certificate: (ctx) => {
     const key = ctx.sealer.openText(ctx.row.private_key_sealed!, sealContext.privateKey(ctx.row.id));
-    return new ClientCertificateCredential(ctx.row.tenant_id, ctx.row.client_id, { certificate: `${ctx.row.certificate_pem!.trim()}\n${key.trim()}\n` }, identityOptions(ctx.row, ctx.transport));
+    return new (identitySdk().ClientCertificateCredential)(ctx.row.tenant_id, ctx.row.client_id, { certificate: `${ctx.row.certificate_pem!.trim()}\n${key.trim()}\n` }, identityOptions(ctx.row, ctx.transport));
   },
   oauth: (ctx) => {
     const app = ctx.oauthApps[ctx.row.type];

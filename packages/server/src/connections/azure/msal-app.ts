@@ -1,6 +1,7 @@
 import type https from 'node:https';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import { ConfidentialClientApplication, type ICachePlugin, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import type { ConfidentialClientApplication, ICachePlugin, INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { msalSdk } from './azure-sdk.ts';
 import type { AzureCloud } from './azure-clouds.ts';
 import { httpsJson } from './https-json.ts';
 
@@ -38,7 +39,7 @@ export function cachePlugin(store: CacheStore): ICachePlugin {
 /** The server's own Azure app (CERTBRIDGE_AZURE_*_OAUTH_CLIENT_ID/_SECRET) in one tenant of one cloud. */
 export function msalApp(opts: { cloud: AzureCloud; tenantId: string; clientId: string; clientSecret: string; agent: https.Agent | undefined; cache?: CacheStore }) {
   const host = new URL(opts.cloud.authorityHost).host;
-  return new ConfidentialClientApplication({
+  return new (msalSdk().ConfidentialClientApplication)({
     auth: {
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,

@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { AuthenticationError } from '@azure/identity';
+import { identitySdk } from './azure-sdk.ts';
 import type { Kysely } from 'kysely';
 import { appendAudit } from '../../audit/audit-log.ts';
 import { SYSTEM_PRINCIPAL, type Principal } from '../../auth/principal.ts';
@@ -39,7 +39,7 @@ export type RotationOutcome = { ok: true; keyId: string } | { ok: false; error: 
  */
 function notPropagatedYet(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (e instanceof AuthenticationError && e.errorResponse.error === 'invalid_client') return true;
+    if (e instanceof identitySdk().AuthenticationError && e.errorResponse.error === 'invalid_client') return true;
     if ((e as { errorCode?: unknown }).errorCode === 'invalid_client') return true;
   }
   return false;
