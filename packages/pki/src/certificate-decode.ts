@@ -1,6 +1,6 @@
 import * as der from './der.ts';
 import type { KeyUsage, RawExtension } from './extensions.ts';
-import { decodeName, readExtension, readKeyUsage, readSans } from './extensions-der.ts';
+import { decodeName, extensionInner, readExtension, readKeyUsage, readSans } from './extensions-der.ts';
 import type { DistinguishedName } from './names.ts';
 import { OID_EXT } from './oids.ts';
 import type { San } from './sans.ts';
@@ -60,20 +60,20 @@ export function decodeCertificateFast(buf: Uint8Array): FastCertificate {
   if (rest.length > 1 || (rest[0] && rest[0].tag !== 0xa3)) throw new der.DerError('unique identifiers');
   const extList = rest[0] ? der.children(buf, der.expect(der.children(buf, rest[0])[0], 0x30)) : [];
   for (const e of extList) {
-    const { raw, inner } = readExtension(buf, e);
+    const { raw, value } = readExtension(buf, e);
     out.extensions.push(raw);
     switch (raw.oid) {
-      case OID_EXT.subjectAltName: out.sans = readSans(buf, inner()).sans; break;
+      case OID_EXT.subjectAltName: out.sans = readSans(buf, extensionInner(buf, value)).sans; break;
       case OID_EXT.basicConstraints: {
-        const bc = basicConstraints(buf, inner());
+        const bc = basicConstraints(buf, extensionInner(buf, value));
         out.isCa = bc.isCa;
         if (bc.pathLength !== undefined) out.pathLength = bc.pathLength;
         break;
       }
-      case OID_EXT.keyUsage: out.keyUsages = readKeyUsage(buf, inner()); break;
-      case OID_EXT.extKeyUsage: out.extendedKeyUsages = der.children(buf, der.expect(inner(), 0x30)).map((o) => der.decodeOid(buf, o)); break;
-      case OID_EXT.subjectKeyIdentifier: out.subjectKeyIdentifier = keyId(buf, inner(), false); break;
-      case OID_EXT.authorityKeyIdentifier: out.authorityKeyIdentifier = keyId(buf, inner(), true); break;
+      case OID_EXT.keyUsage: out.keyUsages = readKeyUsage(buf, extensionInner(buf, value)); break;
+      case OID_EXT.extKeyUsage: out.extendedKeyUsages = der.children(buf, der.expect(extensionInner(buf, value), 0x30)).map((o) => der.decodeOid(buf, o)); break;
+      case OID_EXT.subjectKeyIdentifier: out.subjectKeyIdentifier = keyId(buf, extensionInner(buf, value), false); break;
+      case OID_EXT.authorityKeyIdentifier: out.authorityKeyIdentifier = keyId(buf, extensionInner(buf, value), true); break;
       default: break;
     }
   }

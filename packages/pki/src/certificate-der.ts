@@ -41,21 +41,25 @@ export function nameDer(dn: DistinguishedName): Uint8Array {
 
 const ASCII_VISIBLE = /^[\x21-\x7e]+$/;
 
+// The helpers of the encoders below are module functions, not closures made per call: the tsx
+// loader names every closure it creates (Object.defineProperty), microseconds each, and these
+// run several times per issued certificate.
+const badSan = (san: San, why: string): PkiError => new PkiError('MALFORMED', `SAN ${san.type}:${String(san.value)}: ${why}`);
+const latin = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+
 export function generalNameDer(san: San): Uint8Array {
-  const bad = (why: string): PkiError => new PkiError('MALFORMED', `SAN ${san.type}:${String(san.value)}: ${why}`);
-  if (typeof san?.value !== 'string' || san.value.length === 0) throw bad('empty value');
-  const latin = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
+  if (typeof san?.value !== 'string' || san.value.length === 0) throw badSan(san, 'empty value');
   switch (san.type) {
     case 'dns':
-      if (!ASCII_VISIBLE.test(san.value)) throw bad('DNS names must be ASCII (use punycode A-labels)');
+      if (!ASCII_VISIBLE.test(san.value)) throw badSan(san, 'DNS names must be ASCII (use punycode A-labels)');
       return der.tlv(0x82, latin(san.value));
     case 'ip':
-      try { return der.tlv(0x87, ipToBytes(san.value)); } catch { throw bad('not an IPv4 or IPv6 address'); }
+      try { return der.tlv(0x87, ipToBytes(san.value)); } catch { throw badSan(san, 'not an IPv4 or IPv6 address'); }
     case 'email':
-      if (!ASCII_VISIBLE.test(san.value) || !san.value.includes('@')) throw bad('not an ASCII mailbox');
+      if (!ASCII_VISIBLE.test(san.value) || !san.value.includes('@')) throw badSan(san, 'not an ASCII mailbox');
       return der.tlv(0x81, latin(san.value));
     case 'uri':
-      if (!ASCII_VISIBLE.test(san.value) || !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(san.value)) throw bad('not an absolute URI');
+      if (!ASCII_VISIBLE.test(san.value) || !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(san.value)) throw badSan(san, 'not an absolute URI');
       return der.tlv(0x86, latin(san.value));
     case 'upn':
       return der.tlv(0xa0, der.oid(OID_UPN), der.tlv(0xa0, der.utf8(san.value)));
@@ -70,45 +74,53 @@ function ext(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
 
 const URI = (u: string): Uint8Array => generalNameDer({ type: 'uri', value: u });
 
+/** Encoded extensions in order, and which OIDs are in. */
+class ExtensionList {
+  readonly out: Uint8Array[] = [];
+  readonly seen = new Set<string>();
+  add(oid: string, critical: boolean, value: Uint8Array): void {
+    this.seen.add(oid);
+    this.out.push(ext(oid, critical, value));
+  }
+}
+
 /** The extensions of buildExtensions in certificate-extensions.ts, same order and content. */
 export function extensionsDer(tpl: CertificateTemplate, ski: Uint8Array, aki: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const seen = new Set<string>();
-  const add = (oid: string, critical: boolean, value: Uint8Array): void => { seen.add(oid); out.push(ext(oid, critical, value)); };
+  const list = new ExtensionList();
   const bc = tpl.ca ? [der.TRUE, ...(tpl.ca.pathLength !== undefined ? [der.smallInt(tpl.ca.pathLength)] : [])] : [];
-  add(OID_EXT.basicConstraints, true, der.seq(...bc));
+  list.add(OID_EXT.basicConstraints, true, der.seq(...bc));
   if (tpl.keyUsages && tpl.keyUsages.length > 0) {
     const bits = tpl.keyUsages.map((u: KeyUsage) => {
       const i = KEY_USAGES.indexOf(u);
       if (i < 0) throw new PkiError('MALFORMED', `unknown key usage "${String(u)}"`);
       return i;
     });
-    add(OID_EXT.keyUsage, true, der.namedBits(bits));
+    list.add(OID_EXT.keyUsage, true, der.namedBits(bits));
   }
   if (tpl.extendedKeyUsages && tpl.extendedKeyUsages.length > 0) {
     for (const o of tpl.extendedKeyUsages) if (!/^[0-2](\.\d+)+$/.test(o)) throw new PkiError('MALFORMED', `EKU "${o}" is not an OID`);
-    add(OID_EXT.extKeyUsage, false, der.seq(...tpl.extendedKeyUsages.map(der.oid)));
+    list.add(OID_EXT.extKeyUsage, false, der.seq(...tpl.extendedKeyUsages.map(der.oid)));
   }
-  add(OID_EXT.subjectKeyIdentifier, false, der.octets(ski));
-  add(OID_EXT.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, aki)));
-  if (tpl.sans && tpl.sans.length > 0) add(OID_EXT.subjectAltName, tpl.subject.length === 0, der.seq(...tpl.sans.map(generalNameDer)));
+  list.add(OID_EXT.subjectKeyIdentifier, false, der.octets(ski));
+  list.add(OID_EXT.authorityKeyIdentifier, false, der.seq(der.tlv(0x80, aki)));
+  if (tpl.sans && tpl.sans.length > 0) list.add(OID_EXT.subjectAltName, tpl.subject.length === 0, der.seq(...tpl.sans.map(generalNameDer)));
   else if (tpl.subject.length === 0) throw new PkiError('MALFORMED', 'a certificate needs a subject or at least one SAN (RFC 5280 section 4.1.2.6)');
   const ocsp = tpl.aia?.ocsp ?? [];
   const caIssuers = tpl.aia?.caIssuers ?? [];
   if (ocsp.length + caIssuers.length > 0) {
-    add(OID_EXT.authorityInfoAccess, false, der.seq(
+    list.add(OID_EXT.authorityInfoAccess, false, der.seq(
       ...ocsp.map((u) => der.seq(der.oid(OID_AD_OCSP), URI(u))), ...caIssuers.map((u) => der.seq(der.oid(OID_AD_CA_ISSUERS), URI(u)))));
   }
   if (tpl.crlDistributionPoints && tpl.crlDistributionPoints.length > 0) {
-    add(OID_EXT.crlDistributionPoints, false, der.seq(...tpl.crlDistributionPoints.map((u) => der.seq(der.tlv(0xa0, der.tlv(0xa0, URI(u)))))));
+    list.add(OID_EXT.crlDistributionPoints, false, der.seq(...tpl.crlDistributionPoints.map((u) => der.seq(der.tlv(0xa0, der.tlv(0xa0, URI(u)))))));
   }
   for (const raw of tpl.extraExtensions ?? ([] as RawExtension[])) {
     if (!/^[0-2](\.\d+)+$/.test(raw.oid)) throw new PkiError('MALFORMED', `extension OID "${raw.oid}" is not dotted decimal`);
     // RFC 5280 section 4.2: a certificate MUST NOT include more than one instance of an extension.
-    if (seen.has(raw.oid)) throw new PkiError('MALFORMED', `extension ${raw.oid} appears twice`);
-    add(raw.oid, raw.critical, raw.valueDer);
+    if (list.seen.has(raw.oid)) throw new PkiError('MALFORMED', `extension ${raw.oid} appears twice`);
+    list.add(raw.oid, raw.critical, raw.valueDer);
   }
-  return out;
+  return list.out;
 }
 
 export interface TbsParts {

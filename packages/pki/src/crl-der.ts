@@ -1,5 +1,5 @@
 import * as der from './der.ts';
-import { readExtension } from './extensions-der.ts';
+import { extensionInner, readExtension } from './extensions-der.ts';
 import { decodeName } from './extensions-der.ts';
 import type { DistinguishedName } from './names.ts';
 import { OID_EXT } from './oids.ts';
@@ -71,9 +71,9 @@ export function decodeCrlFast(buf: Uint8Array): FastCrl {
       if (more) throw new der.DerError('extra entry field');
       const item: FastCrl['revoked'][number] = { serialHex: integerToSerialHex(der.bytes(buf, der.expect(serial, 0x02))), revokedAt: der.decodeTime(buf, when) };
       for (const e of exts ? der.children(buf, der.expect(exts, 0x30)) : []) {
-        const { raw, inner } = readExtension(buf, e);
+        const { raw, value } = readExtension(buf, e);
         if (raw.oid !== OID_EXT.crlReason) continue;
-        const code = der.bytes(buf, der.expect(inner(), 0x0a));
+        const code = der.bytes(buf, der.expect(extensionInner(buf, value), 0x0a));
         if (code.length !== 1) throw new der.DerError('reasonCode');
         item.reasonCode = code[0];
       }
@@ -84,13 +84,13 @@ export function decodeCrlFast(buf: Uint8Array): FastCrl {
     const [list, more] = der.children(buf, f[i++] as der.Tlv);
     if (more) throw new der.DerError('extra crlExtensions');
     for (const e of der.children(buf, der.expect(list, 0x30))) {
-      const { raw, inner } = readExtension(buf, e);
+      const { raw, value } = readExtension(buf, e);
       if (raw.oid === OID_EXT.crlNumber) {
-        const n = der.bytes(buf, der.expect(inner(), 0x02));
+        const n = der.bytes(buf, der.expect(extensionInner(buf, value), 0x02));
         if (n.length === 0 || ((n[0] as number) & 0x80) !== 0) throw new der.DerError('negative CRL number');
         out.crlNumberHex = Buffer.from(n).toString('hex');
       } else if (raw.oid === OID_EXT.authorityKeyIdentifier) {
-        const [id, x] = der.children(buf, der.expect(inner(), 0x30));
+        const [id, x] = der.children(buf, der.expect(extensionInner(buf, value), 0x30));
         if (x || id?.tag !== 0x80) throw new der.DerError('AuthorityKeyIdentifier form');
         out.authorityKeyIdentifier = Buffer.from(der.bytes(buf, id)).toString('hex');
       }

@@ -1,6 +1,6 @@
 import * as der from './der.ts';
 import type { KeyUsage, RawExtension } from './extensions.ts';
-import { decodeName, readExtension, readKeyUsage, readSans } from './extensions-der.ts';
+import { decodeName, extensionInner, readExtension, readKeyUsage, readSans } from './extensions-der.ts';
 import type { DistinguishedName } from './names.ts';
 import { OID_EXT } from './oids.ts';
 import type { San } from './sans.ts';
@@ -33,16 +33,16 @@ const EXTENSION_REQUEST_OIDS = new Set(['1.2.840.113549.1.9.14', '1.3.6.1.4.1.31
 
 
 function readRequestedExtension(buf: Uint8Array, t: der.Tlv, out: FastCsr): void {
-  const { raw, inner } = readExtension(buf, t);
+  const { raw, value } = readExtension(buf, t);
   out.extensions.push(raw);
   if (raw.oid === OID_EXT.subjectAltName) {
-    const { sans, other } = readSans(buf, inner());
+    const { sans, other } = readSans(buf, extensionInner(buf, value));
     out.sans.push(...sans);
     out.otherSans.push(...other);
   } else if (raw.oid === OID_EXT.keyUsage) {
-    out.keyUsages = readKeyUsage(buf, inner());
+    out.keyUsages = readKeyUsage(buf, extensionInner(buf, value));
   } else if (raw.oid === OID_EXT.extKeyUsage) {
-    out.extendedKeyUsages = der.children(buf, der.expect(inner(), 0x30)).map((o) => der.decodeOid(buf, o));
+    out.extendedKeyUsages = der.children(buf, der.expect(extensionInner(buf, value), 0x30)).map((o) => der.decodeOid(buf, o));
   }
 }
 

@@ -72,8 +72,19 @@ export function readKeyUsage(buf: Uint8Array, t: der.Tlv): KeyUsage[] {
   return KEY_USAGES.filter((_u, i) => ((b[1 + (i >> 3)] ?? 0) & (0x80 >> (i & 7))) !== 0);
 }
 
-/** One Extension: its raw form and a reader for the single TLV inside extnValue. */
-export function readExtension(buf: Uint8Array, t: der.Tlv): { raw: RawExtension; inner: () => der.Tlv } {
+/** The single TLV inside an extension's extnValue OCTET STRING (`value` from readExtension). */
+export function extensionInner(buf: Uint8Array, value: der.Tlv): der.Tlv {
+  const v = der.readTlv(buf, value.body, value.end);
+  if (v.end !== value.end) throw new der.DerError('trailing data in extension');
+  return v;
+}
+
+/**
+ * One Extension: its raw form and its extnValue OCTET STRING, which `extensionInner` reads when
+ * the extension is interpreted (a plain function, not a per-extension closure: the tsx loader
+ * names every closure it creates, which costs more than the read).
+ */
+export function readExtension(buf: Uint8Array, t: der.Tlv): { raw: RawExtension; value: der.Tlv } {
   const parts = der.children(buf, der.expect(t, 0x30));
   const oid = der.decodeOid(buf, parts[0] as der.Tlv);
   let i = 1;
@@ -88,10 +99,6 @@ export function readExtension(buf: Uint8Array, t: der.Tlv): { raw: RawExtension;
   if (parts[i + 1]) throw new der.DerError('extra Extension field');
   return {
     raw: { oid, critical, valueDer: der.bytes(buf, value).slice() },
-    inner: () => {
-      const v = der.readTlv(buf, value.body, value.end);
-      if (v.end !== value.end) throw new der.DerError('trailing data in extension');
-      return v;
-    },
+    value,
   };
 }
