@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../config/config.ts';
@@ -13,6 +16,33 @@ describe('embedded PGlite settings', () => {
       } finally {
         await handle.close();
       }
+    }
+  });
+
+  it('ok/a new data directory is created (in a child process) and opened again with its data', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-db-'));
+    try {
+      const first = await openDatabase({ dataDir });
+      await sql`create table kept (v text)`.execute(first.db);
+      await sql`insert into kept values ('still here')`.execute(first.db);
+      await first.close();
+      const again = await openDatabase({ dataDir });
+      try {
+        expect((await sql<{ v: string }>`select v from kept`.execute(again.db)).rows).toEqual([{ v: 'still here' }]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('fail/a buffer pool PostgreSQL refuses stops the first start with one clear error', async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'certbridge-db-'));
+    try {
+      await expect(openDatabase({ dataDir, sharedBuffers: '1kB' })).rejects.toThrow(/^creating the embedded database in .*pgdata failed \(exit 1\): PGlite failed to initialize/);
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -50,6 +52,28 @@ export type DatabaseTarget = { url: string } | { dataDir: string; sharedBuffers?
  */
 export const PGLITE_SHARED_BUFFERS = '16MB';
 
+const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+/**
+ * Creates a new embedded cluster (PGlite's initdb) in a short-lived child process. In-process,
+ * PGlite runs initdb in a second WebAssembly instance whose memory (200-400 MB) is garbage once the
+ * cluster exists but stays resident until V8's next major GC, which an idle server may not run for
+ * hours (bench/memory.ts: first start idled at 340-736 MB, a restart at 265 MB). A child's memory
+ * goes back to the system when it exits. Costs one Node start, once per data directory.
+ */
+async function createClusterInChildProcess(dir: string, startParams: string[]): Promise<void> {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `require(${JSON.stringify(entry)}).PGlite.create(process.argv[1], { startParams: JSON.parse(process.argv[2]) })
+    .then((db) => db.close(), (err) => { process.stderr.write(String(err && err.message || err)); process.exitCode = 1; });`;
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--liftoff-only', '-e', script, dir, JSON.stringify(startParams)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject).on('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`creating the embedded database in ${dir} failed (exit ${code}): ${Buffer.concat(stderr).toString().trim().slice(0, 500)}`);
+}
+
 /** Opens PostgreSQL (`url`) or the embedded PGlite (on disk under `dataDir`, or in memory for tests). */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if ('url' in target) {
@@ -80,6 +104,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   if ('dataDir' in target) {
     const dir = path.join(target.dataDir, 'pgdata');
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!(await exists(path.join(dir, 'PG_VERSION')))) await createClusterInChildProcess(dir, options.startParams);
     pglite = await PGlite.create(dir, options);
   } else {
     pglite = await PGlite.create(options);
