@@ -35,10 +35,12 @@ export function createCatalogCache(db: Kysely<Database>) {
     /**
      * `load()`'s result for `key`, from the cache when the catalogue has not changed since it was
      * loaded. Loads run after the counter was read, so a cached value is never older than its
-     * counter; a load begun under an older counter is not kept.
+     * counter; a load begun under an older counter is not kept. `observed` is the counter as read
+     * by another statement that started after this read was asked (a hot lookup that selects it
+     * too), which spares the version query.
      */
-    async get<T>(key: string, load: () => Promise<T>): Promise<T> {
-      const v = await currentVersion();
+    async get<T>(key: string, load: () => Promise<T>, observed?: string): Promise<T> {
+      const v = observed ?? await currentVersion();
       if (v !== version) {
         // Versions only grow, but a reader holding an older answer than the cache must not reset it.
         if (version === null || BigInt(v) > BigInt(version)) {
@@ -66,9 +68,12 @@ export function createCatalogCache(db: Kysely<Database>) {
 
 export type CatalogCache = ReturnType<typeof createCatalogCache>;
 
-/** A row read through the cache (or straight from `load` without one), copied so a caller changing it cannot change what others read. */
-export async function cachedRow<T extends object>(cache: CatalogCache | undefined, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+/**
+ * A row read through the cache (or straight from `load` without one), copied so a caller changing
+ * it cannot change what others read; `observed` as in `CatalogCache.get`.
+ */
+export async function cachedRow<T extends object>(cache: CatalogCache | undefined, key: string, load: () => Promise<T | undefined>, observed?: string): Promise<T | undefined> {
   if (!cache) return load();
-  const row = await cache.get(key, load);
+  const row = await cache.get(key, load, observed);
   return row && { ...row };
 }

@@ -10,7 +10,9 @@ import { cachedRow, type CatalogCache } from './catalog-cache.ts';
  */
 export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCache) {
   return {
-    findPolicy: (idOrName: string) => cachedRow(cache, `policy:${idOrName}`, () => db.selectFrom('policies').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst()),
+    /** `observedVersion`: the catalogue counter as the caller's request already read it (CatalogCache.get's `observed`). */
+    findPolicy: (idOrName: string, observedVersion?: string) =>
+      cachedRow(cache, `policy:${idOrName}`, () => db.selectFrom('policies').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(), observedVersion),
     listPolicies: () => db.selectFrom('policies').selectAll().orderBy('name').execute(),
     insertPolicy: (trx: Kysely<Database>, row: Insertable<PoliciesTable>) => trx.insertInto('policies').values(row).returningAll().executeTakeFirstOrThrow(),
     updatePolicy: (trx: Kysely<Database>, id: string, patch: Updateable<PoliciesTable>) =>
@@ -44,10 +46,22 @@ export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCac
       return cache ? cache.get(`link:${applicationId}:${profileId}`, load) : load();
     },
 
-    /** The first application (by name) a profile is attached to: whose members an ACME directory's accounts issue for. */
-    firstApplicationOfProfile: (profileId: string) => cachedRow(cache, `first-application:${profileId}`, () =>
-      db.selectFrom('application_profiles').innerJoin('applications', 'applications.id', 'application_profiles.application_id')
-        .selectAll('applications').where('application_profiles.profile_id', '=', profileId).orderBy('applications.name').limit(1).executeTakeFirst()),
+    /**
+     * An ACME directory's profile (by slug) and the first application (by name) it is attached to,
+     * whose members its accounts issue for: every ACME request needs both, read here under one
+     * catalogue version check instead of two (none when the caller already read the counter,
+     * see CatalogCache.get's `observed`).
+     */
+    profileWithFirstApplication: async (slug: string, observedVersion?: string) => {
+      const load = async () => {
+        const profile = await db.selectFrom('profiles').selectAll().where('slug', '=', slug).executeTakeFirst();
+        const application = profile && await db.selectFrom('application_profiles').innerJoin('applications', 'applications.id', 'application_profiles.application_id')
+          .selectAll('applications').where('application_profiles.profile_id', '=', profile.id).orderBy('applications.name').limit(1).executeTakeFirst();
+        return { profile, application };
+      };
+      const found = cache ? await cache.get(`profile-directory:${slug}`, load, observedVersion) : await load();
+      return { profile: found.profile && { ...found.profile }, application: found.application && { ...found.application } };
+    },
 
     members: (applicationId: string) =>
       db.selectFrom('application_members').innerJoin('users', 'users.id', 'application_members.user_id')

@@ -152,7 +152,8 @@ export function createAcmeOrders(deps: {
         await release();
         throw new AcmeProblem('badCSR', mismatch);
       }
-      const application = (await deps.catalog.findApplication(account.application_id)) ?? dir.application;
+      // An account issues for the directory's application unless its EAB key named another.
+      const application = account.application_id === dir.application.id ? dir.application : (await deps.catalog.findApplication(account.application_id)) ?? dir.application;
       let outcome: IssueOutcome;
       try {
         outcome = await deps.issuance.issue({ actor: null, protocol: 'acme', application, profile: dir.profile, answerPendingAtOnce: true }, { kind: 'csr', csr: csrDer });

@@ -81,22 +81,24 @@ export function createAcmeRepository(db: AcmeDb) {
      * `consumeNonce` and the signing account for several requests in one round trip: every
      * kid-signed request needs both, and a statement costs more than the rows it reads (see
      * request-auth-lookup.ts, which batches concurrent requests). Answers are in `entries` order.
-     * A nonce named twice is granted to its first entry only.
+     * A nonce named twice is granted to its first entry only. The catalogue counter comes along
+     * (catalog-cache.ts): the request's directory lookup then needs no version query of its own.
      */
-    async consumeNoncesAndFindAccounts(entries: { nonce: string; accountId: string }[], now: Date): Promise<{ nonceOk: boolean; account: AccountRow | undefined }[]> {
+    async consumeNoncesAndFindAccounts(entries: { nonce: string; accountId: string }[], now: Date): Promise<{ nonceOk: boolean; account: AccountRow | undefined; catalogVersion: string | undefined }[]> {
       // Raw SQL: a data-modifying CTE over an unnested batch, which the query builder cannot
       // express; the account columns come back typed exactly as `selectAll()` returns them.
-      const { rows } = await sql<AccountRow & { i: number; nonce_ok: boolean }>`
+      const { rows } = await sql<AccountRow & { i: number; nonce_ok: boolean; catalog_version: string | null }>`
         with req as (select * from unnest(${entries.map((e) => e.nonce)}::text[], ${entries.map((e) => e.accountId)}::uuid[]) with ordinality as r(nonce, account_id, i)),
         consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > ${now} returning n.nonce)
-        select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok, a.*
+        select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok,
+          (select version::text from cache_versions where name = 'catalog') as catalog_version, a.*
         from req left join acme_accounts a on a.id = req.account_id order by req.i`.execute(db);
       const granted = new Set<string>();
-      return rows.map(({ i, nonce_ok: consumed, ...account }) => {
+      return rows.map(({ i, nonce_ok: consumed, catalog_version: catalogVersion, ...account }) => {
         const nonce = entries[Number(i) - 1]!.nonce;
         const nonceOk = Boolean(consumed) && !granted.has(nonce);
         granted.add(nonce);
-        return { nonceOk, account: account.id ? account : undefined };
+        return { nonceOk, account: account.id ? account : undefined, catalogVersion: catalogVersion ?? undefined };
       });
     },
     purgeNonces: (now: Date) => db.deleteFrom('acme_nonces').where('expires_at', '<=', now).execute(),

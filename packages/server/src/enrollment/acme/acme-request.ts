@@ -32,27 +32,53 @@ export interface AcmeCall {
  * type, flattened JWS, algorithm, url equal to the request URL, exactly one of jwk/kid as the
  * endpoint requires, an existing valid account for kid, the signature, then the single-use nonce.
  */
-export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: Pick<CatalogRepository, 'findProfile' | 'firstApplicationOfProfile'>; clock: Clock; publicUrl: string }) {
+export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: Pick<CatalogRepository, 'profileWithFirstApplication'>; clock: Clock; publicUrl: string }) {
   const { repo, catalog, clock, publicUrl } = deps;
   const authLookup = createRequestAuthLookup(repo);
 
+  const baseOf = (slug: string) => `${publicUrl}/acme/${encodeURIComponent(slug)}`;
+
   /**
    * The directory of `/acme/{slug}`: the profile and the (first by name) application it is
-   * attached to, read through the catalogue cache (no staleness window, see catalog-cache.ts).
+   * attached to, read through the catalogue cache (no staleness window, see catalog-cache.ts);
+   * `catalogVersion` is the counter when a statement of this request has already read it.
    */
-  async function directory(slug: string): Promise<AcmeDirectory> {
-    const profile = await catalog.findProfile(slug);
-    const application = profile && profile.slug === slug ? await catalog.firstApplicationOfProfile(profile.id) : undefined;
+  async function directory(slug: string, catalogVersion?: string): Promise<AcmeDirectory> {
+    const { profile, application } = await catalog.profileWithFirstApplication(slug, catalogVersion);
     if (!profile || !application) throw new AcmeProblem('notFound', `no ACME directory ${JSON.stringify(slug)}: no such profile, or it is attached to no application`);
-    return { profile, application, base: `${publicUrl}/acme/${encodeURIComponent(slug)}` };
+    return { profile, application, base: baseOf(slug), ...(catalogVersion ? { catalogVersion } : {}) };
   }
+
+  /** The UUID of the account a kid names in this directory, or '' (then no such account exists here). */
+  const accountIdOf = (kid: string, slug: string) => {
+    const prefix = urls(baseOf(slug)).account('');
+    const id = kid.startsWith(prefix) ? kid.slice(prefix.length) : '';
+    return UUID.test(id) ? id : '';
+  };
 
   async function decode(request: FastifyRequest, slug: string, signer: Signer): Promise<AcmeCall> {
     const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== JOSE_JSON) throw new AcmeProblem('unsupportedMediaType', `ACME requests must be sent as ${JOSE_JSON}`);
-    const dir = await directory(slug);
-    const { jws, header } = decodeJws(request.body);
-    if (header.url !== `${publicUrl}${request.url}`) throw new AcmeProblem('unauthorized', `the JWS url ${JSON.stringify(header.url)} is not the URL this request was sent to`);
+    // The checks that need no database run first, but their errors are reported after the
+    // directory's (an unknown directory is notFound whatever the body).
+    let decoded: ReturnType<typeof decodeJws> | undefined;
+    let invalid: unknown;
+    try {
+      decoded = decodeJws(request.body);
+      if (decoded.header.url !== `${publicUrl}${request.url}`) throw new AcmeProblem('unauthorized', `the JWS url ${JSON.stringify(decoded.header.url)} is not the URL this request was sent to`);
+    } catch (err) {
+      invalid = err;
+    }
+    // A kid-signed request consumes its nonce and reads its account and the catalogue counter in
+    // one batched round trip (request-auth-lookup.ts); the nonce is judged last, as before. A nonce
+    // that is not base64url is never one of ours; the batched statement must not see it (section 6.5.1).
+    const kid = !invalid && signer !== 'jwk' ? decoded?.header.kid : undefined;
+    const kidAccountId = kid ? accountIdOf(kid, slug) : '';
+    const nonce = decoded?.header.nonce;
+    const auth = kidAccountId && nonce && NONCE.test(nonce) ? await authLookup.consume(nonce, kidAccountId, clock.now()) : undefined;
+    const dir = await directory(slug, auth?.catalogVersion);
+    if (invalid || !decoded) throw invalid;
+    const { jws, header } = decoded;
     let account: AccountRow | undefined;
     let key;
     let nonceOk: boolean | undefined;
@@ -61,14 +87,8 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: 
       key = await importAccountKey(header.jwk, header.alg);
     } else {
       if (signer === 'jwk') throw new AcmeProblem('malformed', 'this resource must be signed with "jwk", not "kid"');
-      const prefix = urls(dir.base).account('');
-      const id = header.kid!.startsWith(prefix) ? header.kid!.slice(prefix.length) : '';
-      if (UUID.test(id)) {
-        // The nonce is consumed with the account lookup (one round trip); it is judged last, as before.
-        // A nonce that is not base64url is never one of ours; the batched statement must not see it (section 6.5.1).
-        if (header.nonce && NONCE.test(header.nonce)) ({ nonceOk, account } = await authLookup.consume(header.nonce, id, clock.now()));
-        else account = await repo.findAccount(id);
-      }
+      if (auth) ({ nonceOk, account } = auth);
+      else if (kidAccountId) account = await repo.findAccount(kidAccountId);
       if (!account || account.profile_id !== dir.profile.id) throw new AcmeProblem('accountDoesNotExist', `no account ${JSON.stringify(header.kid)} in this directory`);
       if (account.status !== 'valid') throw new AcmeProblem('unauthorized', `the account is ${account.status}`);
       key = await importAccountKey(account.jwk, header.alg);

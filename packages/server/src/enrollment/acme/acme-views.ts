@@ -7,6 +7,11 @@ export interface AcmeDirectory {
   application: ApplicationRow;
   /** `<public URL>/acme/<slug>` */
   base: string;
+  /**
+   * The catalogue counter the request read the directory under, when a statement of the request
+   * read it (see catalog-cache.ts): its other catalogue reads use it instead of asking again.
+   */
+  catalogVersion?: string;
 }
 
 /** Resource URLs (RFC 8555 section 7.1); the path segments are the routes of acme-routes.ts. */

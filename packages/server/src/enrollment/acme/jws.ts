@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, flattenedVerify, importJWK, type JWK } from 'jose';
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, flattenedVerify, type JWK } from 'jose';
 import { z } from 'zod';
 import { AcmeProblem } from './problems.ts';
 
@@ -47,27 +48,62 @@ export function decodePayload(jws: FlattenedJws): unknown {
   return jws.payload === '' ? null : decodeJson(jws.payload, 'payload');
 }
 
-type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
-/** Imported public keys by algorithm and JWK: every kid-signed request imports its account key again. */
-const imported = new Map<string, ImportedKey>();
+/**
+ * An account public key ready to verify JWS signatures of one algorithm: a node:crypto KeyObject,
+ * verified synchronously (WebCrypto's promise-based verify cost twice the CPU of the signature check).
+ */
+export interface AccountKey { alg: AccountKeyAlgorithm; key: KeyObject }
+type AccountKeyAlgorithm = (typeof JWS_ALGORITHMS)[number];
+
+/** How each accepted algorithm verifies (RFC 7518 section 3, RFC 8037 section 3.1), and the JWK it needs. */
+const VERIFIERS: Record<AccountKeyAlgorithm, { kty: string; crv?: string; digest: string | null; options?: { dsaEncoding: 'ieee-p1363' } }> = {
+  RS256: { kty: 'RSA', digest: 'sha256' },
+  ES256: { kty: 'EC', crv: 'P-256', digest: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
+  ES384: { kty: 'EC', crv: 'P-384', digest: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519', digest: null },
+};
+
+/**
+ * Imported keys by algorithm and JWK, least recently used dropped first. Keyed by the key itself,
+ * not the account: after a keyChange the account row names the new JWK (a new entry), and account
+ * status (deactivation) is checked on the row of every request, never cached here.
+ */
+const imported = new Map<string, AccountKey>();
 const IMPORTED_MAX = 2000;
 
-/** Imports an account public key for the header's algorithm; private or weak keys are refused. */
-export async function importAccountKey(jwk: Record<string, unknown>, alg: string): Promise<ImportedKey> {
+function importKeyObject(jwk: Record<string, unknown>, alg: AccountKeyAlgorithm): AccountKey {
+  const want = VERIFIERS[alg];
+  if (jwk['kty'] !== want.kty || (want.crv !== undefined && jwk['crv'] !== want.crv)) {
+    throw new Error(`key type ${String(jwk['kty'])}${jwk['crv'] === undefined ? '' : ` ${String(jwk['crv'])}`} cannot verify ${alg}`);
+  }
+  const ops = jwk['key_ops'];
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) throw new Error('its "key_ops" do not allow "verify"');
+  const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  if (want.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) throw new Error(`RSA keys must have at least ${MIN_RSA_BITS} bits`);
+  return { alg, key };
+}
+
+/** Imports an account public key for the header's algorithm; private, weak or mismatched keys are refused. */
+export async function importAccountKey(jwk: Record<string, unknown>, alg: string): Promise<AccountKey> {
   if ('d' in jwk || 'p' in jwk || 'k' in jwk) throw new AcmeProblem('badPublicKey', 'the JWK must be a public key');
   if (jwk['kty'] === 'RSA' && typeof jwk['n'] === 'string' && Buffer.from(jwk['n'], 'base64url').length * 8 < MIN_RSA_BITS) {
     throw new AcmeProblem('badPublicKey', `RSA account keys must have at least ${MIN_RSA_BITS} bits`);
   }
+  if (!(JWS_ALGORITHMS as readonly string[]).includes(alg)) throw new AcmeProblem('badSignatureAlgorithm', `JWS algorithm ${alg} is not supported; use one of ${JWS_ALGORITHMS.join(', ')}`);
   const cacheKey = `${alg} ${JSON.stringify(jwk)}`;
   const hit = imported.get(cacheKey);
-  if (hit) return hit;
-  let key: ImportedKey;
+  if (hit) {
+    imported.delete(cacheKey);
+    imported.set(cacheKey, hit);
+    return hit;
+  }
+  let key: AccountKey;
   try {
-    key = await importJWK(jwk as JWK, alg);
+    key = importKeyObject(jwk, alg as AccountKeyAlgorithm);
   } catch (err) {
     throw new AcmeProblem('badPublicKey', `the JWK cannot be used with ${alg}: ${(err as Error).message}`, { cause: err });
   }
-  if (imported.size >= IMPORTED_MAX) imported.clear();
+  if (imported.size >= IMPORTED_MAX) imported.delete(imported.keys().next().value!);
   imported.set(cacheKey, key);
   return key;
 }
@@ -75,11 +111,31 @@ export async function importAccountKey(jwk: Record<string, unknown>, alg: string
 /** RFC 7638 thumbprint (SHA-256, base64url): identifies an account key and ends key authorizations. */
 export const jwkThumbprint = (jwk: Record<string, unknown>): Promise<string> => calculateJwkThumbprint(jwk as JWK, 'sha256');
 
-/** Verifies the signature with the given key (or secret); a mismatch is `malformed` (section 6.2). */
-export async function verifySignature(jws: FlattenedJws, key: Awaited<ReturnType<typeof importJWK>> | Uint8Array, algorithms: readonly string[] = JWS_ALGORITHMS): Promise<void> {
+/** The alg of a JWS's protected header (decodeJws has checked that it is JSON with a string alg). */
+const headerAlg = (jws: FlattenedJws): unknown => (decodeJson(jws.protected, 'protected header') as { alg?: unknown }).alg;
+
+/**
+ * Verifies the signature with an account key imported for the header's algorithm, or with an
+ * HMAC secret (EAB); a mismatch is `malformed` (section 6.2). The header's alg must be in
+ * `algorithms` and be the one the key was imported for.
+ */
+export async function verifySignature(jws: FlattenedJws, key: AccountKey | Uint8Array, algorithms: readonly string[] = JWS_ALGORITHMS): Promise<void> {
+  if (key instanceof Uint8Array) {
+    try {
+      await flattenedVerify(jws, key, { algorithms: [...algorithms] });
+    } catch (err) {
+      throw new AcmeProblem('malformed', 'the JWS signature does not verify', { cause: err });
+    }
+    return;
+  }
+  const alg = headerAlg(jws);
+  if (alg !== key.alg || !algorithms.includes(key.alg)) throw new AcmeProblem('malformed', `the JWS algorithm ${String(alg)} is not the one its key was imported for`);
+  const { digest, options } = VERIFIERS[key.alg];
+  let ok = false;
   try {
-    await flattenedVerify(jws, key, { algorithms: [...algorithms] });
+    ok = verify(digest, Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii'), options ? { key: key.key, ...options } : key.key, Buffer.from(jws.signature, 'base64url'));
   } catch (err) {
     throw new AcmeProblem('malformed', 'the JWS signature does not verify', { cause: err });
   }
+  if (!ok) throw new AcmeProblem('malformed', 'the JWS signature does not verify');
 }

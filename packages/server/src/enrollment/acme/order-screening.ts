@@ -34,7 +34,7 @@ export function createOrderScreening(deps: { repo: AcmeRepository; catalog: Cata
   return {
     async screen(dir: AcmeDirectory, account: AccountRow, identifiers: AcmeIdentifier[]): Promise<void> {
       const patterns = account.eab_key_id ? ((await deps.repo.findEabKey(account.eab_key_id))?.identifier_patterns ?? []) : [];
-      const policy = await deps.catalog.findPolicy(dir.profile.policy_id);
+      const policy = await deps.catalog.findPolicy(dir.profile.policy_id, dir.catalogVersion);
       const rules = policy ? parsePolicyRules(policy.rules) : null;
       if (rules && identifiers.length > rules.sans.maxCount) {
         throw new AcmeProblem('rejectedIdentifier', `policy ${policy!.name} allows at most ${rules.sans.maxCount} names in a certificate; the order has ${identifiers.length}`);

@@ -2,8 +2,9 @@ import { createStatementBatcher } from '../../db/statement-batcher.ts';
 import type { AcmeRepository } from './acme-repository.ts';
 
 /**
- * The nonce and account of concurrent kid-signed ACME requests in one statement: a request costs
- * one database round trip before its handler even starts, so under load the round trips, not the
+ * The nonce, account and catalogue counter (for the directory lookup, catalog-cache.ts) of
+ * concurrent kid-signed ACME requests in one statement: a request costs one database round trip
+ * before its handler even starts, so under load the round trips, not the
  * rows, are what limit a directory (db/statement-batcher.ts). Each answer comes from a statement
  * that started after the request asked, so a nonce stays single use and a deactivated account is
  * refused at once, on every instance.
