@@ -13,7 +13,24 @@ export const adcsSettingsSchema = z.object({
 
 export type AdcsSettings = z.infer<typeof adcsSettingsSchema>;
 
-export const parseAdcsSettings = (value: unknown): AdcsSettings => {
+const parse = (value: unknown): AdcsSettings => {
   const parsed = adcsSettingsSchema.safeParse(value ?? {});
-  return parsed.success ? parsed.data : adcsSettingsSchema.parse({});
+  return Object.freeze(parsed.success ? parsed.data : adcsSettingsSchema.parse({}));
+};
+
+/**
+ * A backend is made per issuance (ca-backends/registry.ts) from the CA row of the catalogue cache,
+ * whose `settings` object stays the same until the CA changes: parsed once per such object.
+ */
+const parsedSettings = new WeakMap<object, AdcsSettings>();
+
+/** The settings of a CA row (the defaults when unreadable); frozen, as they are shared. */
+export const parseAdcsSettings = (value: unknown): AdcsSettings => {
+  if (typeof value !== 'object' || value === null) return parse(value);
+  let settings = parsedSettings.get(value);
+  if (settings === undefined) {
+    settings = parse(value);
+    parsedSettings.set(value, settings);
+  }
+  return settings;
 };
