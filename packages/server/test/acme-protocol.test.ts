@@ -169,6 +169,23 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect((await c.post(order.authorizations[0]!, null)).json()['status']).toBe('valid');
   });
 
+  it('fail/a challenge response signed by another account is notFound and claims nothing; the owner\'s second response answers the settled challenge', async () => {
+    const c = await client();
+    await c.register();
+    const order = (await c.newOrder([{ type: 'dns', value: 'owned.acme.test' }])).json<{ authorizations: string[] }>();
+    const ch = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>().challenges.find((x) => x.type === 'http-01')!;
+    tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+    const other = await client();
+    await other.register();
+    const stranger = await other.post(ch.url, {});
+    const untouched = (await c.post(ch.url, null)).json()['status'];
+    const first = (await c.post(ch.url, {})).json()['status'];
+    const second = await c.post(ch.url, {});
+    expect([stranger.status, stranger.json()['detail'], untouched, first, second.status, second.json()['status'], second.headers['link']]).toEqual([
+      404, `no challenge ${ch.url.split('/').pop()} for this account`, 'pending', 'valid', 200, 'valid', expect.stringContaining(`<${order.authorizations[0]}>;rel="up"`),
+    ]);
+  });
+
   it('ok/authorizations of one order validated at the same moment leave the order ready', async () => {
     const c = await client();
     await c.register();

@@ -174,6 +174,28 @@ export function createAcmeRepository(db: AcmeDb) {
       return { challenge: challengeOf(row), authz };
     },
     /**
+     * A challenge response (section 7.5.1) in one statement: the challenge and its authorization,
+     * the challenge claimed (pending → processing, once across instances: the update that finds it
+     * pending wins) when its authorization belongs to `accountId`, is still pending and has not
+     * expired. `claimed` says whether this call claimed it; otherwise the challenge is as it stood.
+     */
+    async claimChallengeForResponse(id: string, accountId: string, now: Date): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow; claimed: boolean } | undefined> {
+      const row = await db
+        .with('claimed', (q) => q.updateTable('acme_challenges').set({ status: 'processing', claimed_at: now }).from('acme_authorizations')
+          .whereRef('acme_authorizations.id', '=', 'acme_challenges.authorization_id').where('acme_challenges.id', '=', id).where('acme_challenges.status', '=', 'pending')
+          .where('acme_authorizations.account_id', '=', accountId).where('acme_authorizations.status', '=', 'pending').where('acme_authorizations.expires_at', '>', now)
+          .returning(['acme_challenges.id as claimed_id', 'acme_challenges.claimed_at as claimed_at_now']))
+        .selectFrom('acme_challenges').innerJoin('acme_authorizations', 'acme_authorizations.id', 'acme_challenges.authorization_id')
+        .leftJoin('claimed', 'claimed.claimed_id', 'acme_challenges.id')
+        .selectAll('acme_authorizations').select(challengeColumns).select(['claimed.claimed_id', 'claimed.claimed_at_now'])
+        .where('acme_challenges.id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      const { c_id: _id, c_type: _t, c_token: _k, c_status: _s, c_validated_at: _v, c_error: _e, c_attempts: _a, c_claimed_at: _c, claimed_id: claimedId, claimed_at_now: claimedAt, ...authz } = row;
+      // The statement's own select sees the challenge as it was before the claim.
+      const challenge = challengeOf(row);
+      return claimedId ? { challenge: { ...challenge, status: 'processing', claimed_at: claimedAt }, authz, claimed: true } : { challenge, authz, claimed: false };
+    },
+    /**
      * Settles a validation in one statement: the challenge, its authorization, and the order —
      * `ready` when every other authorization of the order is already valid, `invalid` on failure.
      * Two authorizations of one order settling at the same moment can each miss the other's
@@ -215,10 +237,6 @@ export function createAcmeRepository(db: AcmeDb) {
     validAuthorizationsFor: (accountId: string, value: string) =>
       db.selectFrom('acme_authorizations').select('id').where('account_id', '=', accountId).where('identifier_value', '=', value).where('status', '=', 'valid').execute(),
 
-    findChallenge: (id: string) => db.selectFrom('acme_challenges').selectAll().where('id', '=', id).executeTakeFirst(),
-    /** pending → processing exactly once, whichever instance gets there first. */
-    claimChallenge: (id: string, now: Date) =>
-      db.updateTable('acme_challenges').set({ status: 'processing', claimed_at: now }).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst(),
     /** Challenges still `processing` that were claimed before the cutoff (or before claims were dated). */
     strandedChallenges: (cutoff: Date, limit: number) =>
       db.selectFrom('acme_challenges').selectAll().where('status', '=', 'processing')

@@ -18,6 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const newOrderPayload = zod.object({ identifiers: identifiersSchema, notBefore: zod.string().optional(), notAfter: zod.string().optional() }).passthrough();
 const finalizePayload = zod.object({ csr: zod.string().regex(/^[A-Za-z0-9_-]+$/, 'not base64url') }).passthrough();
 const keyChangePayload = zod.object({ protected: zod.string(), payload: zod.string(), signature: zod.string() }).passthrough();
+const challengeResponsePayload = zod.object({}).passthrough();
 
 /** Validate step: a payload schema, or POST-as-GET (null payload) where the resource allows it. */
 function payloadOf<S extends ZodTypeAny>(call: AcmeCall, schema: S): z.infer<S> {
@@ -116,14 +117,17 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
     return authorizationView(urls(call.dir.base), current, found.challenges);
   });
   post('chall/:id', 'Respond to a challenge ({}) or fetch it (POST-as-GET) (7.5.1)', 'kid', async (call, params, reply) => {
-    const found = UUID.test(params['id']!) ? await m.repo.findChallengeWithAuthorization(params['id']!) : undefined;
-    if (!found || found.authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no challenge ${params['id']} for this account`);
-    const { challenge, authz } = found;
+    const id = params['id']!;
+    const account = accountOf(call);
+    // A response is claimed in the statement that reads the challenge; anything else only reads it.
+    const responding = call.payload !== null && challengeResponsePayload.safeParse(call.payload).success;
+    const found = !UUID.test(id) ? undefined : responding ? await m.runner.respond(account, id) : await m.repo.findChallengeWithAuthorization(id);
+    if (!found || found.authz.account_id !== account.id) throw new AcmeProblem('notFound', `no challenge ${id} for this account`);
     const u = urls(call.dir.base);
-    reply.header('link', `<${u.authz(authz.id)}>;rel="up"`);
-    if (call.payload === null) return challengeView(u, challenge);
-    payloadOf(call, zod.object({}).passthrough());
-    return challengeView(u, await m.runner.respond(accountOf(call), challenge, authz));
+    reply.header('link', `<${u.authz(found.authz.id)}>;rel="up"`);
+    // A payload that is neither empty (POST-as-GET) nor an object: malformed, saying why.
+    if (call.payload !== null && !responding) payloadOf(call, challengeResponsePayload);
+    return challengeView(u, found.challenge);
   });
   /*
    * No `Link: rel="alternate"` (7.4.2): a certificate has exactly one issuer chain here (the

@@ -15,7 +15,7 @@ export interface AcmeDirectory {
 }
 
 /** Resource URLs (RFC 8555 section 7.1); the path segments are the routes of acme-routes.ts. */
-export const urls = (base: string) => ({
+const buildUrls = (base: string) => ({
   directory: `${base}/directory`,
   newNonce: `${base}/new-nonce`,
   newAccount: `${base}/new-account`,
@@ -32,7 +32,22 @@ export const urls = (base: string) => ({
   certificate: (id: string) => `${base}/cert/${id}`,
 });
 
-export type AcmeUrls = ReturnType<typeof urls>;
+export type AcmeUrls = Readonly<ReturnType<typeof buildUrls>>;
+
+/** Built once per directory base (every answer renders several); any slug can be asked, so the map is bounded. */
+const urlsByBase = new Map<string, AcmeUrls>();
+const URLS_MAX = 1000;
+
+/** The resource URLs of the directory at `base`. */
+export function urls(base: string): AcmeUrls {
+  let u = urlsByBase.get(base);
+  if (!u) {
+    u = Object.freeze(buildUrls(base));
+    if (urlsByBase.size >= URLS_MAX) urlsByBase.clear();
+    urlsByBase.set(base, u);
+  }
+  return u;
+}
 
 /** Section 7.1.1. `meta.externalAccountRequired` tells clients to send EAB. */
 export function directoryView(dir: AcmeDirectory, eabRequired: boolean) {

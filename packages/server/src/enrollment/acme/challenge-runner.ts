@@ -78,20 +78,22 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
 
   return {
     /**
-     * Starts validating (section 7.5.1) unless another request already did; returns at once
-     * with the challenge as it now stands.
+     * A challenge response (section 7.5.1) from `account`: claims the challenge and starts
+     * validating it unless another request already did (or its authorization is not the
+     * account's, or no longer pending), in the statement that reads it. Undefined when no such
+     * challenge exists; the authorization tells the caller whose it is.
      */
-    async respond(account: AccountRow, challenge: ChallengeRow, authz: AuthorizationRow): Promise<ChallengeRow> {
-      if (authz.status !== 'pending' || authz.expires_at <= clock.now()) return challenge;
-      const claimed = await repo.claimChallenge(challenge.id, clock.now());
-      if (!claimed) return (await repo.findChallenge(challenge.id)) ?? challenge;
-      const settled = start(claimed, authz, `${claimed.token}.${account.thumbprint}`);
+    async respond(account: AccountRow, challengeId: string): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow } | undefined> {
+      const found = await repo.claimChallengeForResponse(challengeId, account.id, clock.now());
+      if (!found?.claimed) return found;
+      const { challenge, authz } = found;
+      const settled = start(challenge, authz, `${challenge.token}.${account.thumbprint}`);
       // A validation that ends quickly (the usual case) is answered with its outcome, which
       // spares the client a round of authorization polls; a slow one is answered as processing.
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([settled, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), answerWaitMs).unref()))]);
       clearTimeout(timer);
-      return outcome ?? claimed;
+      return { challenge: outcome ?? challenge, authz };
     },
     /**
      * Resumes validations stranded by a process that died: each challenge still `processing`
