@@ -46,6 +46,18 @@ describe('embedded PGlite settings', () => {
     }
   });
 
+  it('ok/a pg-boss write after the database closed (a job ending during shutdown) is dropped, not a rejection', async () => {
+    const handle = await openDatabase({ memory: true });
+    if (!('db' in handle.boss)) throw new Error('PGlite hands pg-boss a db adapter');
+    const adapter = handle.boss.db;
+    expect((await adapter.executeSql('select $1::int as n', [7])).rows).toEqual([{ n: 7 }]);
+    const pending = adapter.executeSql('select pg_sleep(0.2)');
+    await handle.close();
+    await pending;
+    await expect(adapter.executeSql('update nothing set x = $1', [1])).resolves.toEqual({ rows: [] });
+    await expect(sql`select 1`.execute(handle.db)).rejects.toThrow();
+  });
+
   it('CERTBRIDGE_PGLITE_SHARED_BUFFERS defaults to 16MB and must be a size', () => {
     expect(loadConfig({}).pgliteSharedBuffers).toBe('16MB');
     expect(loadConfig({ CERTBRIDGE_PGLITE_SHARED_BUFFERS: '64MB' }).pgliteSharedBuffers).toBe('64MB');

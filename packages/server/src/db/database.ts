@@ -111,11 +111,17 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   }
   const lock = new SessionLock();
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });
+  let closed = false;
   const adapter: BossDbAdapter = {
     // pg-boss sends multi-statement scripts without parameters (migrations, schema creation):
     // those need PGlite's simple-query `exec`; everything parameterised goes through `query`.
     executeSql: (text, values) =>
       lock.run(async () => {
+        // The server stops pg-boss without waiting for running jobs (a connector job can wait
+        // minutes), so a job that ends after the database closed still reports its outcome, and
+        // pg-boss leaves that rejection unhandled. Dropping the write is what a crash would do:
+        // the job stays active and pg-boss retries it once it expires, after the next start.
+        if (closed) return { rows: [] };
         if (values && values.length > 0) return pglite.query(text, values);
         const results = await pglite.exec(text);
         return { rows: results.at(-1)?.rows ?? [] };
@@ -126,6 +132,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     engine: 'pglite',
     boss: { db: adapter },
     close: async () => {
+      closed = true;
       await db.destroy();
       await pglite.close();
     },
