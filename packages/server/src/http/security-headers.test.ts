@@ -1,20 +1,16 @@
-import helmet from '@fastify/helmet';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { registerSecurityHeaders, UI_CSP_DIRECTIVES } from './security-headers.ts';
+import { helmetOptions, registerSecurityHeaders } from './security-headers.ts';
 
-const HSTS_MAX_AGE_SECONDS = 365 * 86400;
-
-/** The @fastify/helmet registration this server used before the fixed header list, as the reference. */
+/**
+ * @fastify/helmet with the same options, as the reference: it runs helmet's middleware on every
+ * request, which is what the headers recorded once at start must reproduce (values and order).
+ * The policy itself (CSP, frame denial, HSTS on HTTPS only) is pinned in test/security-headers.test.ts.
+ */
 async function helmetReference(app: FastifyInstance, https: boolean): Promise<void> {
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: UI_CSP_DIRECTIVES },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginEmbedderPolicy: false,
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-    strictTransportSecurity: https ? { maxAge: HSTS_MAX_AGE_SECONDS, includeSubDomains: false } : false,
-  });
+  // The same options object; TypeScript sees helmet's ESM and CommonJS declarations as two types.
+  await app.register(helmet, helmetOptions(https) as unknown as FastifyHelmetOptions);
 }
 
 /** Header names and values of one answer, in the order they were set, without the per-answer ones. */

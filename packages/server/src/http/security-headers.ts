@@ -24,7 +24,7 @@ export const UI_CSP_DIRECTIVES = {
 const HSTS_MAX_AGE_SECONDS = 365 * 86400;
 
 /** What helmet is asked for: the UI's CSP, frame denial, no referrer, HSTS on the HTTPS listener only. */
-function helmetOptions(https: boolean): HelmetOptions {
+export function helmetOptions(https: boolean): HelmetOptions {
   return {
     contentSecurityPolicy: { useDefaults: false, directives: UI_CSP_DIRECTIVES },
     frameguard: { action: 'deny' },
