@@ -112,20 +112,25 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   const lock = new SessionLock();
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });
   let closed = false;
+  const CLOSED = Symbol('closed');
   const adapter: BossDbAdapter = {
     // pg-boss sends multi-statement scripts without parameters (migrations, schema creation):
     // those need PGlite's simple-query `exec`; everything parameterised goes through `query`.
-    executeSql: (text, values) =>
-      lock.run(async () => {
-        // The server stops pg-boss without waiting for running jobs (a connector job can wait
-        // minutes), so a job that ends after the database closed still reports its outcome, and
-        // pg-boss leaves that rejection unhandled. Dropping the write is what a crash would do:
-        // the job stays active and pg-boss retries it once it expires, after the next start.
-        if (closed) return { rows: [] };
+    // The server stops pg-boss without waiting for running jobs (a connector job can wait
+    // minutes), so a job that ends after the database closed still reports its outcome, and
+    // pg-boss neither awaits nor catches that call (its work loop's complete/fail): a rejection
+    // would be unhandled and an empty answer crashes its result mapping. So such a write is left
+    // unanswered, as a crash would leave it: the job stays active and pg-boss retries it once it
+    // expires, after the next start. The session lock is released either way.
+    executeSql: async (text, values) => {
+      const answer = closed ? CLOSED : await lock.run(async () => {
+        if (closed) return CLOSED;
         if (values && values.length > 0) return pglite.query(text, values);
         const results = await pglite.exec(text);
         return { rows: results.at(-1)?.rows ?? [] };
-      }),
+      });
+      return answer === CLOSED ? new Promise<never>(() => {}) : answer;
+    },
   };
   return {
     db,
