@@ -14,6 +14,9 @@ import { openWebSession, type WebSession } from './web-session.ts';
  * Browser journeys of the connector, Azure connection, Key Vault sync and dashboard screens, and
  * renewal from a certificate's page: Debian's chromium against a real server on PGlite, the real
  * connector agent and the Azure emulator. Screenshots as web-session.ts says.
+ * One file over STYLE.md's 400 lines on purpose: the journeys build on each other's state (the
+ * dashboard counts the offline connector made by the connector journey and the failing sync and
+ * rotation of the Azure one; the phone-width check visits the pages they filled).
  */
 let web: WebSession;
 let server: RunningServer;
