@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { ApplicationRole, CaRow, Database, PolicyRow, ProfileRow } from '../db/schema.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import { isUuid, type CasRepository } from '../repositories/cas-repository.ts';
+import { parsedOncePerObject } from '../repositories/catalog-cache.ts';
 import type { CatalogRepository } from '../repositories/catalog-repository.ts';
 import type { UsersRepository } from '../repositories/users-repository.ts';
 import { policyRulesSchema, profileDefaultsSchema, type PolicyRules, type ProfileDefaults } from './policy-rules.ts';
@@ -22,33 +23,6 @@ function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data:
     throw new AppError('VALIDATION_FAILED', `invalid ${what}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
   }
   return parsed.data;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-/**
- * `parse` remembered per input object. The catalogue cache (repositories/catalog-cache.ts) hands out
- * the same stored `rules` / `defaults` object until the catalogue changes, so an issuance no longer
- * re-validates it through zod (~20 µs each). The result is shared between callers, hence frozen;
- * a value that is not an object (null: the schema's defaults) is parsed each time.
- */
-function parsedOncePerObject<T>(parse: (value: unknown) => T): (value: unknown) => T {
-  const parsed = new WeakMap<object, T>();
-  return (value) => {
-    if (typeof value !== 'object' || value === null) return deepFreeze(parse(value));
-    let result = parsed.get(value);
-    if (result === undefined) {
-      result = deepFreeze(parse(value));
-      parsed.set(value, result);
-    }
-    return result;
-  };
 }
 
 /** Validated policy rules with the schema's defaults filled in; frozen (shared). Throws VALIDATION_FAILED. */

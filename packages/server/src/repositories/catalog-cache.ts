@@ -77,3 +77,30 @@ export async function cachedRow<T extends object>(cache: CatalogCache | undefine
   const row = await cache.get(key, load, observed);
   return row && { ...row };
 }
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * `parse` remembered per input object. This cache hands out the same stored JSON objects (policy
+ * `rules`, profile `defaults`, CA `settings`) until the catalogue changes, so an issuance no longer
+ * re-validates them through zod (~20 µs each). The result is shared between callers, hence frozen;
+ * a value that is not an object (null: the schema's defaults) is parsed each time.
+ */
+export function parsedOncePerObject<T>(parse: (value: unknown) => T): (value: unknown) => T {
+  const parsed = new WeakMap<object, T>();
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return deepFreeze(parse(value));
+    let result = parsed.get(value);
+    if (result === undefined) {
+      result = deepFreeze(parse(value));
+      parsed.set(value, result);
+    }
+    return result;
+  };
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsedOncePerObject } from '../../repositories/catalog-cache.ts';
 
 /**
  * Per-CA ADCS settings (`cas.settings`). `sanAttribute` sends the request SANs as the `SAN:`
@@ -13,24 +14,12 @@ export const adcsSettingsSchema = z.object({
 
 export type AdcsSettings = z.infer<typeof adcsSettingsSchema>;
 
-const parse = (value: unknown): AdcsSettings => {
-  const parsed = adcsSettingsSchema.safeParse(value ?? {});
-  return Object.freeze(parsed.success ? parsed.data : adcsSettingsSchema.parse({}));
-};
-
 /**
- * A backend is made per issuance (ca-backends/registry.ts) from the CA row of the catalogue cache,
- * whose `settings` object stays the same until the CA changes: parsed once per such object.
+ * The settings of a CA row (the defaults when unreadable); frozen, as they are shared. A backend is
+ * made per issuance (ca-backends/registry.ts) from the CA row of the catalogue cache, whose
+ * `settings` object stays the same until the CA changes: parsed once per such object.
  */
-const parsedSettings = new WeakMap<object, AdcsSettings>();
-
-/** The settings of a CA row (the defaults when unreadable); frozen, as they are shared. */
-export const parseAdcsSettings = (value: unknown): AdcsSettings => {
-  if (typeof value !== 'object' || value === null) return parse(value);
-  let settings = parsedSettings.get(value);
-  if (settings === undefined) {
-    settings = parse(value);
-    parsedSettings.set(value, settings);
-  }
-  return settings;
-};
+export const parseAdcsSettings = parsedOncePerObject((value): AdcsSettings => {
+  const parsed = adcsSettingsSchema.safeParse(value ?? {});
+  return parsed.success ? parsed.data : adcsSettingsSchema.parse({});
+});
