@@ -1,10 +1,14 @@
 /**
- * A minimal RFC 8555 client for the ACME benchmark: one account key, JWS (ES256) through jose,
- * keep-alive HTTPS, the nonce of each answer reused for the next request (what lego and certbot
- * do). It drives the whole issuance of one order and reports failures with the problem document.
+ * A minimal RFC 8555 client for the ACME benchmark: one account key, flattened JWS (ES256, RFC
+ * 7515/7518) signed with node:crypto, keep-alive HTTPS, the nonce of each answer reused for the
+ * next request (what lego and certbot do). It drives the whole issuance of one order and reports
+ * failures with the problem document. The clients share the 2 cores with the server under test,
+ * so signing is a synchronous one-shot call: WebCrypto's (through jose) cost the bench process
+ * about twice as much CPU per signature.
  */
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import https from 'node:https';
-import { exportJWK, FlattenedSign, generateKeyPair, calculateJwkThumbprint, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 
 export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
@@ -37,13 +41,14 @@ const POLL_LIMIT_MS = 30_000;
 export class BenchAcmeClient {
   private nonce: string | undefined;
   private kid: string | undefined;
-  private constructor(private readonly request: Request, private readonly dir: Directory, private readonly key: { privateKey: CryptoKey; jwk: JWK }, readonly thumbprint: string) {}
+  private constructor(private readonly request: Request, private readonly dir: Directory, private readonly key: { privateKey: KeyObject; jwk: JWK }, readonly thumbprint: string) {}
 
   /** A new account on the server of `directoryUrl` (not timed by the bench). */
   static async register(request: Request, directoryUrl: string): Promise<BenchAcmeClient> {
     const dir = JSON.parse((await request('GET', directoryUrl)).body) as Directory;
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    const jwk = await exportJWK(pair.publicKey);
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { kty, crv, x, y } = pair.publicKey.export({ format: 'jwk' });
+    const jwk: JWK = { kty: kty!, crv: crv!, x: x!, y: y! };
     const client = new BenchAcmeClient(request, dir, { privateKey: pair.privateKey, jwk }, await calculateJwkThumbprint(jwk, 'sha256'));
     const res = await client.post(dir.newAccount, { termsOfServiceAgreed: true }, true);
     if (res.status !== 201 && res.status !== 200) throw new Error(`newAccount: ${res.status} ${res.body}`);
@@ -56,14 +61,20 @@ export class BenchAcmeClient {
     for (let attempt = 0; ; attempt++) {
       const nonce = this.nonce ?? String((await this.request('HEAD', this.dir.newNonce)).headers['replay-nonce']);
       this.nonce = undefined;
-      const header = { alg: 'ES256', nonce, url, ...(useJwk ? { jwk: this.key.jwk } : { kid: this.kid }) };
-      const jws = await new FlattenedSign(new TextEncoder().encode(payload === null ? '' : JSON.stringify(payload))).setProtectedHeader(header).sign(this.key.privateKey);
-      const res = await this.request('POST', url, JSON.stringify(jws));
+      const res = await this.request('POST', url, JSON.stringify(this.jws({ alg: 'ES256', nonce, url, ...(useJwk ? { jwk: this.key.jwk } : { kid: this.kid }) }, payload)));
       const next = res.headers['replay-nonce'];
       if (typeof next === 'string') this.nonce = next;
       if (res.status === 400 && attempt === 0 && res.body.includes('badNonce')) continue;
       return res;
     }
+  }
+
+  /** Flattened JWS JSON serialization; ES256 signatures are r || s (RFC 7518 section 3.4), not DER. */
+  private jws(header: Record<string, unknown>, payload: unknown): { protected: string; payload: string; signature: string } {
+    const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
+    const payloadB64 = payload === null ? '' : Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const signature = sign('sha256', Buffer.from(`${protectedB64}.${payloadB64}`), { key: this.key.privateKey, dsaEncoding: 'ieee-p1363' });
+    return { protected: protectedB64, payload: payloadB64, signature: signature.toString('base64url') };
   }
 
   private async json<T>(url: string, payload: unknown, what: string, ok = [200]): Promise<{ body: T; headers: Answer['headers'] }> {
