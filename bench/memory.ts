@@ -17,7 +17,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import { buildCsr, generateKeyPair, parseDn, pemEncode } from '@certbridge/pki';
-import { freshPostgres, REPO_ROOT, startServerProcess } from './lib/server-process.ts';
+import { freshPostgres, REPO_ROOT, SERVER_RUNTIME, startServerProcess } from './lib/server-process.ts';
 import { table } from './lib/stats.ts';
 
 const IDLE_SECONDS = Number(process.env['BENCH_MEMORY_IDLE_SECONDS'] ?? 10);
@@ -99,11 +99,13 @@ async function usage(pid: number): Promise<NodeJS.MemoryUsage> {
 }
 
 async function bareNode(): Promise<Row> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', 'setInterval(() => {}, 60_000)'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  // The same runtime as the server's (lib/server-process.ts SERVER_RUNTIME): plain node for the bundle.
+  const runtime = SERVER_RUNTIME === 'tsx' ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...runtime, '-e', 'setInterval(() => {}, 60_000)'], { cwd: REPO_ROOT, stdio: 'ignore' });
   try {
     await sleep(1000);
     const idle = await watch(child.pid!, IDLE_SECONDS * 1000);
-    return { name: 'bare node --import tsx -e', idle: idle.last };
+    return { name: `bare node ${runtime.join(' ')} -e`.replace(/ +/g, ' '), idle: idle.last };
   } finally {
     child.kill('SIGTERM');
   }
@@ -156,7 +158,7 @@ const rows: Row[] = [await bareNode()];
 for (const engine of ENGINES) rows.push(...(await server(engine, bodies)));
 
 const mb = (b: number | undefined) => (b === undefined ? '–' : (b / MB).toFixed(1));
-console.log(`\nmemory: RSS after ${IDLE_SECONDS} s idle, peak during ${LOAD_SECONDS} s of issuance (${CONCURRENCY} connections) + an inventory list per second, and ${IDLE_SECONDS} s after; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`\nmemory (server runtime: ${SERVER_RUNTIME}): RSS after ${IDLE_SECONDS} s idle, peak during ${LOAD_SECONDS} s of issuance (${CONCURRENCY} connections) + an inventory list per second, and ${IDLE_SECONDS} s after; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 const base = rows[0]!.idle;
 console.log(table(
   ['process', 'idle MB', 'idle vs bare', 'V8 heap used MB', 'outside V8 heap (external) MB', 'peak under load MB', 'after load MB', 'issued', 'lists', 'errors', `idle ≤ ${TARGET_IDLE_MB} MB`],

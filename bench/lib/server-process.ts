@@ -1,12 +1,43 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { build } from 'esbuild';
 import pg from 'pg';
+import { buildServerBundle, startScriptNodeOptions } from '../../packages/server/test/server-bundle.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = 'packages/server/src/cli/main.ts';
+const CLI_SOURCE = 'packages/server/src/cli/main.ts';
+
+/**
+ * How the bench runs the server: `bundle` (default) as `npm start` does, the compiled server of
+ * packages/server/build.mjs with the start script's Node options, built once per bench process so
+ * it matches the sources; `tsx` runs the TypeScript sources through tsx as the tests do
+ * (BENCH_SERVER_RUNTIME=tsx, to compare).
+ */
+export const SERVER_RUNTIME = process.env['BENCH_SERVER_RUNTIME'] === 'tsx' ? 'tsx' : 'bundle';
+
+/** Compiled files of this bench process (the bundle, preloads): its own directory, so benches run side by side never read each other's half-written files. */
+const COMPILED_DIR = path.join(REPO_ROOT, 'bench', 'dist', String(process.pid));
+process.once('exit', () => rmSync(COMPILED_DIR, { recursive: true, force: true }));
+
+let serverBundle: string | undefined;
+const builtServerBundle = () => (serverBundle ??= buildServerBundle(path.join(COMPILED_DIR, 'certbridge.mjs')));
+
+/** `npm start`'s Node options; BENCH_SERVER_NODE_OPTIONS replaces them to compare. */
+const serverNodeOptions = () => process.env['BENCH_SERVER_NODE_OPTIONS']?.split(/\s+/).filter(Boolean) ?? startScriptNodeOptions();
+
+/** A preload written in TypeScript, compiled to a temporary .mjs so the bundle runs without tsx. */
+async function compiledPreload(file: string): Promise<string> {
+  const outfile = path.join(COMPILED_DIR, `${path.basename(file).replace(/\.[cm]?ts$/, '')}.mjs`);
+  await build({
+    entryPoints: [file], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning',
+    plugins: [{ name: 'external-packages', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) }],
+  });
+  return outfile;
+}
 
 export interface ServerProcess {
   httpUrl: string;
@@ -49,7 +80,10 @@ export async function startServerProcess(opts: { databaseUrl?: string; cpuProfil
   };
   delete env['DATABASE_URL'];
   if (opts.databaseUrl) env['DATABASE_URL'] = opts.databaseUrl;
-  const nodeArgs = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), '--import', 'tsx', ...(opts.preload ?? []).flatMap((file) => ['--import', file]), CLI, 'serve'];
+  const profile = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
+  const nodeArgs = SERVER_RUNTIME === 'tsx'
+    ? [...profile, '--import', 'tsx', ...(opts.preload ?? []).flatMap((file) => ['--import', file]), CLI_SOURCE, 'serve']
+    : [...serverNodeOptions(), ...profile, ...(await Promise.all((opts.preload ?? []).map(compiledPreload))).flatMap((file) => ['--import', file]), builtServerBundle(), 'serve'];
   const child: ChildProcess = spawn(process.execPath, nodeArgs, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './enrollment-fixtures.ts';
+import { startScriptNodeOptions } from './server-bundle.ts';
 
 /**
  * A real `certbridge serve` process (node --import tsx packages/server/src/cli/main.ts serve) for
@@ -36,6 +37,8 @@ export interface ServerProcessOptions {
   port?: number;
   token?: string;
   log?: string[];
+  /** Run this compiled server (test/server-bundle.ts) as `npm start` does instead of the sources through tsx. */
+  bundle?: string;
 }
 
 export async function spawnServer(opts: ServerProcessOptions = {}): Promise<ServerProcess> {
@@ -43,7 +46,8 @@ export async function spawnServer(opts: ServerProcessOptions = {}): Promise<Serv
   const port = opts.port ?? await freePort();
   const token = opts.token ?? `cbt_reliability_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const log = opts.log ?? [];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const args = opts.bundle ? [...startScriptNodeOptions(), opts.bundle, 'serve'] : ['--import', 'tsx', MAIN, 'serve'];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env, CERTBRIDGE_DATA_DIR: dataDir, CERTBRIDGE_HTTP_PORT: String(port), CERTBRIDGE_HTTPS_PORT: '0',

@@ -34,9 +34,11 @@ async function loadPglite() {
   // of extra machine code resident for good, while PGlite's work is dominated by copying and I/O, not
   // by the tight loops TurboFan speeds up. Baseline code only: bench/memory.ts, a bare PGlite idles
   // at 211 → 162 MB RSS; bench/issue-internal.ts on PGlite, server CPU per certificate 3.09 → 2.65 ms
-  // (no compile threads). Set before the first WebAssembly compilation; no other module in the
-  // process is WebAssembly.
+  // (no compile threads). Lazily, too: a function is compiled when first called, and most of
+  // PostgreSQL's functions never are in a server's life (bench/memory.ts, a bare PGlite: 142 → 128 MB).
+  // Set before the first WebAssembly compilation; no other module in the process is WebAssembly.
   v8.setFlagsFromString('--liftoff-only');
+  v8.setFlagsFromString('--wasm-lazy-compilation');
   const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
   return { PGlite, extensions: { pg_trgm } };
 }

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-/** Where `npm run build -w packages/web` writes the UI (SPEC "Repository": packages/web). */
-export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+/**
+ * Where `npm run build -w packages/web` writes the UI (SPEC "Repository": packages/web). Found
+ * through the workspace package rather than a path relative to this file, which differs between
+ * the sources and the server bundle (build.mjs).
+ */
+export const WEB_DIST = path.join(path.dirname(createRequire(import.meta.url).resolve('@certbridge/web/package.json')), 'dist');
 
 /** Paths owned by the API and the protocol endpoints: never answered with the UI's index.html. */
 const NOT_UI = /^\/(api|acme|scep|\.well-known|ca|crl|ocsp|docs|healthz|readyz|metrics|connector)(\/|$)/;
