@@ -8,6 +8,8 @@
  * Also per certificate, over the timed phase: SQL statements and transactions sent by the server
  * (lib/sql-counter.ts), PostgreSQL commits (pg_stat_database), server CPU ms and its ratio to the
  * ceiling's CPU ms; README.md says what one issuance cost before and after issue 2's speed work.
+ * And where all of the machine's CPU went (lib/machine-cpu.ts): the server, this process as the
+ * load generator, PostgreSQL, the whole machine, and the rate the cores would allow at that cost.
  *
  * Environment: BENCH_N (requests per engine, default 3000), BENCH_CONCURRENCY (default 48),
  * BENCH_MAX_SECONDS (per engine, default 60), BENCH_ENGINES (default "pglite,postgres,postgres:2";
@@ -21,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import {
   buildCsr, generateKeyPair, parseCsr, parseDn, pemEncode, randomSerial, signCertificate, verifyCsrSignature, type Signer,
 } from '@certbridge/pki';
+import { cpuPerUnit, cpuSample } from './lib/machine-cpu.ts';
 import { freshPostgres, startServerProcess } from './lib/server-process.ts';
 import { counterOptions, removeSnapshots, snapshot } from './lib/sql-snapshot.ts';
 import { percentile, table } from './lib/stats.ts';
@@ -35,7 +38,7 @@ const DAY_MS = 86_400_000;
 
 interface Result { name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string; perIssuance?: PerIssuance }
 /** Load-independent costs of one issuance in the server process, over the timed phase. */
-interface PerIssuance { statements: number; transactions: number; cpuMs: number; pgCommits?: number }
+interface PerIssuance { statements: number; transactions: number; cpuMs: number; pgCommits?: number; machine?: ReturnType<typeof cpuPerUnit> }
 
 /** Committed transactions of the bench database as PostgreSQL counts them (every autocommit statement is one). */
 async function pgCommits(url: string): Promise<number> {
@@ -150,7 +153,10 @@ async function runEngine(engine: string, bodies: string[]): Promise<Result> {
     if (warm.errors) throw new Error(`warm-up failed on ${label}: ${warm.firstError}`);
     const before = await snapshot(server.pid, counterFile, processes);
     const commitsBefore = pgdb ? await pgCommits(pgdb.url) : 0;
+    const cpuBefore = cpuSample();
     const result = await load(`REST on ${label}`, server.httpUrl, server.token, bodies.slice(WARMUP), performance.now() + MAX_SECONDS * 1000);
+    const sampled = cpuPerUnit(cpuBefore, cpuSample(), result.ok);
+    const machine = pgdb ? sampled : { ...sampled, databaseMs: undefined }; // PGlite runs inside the server
     const after = await snapshot(server.pid, counterFile, processes);
     // Three statements per snapshot belong to pgCommits itself (connect, clear, select): not the server's, and on its own connection.
     // PostgreSQL (15+) backends publish their counters when idle, at most once a second: wait for that.
@@ -160,7 +166,7 @@ async function runEngine(engine: string, bodies: string[]): Promise<Result> {
     result.perIssuance = {
       statements: (after.statements - before.statements) / n, transactions: (after.transactions - before.transactions) / n,
       cpuMs: (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000 / n,
-      ...(commits !== undefined ? { pgCommits: commits / n } : {}),
+      ...(commits !== undefined ? { pgCommits: commits / n } : {}), machine,
     };
     return result;
   } finally {
@@ -189,6 +195,15 @@ console.log(table(['run', 'certificates', 'errors', 'cert/s', 'p50 ms', 'p99 ms'
     p ? p.statements.toFixed(2) : '-', p ? p.transactions.toFixed(2) : '-', p?.pgCommits !== undefined ? p.pgCommits.toFixed(2) : '-',
     p ? p.cpuMs.toFixed(3) : '-', p ? (p.cpuMs / ceilingCpuMs).toFixed(1) : '-',
   ];
+})));
+// Where the 2 cores go per certificate: the server, the load generator (this process), PostgreSQL
+// and the whole machine. The machine's CPU per certificate bounds the rate any server design could
+// reach on these cores with this client and database: cores × 1000 / machine ms.
+const cores = os.cpus().length;
+console.log(table(['run', 'server CPU ms/cert', 'load generator ms/cert', 'PostgreSQL ms/cert', 'machine ms/cert', `cert/s if all ${cores} cores were busy`], results.filter((r) => r.perIssuance?.machine).map((r) => {
+  const m = r.perIssuance!.machine!;
+  const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+  return [r.name, f(r.perIssuance!.cpuMs), f(m.benchMs), f(m.databaseMs), f(m.machineMs), m.machineMs ? (cores * 1000 / m.machineMs).toFixed(0) : '-'];
 })));
 for (const r of results) if (r.firstError) console.log(`${r.name}: first error: ${r.firstError}`);
 console.log(`target: >= 5000 cert/s on PostgreSQL. Reproduce: cd ${process.cwd()} && BENCH_N=${N} BENCH_CONCURRENCY=${CONCURRENCY} TEST_DATABASE_URL=${PG_BASE} node --import tsx bench/issue-internal.ts`);
