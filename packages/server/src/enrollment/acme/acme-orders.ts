@@ -182,7 +182,7 @@ export function createAcmeOrders(deps: {
     },
 
     /** PEM chain (section 7.4.2): the leaf first, then its issuers. */
-    chainPem(cert: CertificateRow): string {
+    chainPem(cert: Pick<CertificateRow, 'der' | 'chain'>): string {
       return [cert.der, ...cert.chain.map((b64) => Buffer.from(b64, 'base64'))].map((der) => pemEncode('CERTIFICATE', der)).join('');
     },
   };

@@ -3,15 +3,15 @@ import { sql, type Insertable, type Updateable } from 'kysely';
 import type {
   AccountRow, AcmeAccountsTable, AcmeOrderRow, AuthorizationRow, ChallengeRow, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
+import { resourceColumn, resourceFound, type AuthorizationSummary, type ResourceFound, type ResourceRead } from './resource-reads.ts';
+
+export type { AuthorizationSummary };
 
 const NONCE_LIFETIME_MS = 60 * 60_000;
 /** Nonces are stored this many at a time (one insert) and handed out from memory. */
 const NONCE_BATCH = 64;
 /** A batch older than this is dropped, so every nonce handed out has most of its lifetime left. */
 const NONCE_BATCH_MAX_AGE_MS = 5 * 60_000;
-
-/** What rendering an order needs of its authorizations. */
-export interface AuthorizationSummary { id: string; status: AuthorizationRow['status'] }
 
 /**
  * The order's authorizations as one `id:status,…` text column (by identifier, as
@@ -83,22 +83,24 @@ export function createAcmeRepository(db: AcmeDb) {
      * request-auth-lookup.ts, which batches concurrent requests). Answers are in `entries` order.
      * A nonce named twice is granted to its first entry only. The catalogue counter comes along
      * (catalog-cache.ts): the request's directory lookup then needs no version query of its own.
+     * An entry's `read` names the resource its request fetches (resource-reads.ts), read too.
      */
-    async consumeNoncesAndFindAccounts(entries: { nonce: string; accountId: string }[], now: Date): Promise<{ nonceOk: boolean; account: AccountRow | undefined; catalogVersion: string | undefined }[]> {
+    async consumeNoncesAndFindAccounts(entries: { nonce: string; accountId: string; read?: ResourceRead | undefined }[], now: Date): Promise<{ nonceOk: boolean; account: AccountRow | undefined; catalogVersion: string | undefined; resource: ResourceFound | undefined }[]> {
       // Raw SQL: a data-modifying CTE over an unnested batch, which the query builder cannot
       // express; the account columns come back typed exactly as `selectAll()` returns them.
-      const { rows } = await sql<AccountRow & { i: number; nonce_ok: boolean; catalog_version: string | null }>`
-        with req as (select * from unnest(${entries.map((e) => e.nonce)}::text[], ${entries.map((e) => e.accountId)}::uuid[]) with ordinality as r(nonce, account_id, i)),
+      const { rows } = await sql<AccountRow & { i: number; nonce_ok: boolean; catalog_version: string | null; resource: unknown }>`
+        with req as (select * from unnest(${entries.map((e) => e.nonce)}::text[], ${entries.map((e) => e.accountId)}::uuid[],
+          ${entries.map((e) => e.read?.kind ?? null)}::text[], ${entries.map((e) => e.read?.id ?? null)}::uuid[]) with ordinality as r(nonce, account_id, kind, rid, i)),
         consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > ${now} returning n.nonce)
         select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok,
-          (select version::text from cache_versions where name = 'catalog') as catalog_version, a.*
+          (select version::text from cache_versions where name = 'catalog') as catalog_version, ${resourceColumn} as resource, a.*
         from req left join acme_accounts a on a.id = req.account_id order by req.i`.execute(db);
       const granted = new Set<string>();
-      return rows.map(({ i, nonce_ok: consumed, catalog_version: catalogVersion, ...account }) => {
-        const nonce = entries[Number(i) - 1]!.nonce;
-        const nonceOk = Boolean(consumed) && !granted.has(nonce);
-        granted.add(nonce);
-        return { nonceOk, account: account.id ? account : undefined, catalogVersion: catalogVersion ?? undefined };
+      return rows.map(({ i, nonce_ok: consumed, catalog_version: catalogVersion, resource, ...account }) => {
+        const entry = entries[Number(i) - 1]!;
+        const nonceOk = Boolean(consumed) && !granted.has(entry.nonce);
+        granted.add(entry.nonce);
+        return { nonceOk, account: account.id ? account : undefined, catalogVersion: catalogVersion ?? undefined, resource: entry.read && resourceFound(entry.read.kind, resource) };
       });
     },
     purgeNonces: (now: Date) => db.deleteFrom('acme_nonces').where('expires_at', '<=', now).execute(),

@@ -7,6 +7,7 @@ import { urls, type AcmeDirectory } from './acme-views.ts';
 import { decodeJws, decodePayload, importAccountKey, verifySignature, type ProtectedHeader } from './jws.ts';
 import { AcmeProblem } from './problems.ts';
 import { createRequestAuthLookup } from './request-auth-lookup.ts';
+import type { ResourceFound, ResourceRead } from './resource-reads.ts';
 
 export const JOSE_JSON = 'application/jose+json';
 
@@ -25,6 +26,11 @@ export interface AcmeCall {
   account?: AccountRow;
   /** Set when the JWS carried its key (jwk). */
   jwk?: Record<string, unknown>;
+  /**
+   * The resource the caller asked `decode` to read, when the statement that consumed the nonce
+   * read it (resource-reads.ts); unset when it was not read that way (the handler reads it).
+   */
+  resource?: ResourceFound;
 }
 
 /**
@@ -56,7 +62,8 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: 
     return UUID.test(id) ? id : '';
   };
 
-  async function decode(request: FastifyRequest, slug: string, signer: Signer): Promise<AcmeCall> {
+  /** `read`: a resource the handler will need, read in the nonce's statement when there is one. */
+  async function decode(request: FastifyRequest, slug: string, signer: Signer, read?: ResourceRead): Promise<AcmeCall> {
     const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== JOSE_JSON) throw new AcmeProblem('unsupportedMediaType', `ACME requests must be sent as ${JOSE_JSON}`);
     // The checks that need no database run first, but their errors are reported after the
@@ -75,7 +82,7 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: 
     const kid = !invalid && signer !== 'jwk' ? decoded?.header.kid : undefined;
     const kidAccountId = kid ? accountIdOf(kid, slug) : '';
     const nonce = decoded?.header.nonce;
-    const auth = kidAccountId && nonce && NONCE.test(nonce) ? await authLookup.consume(nonce, kidAccountId, clock.now()) : undefined;
+    const auth = kidAccountId && nonce && NONCE.test(nonce) ? await authLookup.consume(nonce, kidAccountId, clock.now(), read) : undefined;
     const dir = await directory(slug, auth?.catalogVersion);
     if (invalid || !decoded) throw invalid;
     const { jws, header } = decoded;
@@ -98,7 +105,7 @@ export function createAcmeRequestDecoder(deps: { repo: AcmeRepository; catalog: 
     if (nonceOk === undefined && !NONCE.test(header.nonce)) throw new AcmeProblem('badNonce', 'the nonce is not base64url (section 6.5.1)');
     nonceOk ??= await repo.consumeNonce(header.nonce, clock.now());
     if (!nonceOk) throw new AcmeProblem('badNonce', 'the nonce is unknown, expired or already used');
-    return { dir, header, payload: decodePayload(jws), ...(account ? { account } : {}), ...(header.jwk ? { jwk: header.jwk } : {}) };
+    return { dir, header, payload: decodePayload(jws), ...(account ? { account } : {}), ...(header.jwk ? { jwk: header.jwk } : {}), ...(auth?.resource ? { resource: auth.resource } : {}) };
   }
 
   return { directory, decode };

@@ -10,6 +10,7 @@ import { revokePayload } from './acme-revocation.ts';
 import { RENEWAL_INFO_RETRY_AFTER_SECONDS } from './renewal-info.ts';
 import { identifiersSchema, normaliseIdentifiers } from './identifiers.ts';
 import { AcmeProblem } from './problems.ts';
+import type { FoundByKind, ResourceRead } from './resource-reads.ts';
 import { z as zod } from 'zod';
 
 const TAG = 'acme';
@@ -30,14 +31,20 @@ const requireEmpty = (call: AcmeCall) => {
   if (call.payload !== null) throw new AcmeProblem('malformed', 'this resource is fetched with POST-as-GET (empty payload)');
 };
 
+/** The resource as `decode` read it with the nonce (resource-reads.ts), else as `load` reads it now. */
+const resourceOf = <K extends keyof FoundByKind>(call: AcmeCall, kind: K, load: () => Promise<FoundByKind[K]>): FoundByKind[K] | Promise<FoundByKind[K]> =>
+  call.resource?.kind === kind ? (call.resource.found as FoundByKind[K]) : load();
+/** The resource a route's `:id` names, for `decode` to read with the nonce; nothing for an id that is no UUID. */
+const readById = (kind: ResourceRead['kind']) => (params: Record<string, string>): ResourceRead | undefined => (UUID.test(params['id']!) ? { kind, id: params['id']! } : undefined);
+
 /**
  * ACME wire code (RFC 8555 section 7): each handler decodes and authenticates the JWS, validates
  * the payload, loads and checks ownership, makes one service call and renders.
  */
 export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
-  const post = (url: string, summary: string, signer: Signer, handler: (call: AcmeCall, params: Record<string, string>, reply: FastifyReply) => Promise<unknown>) =>
+  const post = (url: string, summary: string, signer: Signer, handler: (call: AcmeCall, params: Record<string, string>, reply: FastifyReply) => Promise<unknown>, read?: (params: Record<string, string>) => ResourceRead | undefined) =>
     route(app, { method: 'POST', url: `/acme/:slug/${url}`, summary, tag: TAG, public: true, bodyLimit: 64 * 1024 }, async ({ request, params, reply }) =>
-      handler(await m.decoder.decode(request, params['slug']!, signer), params, reply));
+      handler(await m.decoder.decode(request, params['slug']!, signer, read?.(params)), params, reply));
   const location = (reply: FastifyReply, url: string) => reply.header('location', url);
   const renderOrder = async (call: AcmeCall, reply: FastifyReply, result: { order: AcmeOrderRow; authzIds?: string[]; retryAfterSeconds?: number }) => {
     if (result.retryAfterSeconds !== undefined) reply.header('retry-after', String(result.retryAfterSeconds));
@@ -96,26 +103,26 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
   post('order/:id', 'The order (POST-as-GET)', 'kid', async (call, params, reply) => {
     requireEmpty(call);
     const id = params['id']!;
-    const found = UUID.test(id) ? await m.repo.findOrderWithAuthorizations(id) : undefined;
+    const found = UUID.test(id) ? await resourceOf(call, 'order', () => m.repo.findOrderWithAuthorizations(id)) : undefined;
     if (!found || found.order.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no order ${id} for this account`);
     let { order } = found;
     // Two authorizations settled at the same moment may each have missed the other (settleValidation).
     if (order.status === 'pending' && found.authorizations.length && found.authorizations.every((a) => a.status === 'valid')) order = (await m.repo.readyIfAuthorized(order.id)) ?? order;
     return renderOrder(call, reply, { ...(await m.orders.refresh(order)), authzIds: found.authorizations.map((a) => a.id) });
-  });
+  }, readById('order'));
   post('order/:id/finalize', 'Submit the CSR through the issuance core (7.4)', 'kid', async (call, params, reply) => {
     const { csr } = payloadOf(call, finalizePayload);
     const result = await m.orders.finalize(call.dir, accountOf(call), params['id']!, Buffer.from(csr, 'base64url'));
     return renderOrder(call, location(reply, urls(call.dir.base).order(result.order.id)), result);
   });
   post('authz/:id', 'An authorization (POST-as-GET) or its deactivation (7.5.2)', 'kid', async (call, params) => {
-    const found = UUID.test(params['id']!) ? await m.repo.findAuthorizationWithChallenges(params['id']!) : undefined;
+    const found = UUID.test(params['id']!) ? await resourceOf(call, 'authz', () => m.repo.findAuthorizationWithChallenges(params['id']!)) : undefined;
     if (!found || found.authz.account_id !== accountOf(call).id) throw new AcmeProblem('notFound', `no authorization ${params['id']} for this account`);
     if (call.payload === null) return authorizationView(urls(call.dir.base), found.authz, found.challenges);
     payloadOf(call, zod.object({ status: zod.literal('deactivated') }).passthrough());
     const current = await m.orders.deactivateAuthorization(found.authz);
     return authorizationView(urls(call.dir.base), current, found.challenges);
-  });
+  }, readById('authz'));
   post('chall/:id', 'Respond to a challenge ({}) or fetch it (POST-as-GET) (7.5.1)', 'kid', async (call, params, reply) => {
     const id = params['id']!;
     const account = accountOf(call);
@@ -138,10 +145,10 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
    */
   post('cert/:id', 'Download the certificate chain as PEM (7.4.2)', 'kid', async (call, params, reply) => {
     requireEmpty(call);
-    const cert = UUID.test(params['id']!) ? await m.repo.findAccountCertificate(params['id']!, accountOf(call).id) : undefined;
+    const cert = UUID.test(params['id']!) ? await resourceOf(call, 'cert', () => m.repo.findAccountCertificate(params['id']!, accountOf(call).id)) : undefined;
     if (!cert) throw new AcmeProblem('notFound', `no certificate ${params['id']} for this account`);
     return reply.type('application/pem-certificate-chain').send(m.orders.chainPem(cert));
-  });
+  }, readById('cert'));
   post('revoke-cert', 'Revoke by account key or certificate key (7.6)', 'either', async (call, _p, reply) => {
     await m.revocation.revoke(call.dir, call, payloadOf(call, revokePayload));
     return reply.status(200).send();

@@ -1,5 +1,6 @@
 import { createStatementBatcher } from '../../db/statement-batcher.ts';
 import type { AcmeRepository } from './acme-repository.ts';
+import type { ResourceRead } from './resource-reads.ts';
 
 /**
  * The nonce, account and catalogue counter (for the directory lookup, catalog-cache.ts) of
@@ -10,14 +11,14 @@ import type { AcmeRepository } from './acme-repository.ts';
  * refused at once, on every instance.
  */
 export function createRequestAuthLookup(repo: Pick<AcmeRepository, 'consumeNoncesAndFindAccounts'>, maxBatch = 200) {
-  const consume = createStatementBatcher(async (entries: { nonce: string; accountId: string; now: Date }[]) => {
+  const consume = createStatementBatcher(async (entries: { nonce: string; accountId: string; now: Date; read: ResourceRead | undefined }[]) => {
     // The latest `now` of the batch: a nonce that expired before any caller's moment is refused.
     const now = new Date(Math.max(...entries.map((e) => e.now.getTime())));
     return repo.consumeNoncesAndFindAccounts(entries, now);
   }, maxBatch);
   return {
-    /** Consumes `nonce` and reads account `accountId` (a UUID) as of a moment after this call. */
-    consume: (nonce: string, accountId: string, now: Date) => consume({ nonce, accountId, now }),
+    /** Consumes `nonce` and reads account `accountId` (a UUID), and the resource `read` names, as of a moment after this call. */
+    consume: (nonce: string, accountId: string, now: Date, read?: ResourceRead) => consume({ nonce, accountId, now, read }),
   };
 }
 
