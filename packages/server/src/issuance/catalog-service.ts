@@ -49,14 +49,23 @@ export function createCatalogService(deps: {
     if (!row) throw notFound('policy', idOrName);
     return row;
   }
-  async function requireProfile(idOrSlug: string): Promise<ProfileRow> {
-    const row = await catalog.findProfile(idOrSlug);
+  async function requireProfile(idOrSlug: string, observedVersion?: string): Promise<ProfileRow> {
+    const row = await catalog.findProfile(idOrSlug, observedVersion);
     if (!row) throw notFound('profile', idOrSlug);
     return row;
   }
 
   return {
     requireProfile,
+    /**
+     * The profile an issuance request names, with the catalogue counter it was read under: given
+     * to the issuance core as IssueContext.catalogVersion, it spares the core a version check of
+     * its own (CatalogCache.version). Concurrent lookups of the request share the counter's read.
+     */
+    async requireProfileForIssue(idOrSlug: string): Promise<{ profile: ProfileRow; catalogVersion: string | undefined }> {
+      const catalogVersion = await catalog.catalogVersion();
+      return { profile: await requireProfile(idOrSlug, catalogVersion), catalogVersion };
+    },
     listPolicies: (actor: Principal) => (requirePermission(actor, 'policies:read'), catalog.listPolicies()),
     getPolicy: (actor: Principal, id: string) => (requirePermission(actor, 'policies:read'), requirePolicy(id)),
     async createPolicy(actor: Principal, input: PolicyInput) {
@@ -122,7 +131,7 @@ export function createCatalogService(deps: {
     async createApplication(actor: Principal, input: ApplicationInput) {
       requirePermission(actor, 'applications:manage');
       if (await catalog.findApplication(input.name)) throw conflict(`an application named ${input.name} already exists`);
-      const profiles = await Promise.all((input.profiles ?? []).map(requireProfile));
+      const profiles = await Promise.all((input.profiles ?? []).map((slug) => requireProfile(slug)));
       return audited(actor, 'application.create', 'application', async (trx) => {
         const app = await catalog.insertApplication(trx, { id: randomUUID(), name: input.name, description: input.description ?? '' });
         await catalog.setApplicationProfiles(trx, app.id, profiles.map((p) => p.id));
@@ -132,7 +141,7 @@ export function createCatalogService(deps: {
     async updateApplication(actor: Principal, id: string, input: Partial<ApplicationInput>) {
       requirePermission(actor, 'applications:manage');
       const app = await access.require(actor, id, 'read');
-      const profiles = input.profiles === undefined ? undefined : await Promise.all(input.profiles.map(requireProfile));
+      const profiles = input.profiles === undefined ? undefined : await Promise.all(input.profiles.map((slug) => requireProfile(slug)));
       return audited(actor, 'application.update', 'application', async (trx) => {
         if (profiles) await catalog.setApplicationProfiles(trx, app.id, profiles.map((p) => p.id));
         return catalog.updateApplication(trx, app.id, input.description !== undefined ? { description: input.description } : {});

@@ -35,6 +35,12 @@ export interface IssueContext {
    * `pending` at once instead of re-asking a pending CA for a while.
    */
   answerPendingAtOnce?: boolean;
+  /**
+   * The catalogue counter under which the caller read `application` and `profile` during this
+   * request (CatalogCache.version): the core's own catalogue lookups use it instead of checking
+   * the counter again, so the request sees one catalogue throughout and pays one check.
+   */
+  catalogVersion?: string;
 }
 
 export type IssueInput =
@@ -70,15 +76,15 @@ export function createIssuanceService(deps: IssuanceDeps) {
   const { db, cas, catalog, orders, certificates, sealer, clock } = deps;
   const writer = createIssuanceWriter(db, clock);
 
-  async function loadCa(profile: ProfileRow): Promise<CaRow> {
-    const ca = await cas.find(profile.ca_id);
+  async function loadCa(profile: ProfileRow, catalogVersion: string | undefined): Promise<CaRow> {
+    const ca = await cas.find(profile.ca_id, catalogVersion);
     if (!ca) throw notFound('CA', profile.ca_id);
     if (ca.status !== 'active') throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} is disabled`);
     return ca;
   }
 
-  async function loadPolicy(profile: ProfileRow): Promise<PolicyRow> {
-    const policy = await catalog.findPolicy(profile.policy_id);
+  async function loadPolicy(profile: ProfileRow, catalogVersion: string | undefined): Promise<PolicyRow> {
+    const policy = await catalog.findPolicy(profile.policy_id, catalogVersion);
     if (!policy) throw notFound('policy', profile.policy_id);
     return policy;
   }
@@ -189,9 +195,11 @@ export function createIssuanceService(deps: IssuanceDeps) {
 
   return {
     async issue(ctx: IssueContext, input: IssueInput): Promise<IssueOutcome> {
-      const { application, profile } = ctx;
-      // The three lookups share one catalogue check (repositories/catalog-cache.ts); their errors keep this order.
-      const [linked, caLookup, policyLookup] = await Promise.allSettled([catalog.hasApplicationProfile(application.id, profile.id), loadCa(profile), loadPolicy(profile)]);
+      const { application, profile, catalogVersion } = ctx;
+      // The three lookups share one catalogue check, none when the caller passed its own (repositories/catalog-cache.ts); their errors keep this order.
+      const [linked, caLookup, policyLookup] = await Promise.allSettled([
+        catalog.hasApplicationProfile(application.id, profile.id, catalogVersion), loadCa(profile, catalogVersion), loadPolicy(profile, catalogVersion),
+      ]);
       if (linked.status === 'rejected') throw linked.reason;
       if (!linked.value) {
         throw new AppError('VALIDATION_FAILED', `profile ${profile.slug} is not attached to application ${application.name}`);

@@ -33,6 +33,12 @@ export function createCatalogCache(db: Kysely<Database>) {
 
   return {
     /**
+     * The counter as of a moment after the call (concurrent callers share one query). A request
+     * that passes it as `observed` to each of its later gets pays one version check in all: its
+     * lookups then see the catalogue as of that moment, which is no older than the request.
+     */
+    version: currentVersion,
+    /**
      * `load()`'s result for `key`, from the cache when the catalogue has not changed since it was
      * loaded. Loads run after the counter was read, so a cached value is never older than its
      * counter; a load begun under an older counter is not kept. `observed` is the counter as read

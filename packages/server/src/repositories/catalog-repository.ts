@@ -10,6 +10,8 @@ import { cachedRow, type CatalogCache } from './catalog-cache.ts';
  */
 export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCache) {
   return {
+    /** The catalogue counter for a request's later lookups (CatalogCache.version); undefined without a cache. */
+    catalogVersion: async (): Promise<string | undefined> => cache?.version(),
     /** `observedVersion`: the catalogue counter as the caller's request already read it (CatalogCache.get's `observed`). */
     findPolicy: (idOrName: string, observedVersion?: string) =>
       cachedRow(cache, `policy:${idOrName}`, () => db.selectFrom('policies').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(), observedVersion),
@@ -18,7 +20,8 @@ export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCac
     updatePolicy: (trx: Kysely<Database>, id: string, patch: Updateable<PoliciesTable>) =>
       trx.updateTable('policies').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
 
-    findProfile: (idOrSlug: string) => cachedRow(cache, `profile:${idOrSlug}`, () => db.selectFrom('profiles').selectAll().where(isUuid(idOrSlug) ? 'id' : 'slug', '=', idOrSlug).executeTakeFirst()),
+    findProfile: (idOrSlug: string, observedVersion?: string) =>
+      cachedRow(cache, `profile:${idOrSlug}`, () => db.selectFrom('profiles').selectAll().where(isUuid(idOrSlug) ? 'id' : 'slug', '=', idOrSlug).executeTakeFirst(), observedVersion),
     listProfiles: () => db.selectFrom('profiles').selectAll().orderBy('slug').execute(),
     insertProfile: (trx: Kysely<Database>, row: Insertable<ProfilesTable>) => trx.insertInto('profiles').values(row).returningAll().executeTakeFirstOrThrow(),
     updateProfile: (trx: Kysely<Database>, id: string, patch: Updateable<ProfilesTable>) =>
@@ -41,9 +44,9 @@ export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCac
       await trx.deleteFrom('application_profiles').where('application_id', '=', applicationId).execute();
       if (profileIds.length) await trx.insertInto('application_profiles').values(profileIds.map((profile_id) => ({ application_id: applicationId, profile_id }))).execute();
     },
-    hasApplicationProfile: async (applicationId: string, profileId: string) => {
+    hasApplicationProfile: async (applicationId: string, profileId: string, observedVersion?: string) => {
       const load = async () => Boolean(await db.selectFrom('application_profiles').select('profile_id').where('application_id', '=', applicationId).where('profile_id', '=', profileId).executeTakeFirst());
-      return cache ? cache.get(`link:${applicationId}:${profileId}`, load) : load();
+      return cache ? cache.get(`link:${applicationId}:${profileId}`, load, observedVersion) : load();
     },
 
     /**

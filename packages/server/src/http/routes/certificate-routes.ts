@@ -45,11 +45,12 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
   }, async ({ principal, params, body, reply }) => {
     // Looked up together (one catalogue check, repositories/catalog-cache.ts); the application's
     // verdict still comes first, so a caller without access learns nothing about the profile.
-    const [appLookup, profileLookup] = await Promise.allSettled([access.require(principal, params['appId']!, 'issue'), deps.catalog.requireProfile(body.profile)]);
+    const [appLookup, profileLookup] = await Promise.allSettled([access.require(principal, params['appId']!, 'issue'), deps.catalog.requireProfileForIssue(body.profile)]);
     if (appLookup.status === 'rejected') throw appLookup.reason;
     if (profileLookup.status === 'rejected') throw profileLookup.reason;
-    const [application, profile] = [appLookup.value, profileLookup.value];
-    const ctx = { actor: principal, protocol: 'api' as const, application, profile };
+    const [application, { profile, catalogVersion }] = [appLookup.value, profileLookup.value];
+    // The core reuses that check's counter for its own lookups instead of checking again.
+    const ctx = { actor: principal, protocol: 'api' as const, application, profile, ...(catalogVersion ? { catalogVersion } : {}) };
     const validity = body.validityDays ? { validityDays: body.validityDays } : {};
     const outcome = 'csr' in body
       ? await deps.issuance.issue(ctx, { kind: 'csr', csr: body.csr, ...validity })
