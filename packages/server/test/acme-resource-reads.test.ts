@@ -36,14 +36,12 @@ describe.each(ENGINES)('ACME resources read with the nonce on %s', (engine) => {
     owner = await account(profile!.id, application!.id);
     other = await account(profile!.id, application!.id);
     const expires = new Date(Date.now() + 86_400_000);
-    await repo.insertOrderTree(
-      { id: ids.order, account_id: owner.id, status: 'pending', identifiers: JSON.stringify([{ type: 'dns', value: 'read.acme.test' }]), not_before: null, not_after: null, expires_at: expires, error: null, issuance_order_id: null, certificate_id: null, created_at: new Date() },
-      [{ id: ids.authz, order_id: ids.order, account_id: owner.id, identifier_type: 'dns', identifier_value: 'read.acme.test', wildcard: false, status: 'pending', expires_at: expires }],
-      [
-        { id: ids.http, authorization_id: ids.authz, type: 'http-01', token: 'token-http', status: 'pending', validated_at: null, error: null },
-        { id: ids.dns, authorization_id: ids.authz, type: 'dns-01', token: 'token-dns', status: 'pending', validated_at: null, error: null },
-      ],
-    );
+    const inserted = await repo.insertOrderWithinLimits({
+      order: { id: ids.order, account_id: owner.id, identifiers: JSON.stringify([{ type: 'dns', value: 'read.acme.test' }]), expires_at: expires, created_at: new Date() },
+      authorizations: [{ id: ids.authz, identifier_type: 'dns', identifier_value: 'read.acme.test', wildcard: false }],
+      challenges: [{ id: ids.http, authorization_id: ids.authz, type: 'http-01', token: 'token-http' }, { id: ids.dns, authorization_id: ids.authz, type: 'dns-01', token: 'token-dns' }],
+    }, { profileId: profile!.id, since: new Date(Date.now() - 3_600_000), values: ['read.acme.test'], accountLimit: 10, identifierLimit: 10 });
+    expect(inserted.counts).toEqual({ account: 0, identifiers: [0] });
     // A failed attempt (error and attempts) and a valid challenge (validated_at); the order's updated_at comes from the database clock (microseconds).
     await repo.updateChallenge(repo.db, ids.dns, { status: 'invalid', attempts: 2, error: JSON.stringify({ type: 'urn:ietf:params:acme:error:dns', detail: 'no TXT record' }), claimed_at: new Date() });
     await repo.settleValidation({ challengeId: ids.http, authorizationId: ids.authz, orderId: ids.order }, { validatedAt: new Date() });

@@ -87,31 +87,32 @@ export function createAcmeOrders(deps: {
   }
 
   return {
+    /**
+     * The screening (EAB key, profile policy) first, then the rate limits and the insert in one
+     * statement: an order over a limit is not created, and the refusal names the limit.
+     */
     async newOrder(dir: AcmeDirectory, account: AccountRow, identifiers: AcmeIdentifier[]): Promise<{ order: AcmeOrderRow; authzIds: string[] }> {
-      const now = clock.now();
-      const values = identifiers.map((identifier) => identifier.value.replace(/^\*\./, ''));
-      const counts = await repo.rateCounts(account.id, account.profile_id, values, new Date(now.getTime() - 3_600_000));
-      if (counts.account >= limits.ordersPerAccountPerHour) {
-        throw new AcmeProblem('rateLimited', `account ${account.id} created ${counts.account} orders in the last hour; the limit is ${limits.ordersPerAccountPerHour}`);
-      }
       await deps.screening.screen(dir, account, identifiers);
-      identifiers.forEach((identifier, i) => {
-        const n = counts.identifiers[i]!;
-        if (n >= limits.ordersPerIdentifierPerHour) throw new AcmeProblem('rateLimited', `${identifier.value} was ordered ${n} times in the last hour; the limit is ${limits.ordersPerIdentifierPerHour}`);
-      });
+      const now = clock.now();
       const expires = new Date(now.getTime() + ORDER_LIFETIME_MS);
       const orderId = randomUUID();
       const authorizations = identifiers.map((identifier) => {
         const wildcard = identifier.value.startsWith('*.');
-        return { id: randomUUID(), order_id: orderId, account_id: account.id, identifier_type: identifier.type, identifier_value: wildcard ? identifier.value.slice(2) : identifier.value, wildcard, status: 'pending' as const, expires_at: expires };
+        return { id: randomUUID(), identifier_type: identifier.type, identifier_value: wildcard ? identifier.value.slice(2) : identifier.value, wildcard };
       });
       const challenges = identifiers.flatMap((identifier, i) => challengeTypesFor(identifier).map((type) => ({
-        id: randomUUID(), authorization_id: authorizations[i]!.id, type, token: randomBytes(32).toString('base64url'), status: 'pending' as const, validated_at: null, error: null,
+        id: randomUUID(), authorization_id: authorizations[i]!.id, type, token: randomBytes(32).toString('base64url'),
       })));
-      const order = await repo.insertOrderTree({
-        id: orderId, account_id: account.id, status: 'pending', identifiers: JSON.stringify(identifiers), not_before: null, not_after: null, expires_at: expires, error: null, issuance_order_id: null, certificate_id: null, created_at: now,
-      }, authorizations, challenges);
-      return { order, authzIds: authorizations.map((a) => a.id) };
+      const { order, counts } = await repo.insertOrderWithinLimits(
+        { order: { id: orderId, account_id: account.id, identifiers: JSON.stringify(identifiers), expires_at: expires, created_at: now }, authorizations, challenges },
+        { profileId: account.profile_id, since: new Date(now.getTime() - 3_600_000), values: authorizations.map((a) => a.identifier_value), accountLimit: limits.ordersPerAccountPerHour, identifierLimit: limits.ordersPerIdentifierPerHour },
+      );
+      if (order) return { order, authzIds: authorizations.map((a) => a.id) };
+      if (counts.account >= limits.ordersPerAccountPerHour) {
+        throw new AcmeProblem('rateLimited', `account ${account.id} created ${counts.account} orders in the last hour; the limit is ${limits.ordersPerAccountPerHour}`);
+      }
+      const over = counts.identifiers.findIndex((n) => n >= limits.ordersPerIdentifierPerHour);
+      throw new AcmeProblem('rateLimited', `${identifiers[over]?.value} was ordered ${counts.identifiers[over]} times in the last hour; the limit is ${limits.ordersPerIdentifierPerHour}`);
     },
 
     /** The order, after asking the issuance core about a pending CA request (ADCS approval). */

@@ -3,6 +3,7 @@ import { sql, type Insertable, type Updateable } from 'kysely';
 import type {
   AccountRow, AcmeAccountsTable, AcmeOrderRow, AuthorizationRow, ChallengeRow, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
+import { insertOrderWithinLimits, type NewOrderTree, type RateWindow } from './new-order-statement.ts';
 import { resourceColumn, resourceFound, type AuthorizationSummary, type ResourceFound, type ResourceRead } from './resource-reads.ts';
 
 export type { AuthorizationSummary };
@@ -129,27 +130,8 @@ export function createAcmeRepository(db: AcmeDb) {
     },
     findOrderByCertificate: (certificateId: string) => db.selectFrom('acme_orders').selectAll().where('certificate_id', '=', certificateId).executeTakeFirst(),
 
-    /**
-     * New orders of the account and per identifier (across the directory's accounts) since a
-     * moment, for the rate limits: one statement whatever the number of identifiers.
-     */
-    async rateCounts(accountId: string, profileId: string, values: string[], since: Date): Promise<{ account: number; identifiers: number[] }> {
-      const row = await db.selectNoFrom((eb) => [
-        eb.selectFrom('acme_orders').select(sql<number>`count(*)::int`.as('n')).where('account_id', '=', accountId).where('created_at', '>=', since).as('account'),
-        ...values.map((value, i) => eb.selectFrom('acme_authorizations').innerJoin('acme_orders', 'acme_orders.id', 'acme_authorizations.order_id')
-          .innerJoin('acme_accounts', 'acme_accounts.id', 'acme_orders.account_id').select(sql<number>`count(*)::int`.as('n'))
-          .where('acme_accounts.profile_id', '=', profileId).where('acme_authorizations.identifier_value', '=', value).where('acme_orders.created_at', '>=', since).as(`identifier_${i}`)),
-      ]).executeTakeFirstOrThrow() as Record<string, number | string | null>;
-      return { account: Number(row['account'] ?? 0), identifiers: values.map((_, i) => Number(row[`identifier_${i}`] ?? 0)) };
-    },
-    /**
-     * An order with its authorizations and challenges, in one statement (data-modifying CTEs
-     * run as one atomic statement, and the foreign keys are checked at its end).
-     */
-    insertOrderTree: (order: Insertable<AcmeOrdersTable>, authorizations: Insertable<AcmeAuthorizationsTable>[], challenges: Insertable<AcmeChallengesTable>[]) =>
-      db.with('authz', (q) => q.insertInto('acme_authorizations').values(authorizations).returning('id'))
-        .with('challenges', (q) => q.insertInto('acme_challenges').values(challenges).returning('id'))
-        .insertInto('acme_orders').values(order).returningAll().executeTakeFirstOrThrow(),
+    /** newOrder's rate-limited insert of an order tree, in one statement (new-order-statement.ts). */
+    insertOrderWithinLimits: (tree: NewOrderTree, rate: RateWindow) => insertOrderWithinLimits(db, tree, rate),
     /** An order and its authorizations' ids and statuses (by identifier, as orderAuthorizations sorts them). */
     async findOrderWithAuthorizations(id: string): Promise<{ order: AcmeOrderRow; authorizations: AuthorizationSummary[] } | undefined> {
       const row = await db.selectFrom('acme_orders').selectAll().select(authorizationSummary).where('id', '=', id).executeTakeFirst();

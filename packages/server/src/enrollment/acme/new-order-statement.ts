@@ -1,0 +1,61 @@
+import { CompiledQuery } from 'kysely';
+import type { AcmeDb, AcmeOrderRow, AcmeAuthorizationsTable, AcmeChallengesTable } from './acme-tables.ts';
+import type { Insertable } from 'kysely';
+
+/**
+ * newOrder's one statement (RFC 8555 section 7.4): the rate-limit counts — new orders of the
+ * account, and per identifier across the directory's accounts, since a moment — and, only when
+ * every count is under its limit, the order with its authorizations and challenges (data-modifying
+ * CTEs run as one atomic statement; the foreign keys are checked at its end). Written out once,
+ * with the variable parts as arrays, so its text never changes and the query builder does not
+ * rebuild it on every order. The counts come back either way, so a refusal can say which limit.
+ *
+ * Parameters: $1 account, $2 since, $3 profile, $4 identifier values, $5 account limit, $6 identifier
+ * limit, $7 order id, $8 identifiers (JSON), $9 expires, $10 created; authorizations $11-$14 (id,
+ * type, value, wildcard); challenges $15-$18 (id, authorization id, type, token).
+ */
+const INSERT_ORDER_WITHIN_LIMITS = `
+  with counts as (
+    select (select count(*)::int from acme_orders where account_id = $1 and created_at >= $2) as account,
+      array(select (select count(*)::int from acme_authorizations a join acme_orders o on o.id = a.order_id join acme_accounts ac on ac.id = o.account_id
+          where ac.profile_id = $3 and a.identifier_value = v.value and o.created_at >= $2)
+        from unnest($4::text[]) with ordinality as v(value, n) order by v.n) as identifiers
+  ), allowed as (
+    select 1 from counts where account < $5 and $6 > all (identifiers)
+  ), new_order as (
+    insert into acme_orders (id, account_id, status, identifiers, expires_at, created_at)
+    select $7, $1, 'pending', $8::jsonb, $9, $10 from allowed returning *
+  ), new_authorizations as (
+    insert into acme_authorizations (id, order_id, account_id, identifier_type, identifier_value, wildcard, status, expires_at)
+    select x.id, $7, $1, x.type, x.value, x.wildcard, 'pending', $9
+    from unnest($11::uuid[], $12::text[], $13::text[], $14::boolean[]) as x(id, type, value, wildcard), allowed
+  ), new_challenges as (
+    insert into acme_challenges (id, authorization_id, type, token, status)
+    select y.id, y.authorization_id, y.type, y.token, 'pending'
+    from unnest($15::uuid[], $16::uuid[], $17::text[], $18::text[]) as y(id, authorization_id, type, token), allowed
+  )
+  select counts.account as rate_account, array_to_string(counts.identifiers, ',') as rate_identifiers, new_order.*
+  from counts left join new_order on true`;
+
+export interface NewOrderTree {
+  order: { id: string; account_id: string; identifiers: string; expires_at: Date; created_at: Date };
+  authorizations: Pick<Insertable<AcmeAuthorizationsTable>, 'id' | 'identifier_type' | 'identifier_value' | 'wildcard'>[];
+  challenges: Pick<Insertable<AcmeChallengesTable>, 'id' | 'authorization_id' | 'type' | 'token'>[];
+}
+
+export interface RateWindow { profileId: string; since: Date; values: string[]; accountLimit: number; identifierLimit: number }
+
+/** The inserted order (undefined when a limit was reached) and the counts it was judged by. */
+export async function insertOrderWithinLimits(db: AcmeDb, tree: NewOrderTree, rate: RateWindow): Promise<{ order: AcmeOrderRow | undefined; counts: { account: number; identifiers: number[] } }> {
+  const { order: o, authorizations: a, challenges: c } = tree;
+  const { rows } = await db.executeQuery<AcmeOrderRow & { rate_account: number; rate_identifiers: string }>(CompiledQuery.raw(INSERT_ORDER_WITHIN_LIMITS, [
+    o.account_id, rate.since, rate.profileId, rate.values, rate.accountLimit, rate.identifierLimit, o.id, o.identifiers, o.expires_at, o.created_at,
+    a.map((x) => x.id), a.map((x) => x.identifier_type), a.map((x) => x.identifier_value), a.map((x) => x.wildcard ?? false),
+    c.map((x) => x.id), c.map((x) => x.authorization_id), c.map((x) => x.type), c.map((x) => x.token),
+  ]));
+  const { rate_account: account, rate_identifiers: identifiers, ...order } = rows[0]!;
+  return {
+    order: order.id ? order : undefined,
+    counts: { account: Number(account), identifiers: identifiers ? identifiers.split(',').map(Number) : [] },
+  };
+}
