@@ -2,8 +2,9 @@ import http from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { CompiledQuery } from 'kysely';
 import { buildCsr, generateKeyPair, parseCertificate, parseDn, pemDecodeAll } from '@certbridge/pki';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/http/app.ts';
 import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
 import { TestAcmeClient, type Alg } from './acme-test-client.ts';
@@ -117,6 +118,23 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
   it('fail/a tel: contact is unsupportedContact', async () => {
     const res = await (await client()).register({ contact: ['tel:+15555550100'] });
     expect([res.status, res.json()['type']]).toEqual([400, 'urn:ietf:params:acme:error:unsupportedContact']);
+  });
+
+  // The nonce statement reads the catalogue counter (request-auth-lookup.ts); the issuance core reuses it (IssueContext.catalogVersion).
+  it('ok/finalize asks for the catalogue counter in no statement of its own', async () => {
+    const c = await client();
+    const { finalize } = await readyOrder(c, ['counter.acme.test']);
+    const csr = csrDer(['counter.acme.test']);
+    const spy = vi.spyOn(env.core.db, 'executeQuery');
+    let fin;
+    let counterQueries: number;
+    try {
+      fin = await c.post(finalize, { csr: Buffer.from(csr.der).toString('base64url') });
+      counterQueries = spy.mock.calls.filter(([query]) => (query as CompiledQuery).sql?.startsWith('select version::text as version from cache_versions')).length;
+    } finally {
+      spy.mockRestore();
+    }
+    expect([fin.status, fin.json()['status'], counterQueries]).toEqual([200, 'valid', 0]);
   });
 
   it('ok/http-01 validated for real, finalize issues, the PEM chain downloads with the leaf first', async () => {

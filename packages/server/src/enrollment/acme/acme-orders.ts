@@ -157,7 +157,10 @@ export function createAcmeOrders(deps: {
       const application = account.application_id === dir.application.id ? dir.application : (await deps.catalog.findApplication(account.application_id)) ?? dir.application;
       let outcome: IssueOutcome;
       try {
-        outcome = await deps.issuance.issue({ actor: null, protocol: 'acme', application, profile: dir.profile, answerPendingAtOnce: true }, { kind: 'csr', csr: csrDer });
+        // The catalogue counter the request's nonce statement read: the core checks it no second time.
+        outcome = await deps.issuance.issue({
+          actor: null, protocol: 'acme', application, profile: dir.profile, answerPendingAtOnce: true, ...(dir.catalogVersion ? { catalogVersion: dir.catalogVersion } : {}),
+        }, { kind: 'csr', csr: csrDer });
       } catch (err) {
         const problem = toAcmeProblem(err);
         const caFault = err instanceof AppError && err.code.startsWith('CA_');
