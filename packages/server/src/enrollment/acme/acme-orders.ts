@@ -79,7 +79,10 @@ export function createAcmeOrders(deps: {
       const updated = await repo.updateOrderWithAuthorizations(order.id, patch);
       return { order: updated.order, authzIds: updated.authorizations.map((a) => a.id) };
     };
-    if (outcome.status === 'issued') return update({ status: 'valid', issuance_order_id: outcome.order.id, certificate_id: outcome.certificate.id });
+    if (outcome.status === 'issued') {
+      const issued = await repo.recordIssued(order.id, outcome.order.id, outcome.certificate.id);
+      return { order: issued.order, authzIds: issued.authorizations.map((a) => a.id) };
+    }
     if (outcome.status === 'pending') return { ...(await update({ status: 'processing', issuance_order_id: outcome.order.id })), retryAfterSeconds: outcome.retryAfterSeconds };
     const reason = outcome.order.disposition ?? 'no reason given';
     const error = new AcmeProblem('unauthorized', `the CA denied the request: ${reason}`).toJSON();

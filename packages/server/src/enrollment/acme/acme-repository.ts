@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Insertable, type Updateable } from 'kysely';
+import { CompiledQuery, sql, type Insertable, type Updateable } from 'kysely';
 import type {
   AccountRow, AcmeAccountsTable, AcmeOrderRow, AuthorizationRow, ChallengeRow, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
+import { orderPathStatements } from './order-path-statements.ts';
 import { insertOrderWithinLimits, type NewOrderTree, type RateWindow } from './new-order-statement.ts';
-import { resourceColumn, resourceFound, type AuthorizationSummary, type ResourceFound, type ResourceRead } from './resource-reads.ts';
+import { RESOURCE_COLUMN, resourceFound, type AuthorizationSummary, type ResourceFound, type ResourceRead } from './resource-reads.ts';
 
 export type { AuthorizationSummary };
 
@@ -44,6 +45,19 @@ function challengeOf(r: PrefixedChallenge & { id: string }): ChallengeRow {
     error: r.c_error ?? null, attempts: r.c_attempts ?? 0, claimed_at: r.c_claimed_at ?? null,
   };
 }
+
+/**
+ * The statement of every kid-signed request (consumeNoncesAndFindAccounts), written out once: a
+ * data-modifying CTE over an unnested batch, which the query builder cannot express; the account
+ * columns come back typed exactly as `selectAll()` returns them. $1 nonces, $2 accounts, $3 and $4
+ * the kind and id of each entry's resource read (resource-reads.ts), $5 now.
+ */
+const CONSUME_NONCES_AND_READ = `
+  with req as (select * from unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[]) with ordinality as r(nonce, account_id, kind, rid, i)),
+  consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > $5 returning n.nonce)
+  select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok,
+    (select version::text from cache_versions where name = 'catalog') as catalog_version, ${RESOURCE_COLUMN} as resource, a.*
+  from req left join acme_accounts a on a.id = req.account_id order by req.i`;
 
 /** All ACME SQL: nonces, accounts, orders, authorizations, challenges, EAB keys. */
 export function createAcmeRepository(db: AcmeDb) {
@@ -87,15 +101,9 @@ export function createAcmeRepository(db: AcmeDb) {
      * An entry's `read` names the resource its request fetches (resource-reads.ts), read too.
      */
     async consumeNoncesAndFindAccounts(entries: { nonce: string; accountId: string; read?: ResourceRead | undefined }[], now: Date): Promise<{ nonceOk: boolean; account: AccountRow | undefined; catalogVersion: string | undefined; resource: ResourceFound | undefined }[]> {
-      // Raw SQL: a data-modifying CTE over an unnested batch, which the query builder cannot
-      // express; the account columns come back typed exactly as `selectAll()` returns them.
-      const { rows } = await sql<AccountRow & { i: number; nonce_ok: boolean; catalog_version: string | null; resource: unknown }>`
-        with req as (select * from unnest(${entries.map((e) => e.nonce)}::text[], ${entries.map((e) => e.accountId)}::uuid[],
-          ${entries.map((e) => e.read?.kind ?? null)}::text[], ${entries.map((e) => e.read?.id ?? null)}::uuid[]) with ordinality as r(nonce, account_id, kind, rid, i)),
-        consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > ${now} returning n.nonce)
-        select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok,
-          (select version::text from cache_versions where name = 'catalog') as catalog_version, ${resourceColumn} as resource, a.*
-        from req left join acme_accounts a on a.id = req.account_id order by req.i`.execute(db);
+      const { rows } = await db.executeQuery<AccountRow & { i: number; nonce_ok: boolean; catalog_version: string | null; resource: unknown }>(CompiledQuery.raw(CONSUME_NONCES_AND_READ, [
+        entries.map((e) => e.nonce), entries.map((e) => e.accountId), entries.map((e) => e.read?.kind ?? null), entries.map((e) => e.read?.id ?? null), now,
+      ]));
       const granted = new Set<string>();
       return rows.map(({ i, nonce_ok: consumed, catalog_version: catalogVersion, resource, ...account }) => {
         const entry = entries[Number(i) - 1]!;
@@ -137,6 +145,8 @@ export function createAcmeRepository(db: AcmeDb) {
       const row = await db.selectFrom('acme_orders').selectAll().select(authorizationSummary).where('id', '=', id).executeTakeFirst();
       return row ? splitSummary(row) : undefined;
     },
+    /** finalize's outcome when the CA issued: the order valid with its certificate, and the authorization summary rendering needs. */
+    recordIssued: async (id: string, issuanceOrderId: string, certificateId: string) => splitSummary(await orderPathStatements.recordIssued(db, id, issuanceOrderId, certificateId, new Date())),
     /** updateOrder, answering with the authorization summary too (what rendering the order needs). */
     async updateOrderWithAuthorizations(id: string, patch: Updateable<AcmeOrdersTable>): Promise<{ order: AcmeOrderRow; authorizations: AuthorizationSummary[] }> {
       return splitSummary(await db.updateTable('acme_orders').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().returning(authorizationSummary).executeTakeFirstOrThrow());
@@ -163,51 +173,22 @@ export function createAcmeRepository(db: AcmeDb) {
      * pending wins) when its authorization belongs to `accountId`, is still pending and has not
      * expired. `claimed` says whether this call claimed it; otherwise the challenge is as it stood.
      */
-    async claimChallengeForResponse(id: string, accountId: string, now: Date): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow; claimed: boolean } | undefined> {
-      const row = await db
-        .with('claimed', (q) => q.updateTable('acme_challenges').set({ status: 'processing', claimed_at: now }).from('acme_authorizations')
-          .whereRef('acme_authorizations.id', '=', 'acme_challenges.authorization_id').where('acme_challenges.id', '=', id).where('acme_challenges.status', '=', 'pending')
-          .where('acme_authorizations.account_id', '=', accountId).where('acme_authorizations.status', '=', 'pending').where('acme_authorizations.expires_at', '>', now)
-          .returning(['acme_challenges.id as claimed_id', 'acme_challenges.claimed_at as claimed_at_now']))
-        .selectFrom('acme_challenges').innerJoin('acme_authorizations', 'acme_authorizations.id', 'acme_challenges.authorization_id')
-        .leftJoin('claimed', 'claimed.claimed_id', 'acme_challenges.id')
-        .selectAll('acme_authorizations').select(challengeColumns).select(['claimed.claimed_id', 'claimed.claimed_at_now'])
-        .where('acme_challenges.id', '=', id).executeTakeFirst();
-      if (!row) return undefined;
-      const { c_id: _id, c_type: _t, c_token: _k, c_status: _s, c_validated_at: _v, c_error: _e, c_attempts: _a, c_claimed_at: _c, claimed_id: claimedId, claimed_at_now: claimedAt, ...authz } = row;
-      // The statement's own select sees the challenge as it was before the claim.
-      const challenge = challengeOf(row);
-      return claimedId ? { challenge: { ...challenge, status: 'processing', claimed_at: claimedAt }, authz, claimed: true } : { challenge, authz, claimed: false };
-    },
+    claimChallengeForResponse: (id: string, accountId: string, now: Date): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow; claimed: boolean } | undefined> =>
+      orderPathStatements.claimChallenge(db, id, accountId, now),
     /**
      * Settles a validation in one statement: the challenge, its authorization, and the order —
      * `ready` when every other authorization of the order is already valid, `invalid` on failure.
      * Two authorizations of one order settling at the same moment can each miss the other's
      * change; reading the order repairs that (`readyIfAuthorized`).
      */
-    settleValidation: (c: { challengeId: string; authorizationId: string; orderId: string }, outcome: { validatedAt: Date } | { error: string }) => {
-      const valid = 'validatedAt' in outcome;
-      return db
-        .with('authz', (q) => q.updateTable('acme_authorizations').set({ status: valid ? 'valid' : 'invalid' }).where('id', '=', c.authorizationId).returning('id'))
-        .with('ord', (q) => {
-          const base = q.updateTable('acme_orders').where('id', '=', c.orderId).where('status', '=', 'pending');
-          return (valid
-            ? base.set({ status: 'ready', updated_at: new Date() }).where(({ not, exists, selectFrom }) => not(exists(selectFrom('acme_authorizations').select('id')
-              .where('order_id', '=', c.orderId).where('id', '!=', c.authorizationId).where('status', '!=', 'valid'))))
-            : base.set({ status: 'invalid', error: outcome.error, updated_at: new Date() })).returning('id');
-        })
-        .updateTable('acme_challenges').set(valid ? { status: 'valid', validated_at: outcome.validatedAt, error: null } : { status: 'invalid', error: outcome.error })
-        .where('id', '=', c.challengeId).returningAll().executeTakeFirstOrThrow();
-    },
+    settleValidation: (c: { challengeId: string; authorizationId: string; orderId: string }, outcome: { validatedAt: Date } | { error: string }) => orderPathStatements.settle(db, c, outcome),
     /** pending → ready once every authorization is valid (see settleValidation); the order as it now is. */
     readyIfAuthorized: (orderId: string) =>
       db.updateTable('acme_orders').set({ status: 'ready', updated_at: new Date() }).where('id', '=', orderId).where('status', '=', 'pending')
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('acme_authorizations').select('id').where('order_id', '=', orderId).where('status', '!=', 'valid'))))
         .returningAll().executeTakeFirst(),
     /** ready → processing for the owning account only; undefined when the order is not that (the caller says why). */
-    claimOwnOrderForFinalize: (id: string, accountId: string) =>
-      db.updateTable('acme_orders').set({ status: 'processing', updated_at: new Date() }).where('id', '=', id).where('account_id', '=', accountId).where('status', '=', 'ready')
-        .returningAll().executeTakeFirst(),
+    claimOwnOrderForFinalize: (id: string, accountId: string) => orderPathStatements.claimForFinalize(db, id, accountId, new Date()),
     /** A certificate issued for one of the account's orders (certificate download). */
     findAccountCertificate: (certificateId: string, accountId: string) =>
       db.selectFrom('certificates').selectAll('certificates').where('certificates.id', '=', certificateId)

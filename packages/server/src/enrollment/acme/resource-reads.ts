@@ -1,4 +1,3 @@
-import { sql, type RawBuilder } from 'kysely';
 import type { CertificateRow } from '../../db/schema.ts';
 import type { AcmeOrderRow, AuthorizationRow, ChallengeRow } from './acme-tables.ts';
 
@@ -29,7 +28,7 @@ export type ResourceFound = { [K in keyof FoundByKind]: { kind: K; found: FoundB
  * order with its authorizations' ids and statuses by identifier (as orderAuthorizations sorts
  * them), or the DER and chain of a certificate issued for one of the account's orders.
  */
-export const resourceColumn: RawBuilder<unknown> = sql`case req.kind
+export const RESOURCE_COLUMN = `case req.kind
   when 'authz' then (select json_build_object('authz', to_json(z), 'challenges',
       (select coalesce(json_agg(c order by c.type), '[]'::json) from acme_challenges c where c.authorization_id = z.id))
     from acme_authorizations z where z.id = req.rid)
@@ -52,7 +51,7 @@ const orderOf = (j: Json): AcmeOrderRow => ({
   ca_checked_at: dateOrNull(j['ca_checked_at']), created_at: date(j['created_at']), updated_at: date(j['updated_at']),
 });
 
-/** The JSON of `resourceColumn` as the rows the repository's own reads return. */
+/** The JSON of `RESOURCE_COLUMN` as the rows the repository's own reads return. */
 export function resourceFound(kind: ResourceRead['kind'], value: unknown): ResourceFound {
   const j = value === null || value === undefined ? undefined : (value as Json);
   switch (kind) {
