@@ -1,4 +1,5 @@
 import type { DistinguishedName, KeyAlgorithm, KeyUsage, RevocationReason, San } from '@certbridge/pki';
+import type { RawBuilder } from 'kysely';
 import type { CaRow } from '../db/schema.ts';
 
 /** What the issuance core asks a CA to sign, after the policy has approved it. */
@@ -28,6 +29,14 @@ export interface KeygenIssueRequest extends Omit<IssueRequest, 'csrDer' | 'spkiD
   keyAlgorithm: KeyAlgorithm;
   pkcs12Password: string;
 }
+
+/**
+ * Writes the order of a request (once). `alongside` is a data-modifying statement the backend
+ * must run before asking the CA anyway (ADCS: taking a rate-cap token), run inside the order's
+ * own statement: same round trip, same transaction, so it must not change the transaction's
+ * settings. Resolves once the order is committed, with the number of rows `alongside` returned.
+ */
+export type RecordOrder = (alongside?: RawBuilder<unknown>) => Promise<{ alongsideRows: number }>;
 
 /** A template as an ADCS server offers it (certrqxt.asp). */
 export interface OfferedTemplate { name: string; displayName: string; kind: 'E' | 'O' }
@@ -65,12 +74,12 @@ export interface CaBackend {
   readonly local?: boolean;
   issue(request: IssueRequest): Promise<IssueResult>;
   /**
-   * `issue` started while the order is still being written: what does not reach the CA (choosing
-   * a server, taking a rate-cap token) overlaps that write, and nothing is sent to the CA before
-   * `recorded` resolves; when it rejects, the CA is never asked (crash safety: every request the
-   * CA knows of has a committed order).
+   * `issue` that writes the order itself, through `record`, before its first round trip: what
+   * does not reach the CA (choosing a server, taking a rate-cap token) overlaps that write or
+   * rides in it, and nothing is sent to the CA before `record` resolves; when it rejects, the CA
+   * is never asked (crash safety: every request the CA knows of has a committed order).
    */
-  issueWhileRecording?(request: IssueRequest, recorded: Promise<unknown>): Promise<IssueResult>;
+  issueWhileRecording?(request: IssueRequest, record: RecordOrder): Promise<IssueResult>;
   renew(request: IssueRequest): Promise<IssueResult>;
   /** Resolves to `{ deferred }` when the CA itself still has to be told later (ADCS). */
   revoke(request: RevokeRequest): Promise<void | { deferred: string }>;

@@ -7,7 +7,7 @@ import {
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Principal } from '../auth/principal.ts';
 import { backendFor, type BackendDeps } from '../ca-backends/registry.ts';
-import type { IssueRequest, IssueResult } from '../ca-backends/types.ts';
+import type { IssueRequest, IssueResult, RecordOrder } from '../ca-backends/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Sealer } from '../crypto/sealer.ts';
 import type { ApplicationRow, CaRow, CertificateRow, Database, NewOrder, OrderRow, PolicyRow, ProfileRow } from '../db/schema.ts';
@@ -279,18 +279,29 @@ export function createIssuanceService(deps: IssuanceDeps) {
         return finalize(await orders.insert(newOrder), finalizeCtx, result);
       }
       if (backend.issueWhileRecording && !remoteKeygen && !input.renewedFromId) {
-        // The backend gets ready (server, rate-cap token) during the order's write and asks the CA after it.
-        const recording = orders.insert(newOrder);
-        // Handled here at once: the backend may await it only after its own first round trip.
-        recording.catch(() => undefined);
+        // The backend writes the order through `record` and gets ready (server, rate-cap token)
+        // during that write or inside it; it asks the CA after the write (CaBackend.issueWhileRecording).
+        let recording: Promise<OrderRow> | undefined;
+        const record: RecordOrder = (alongside) => {
+          if (recording) throw new Error('an order is recorded once');
+          const written = alongside ? orders.insertAlongside(newOrder, alongside) : orders.insert(newOrder).then((order) => ({ order, alongsideRows: 0 }));
+          recording = written.then((w) => w.order);
+          const answer = written.then((w) => ({ alongsideRows: w.alongsideRows }));
+          // Handled here at once: the backend may await them only after its own first round trip, or not at all when it fails first.
+          recording.catch(() => undefined);
+          answer.catch(() => undefined);
+          return answer;
+        };
+        // A backend that failed before recording (e.g. no template) still leaves a failed order behind.
+        const recorded = () => recording ?? orders.insert(newOrder);
         let result: IssueResult;
         try {
-          result = await backend.issueWhileRecording(request, recording);
+          result = await backend.issueWhileRecording(request, record);
         } catch (err) {
           // An order that could not be written fails the request with the database's error, as before.
-          return markFailed(await recording, ctx.actor, err);
+          return markFailed(await recorded(), ctx.actor, err);
         }
-        return finalize(await recording, finalizeCtx, result);
+        return finalize(await recorded(), finalizeCtx, result);
       }
       const order = await orders.insert(newOrder);
       let result: IssueResult;

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import type { Database, NewOrder, OrdersTable } from '../db/schema.ts';
 import { isUuid } from './cas-repository.ts';
 
@@ -8,6 +8,12 @@ const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 export function createOrdersRepository(db: Kysely<Database>) {
   return {
     insert: (row: NewOrder) => db.insertInto('orders').values(row).returningAll().executeTakeFirstOrThrow(),
+    /** `insert` with `alongside` (CaBackend's RecordOrder) in the same statement; also the rows that returned. */
+    insertAlongside: async (row: NewOrder, alongside: RawBuilder<unknown>) => {
+      const { alongside_rows: alongsideRows, ...order } = await db.with('alongside', () => sql`(${alongside})`).insertInto('orders').values(row)
+        .returningAll().returning(sql<number>`(select count(*) from alongside)::int`.as('alongside_rows')).executeTakeFirstOrThrow();
+      return { order, alongsideRows };
+    },
     find: (id: string) => db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst(),
     /** Recording the server that took a request also records that server's ADCS domain. */
     update: (trx: Kysely<Database>, id: string, patch: Updateable<OrdersTable>) => {

@@ -2,7 +2,7 @@ import { parseCertificate, pemEncode } from '@certbridge/pki';
 import type { AdcsClient, SubmitInput, SubmitResult } from '@certbridge/adcs-client';
 import type { CaRow, ConnectionRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
-import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, PendingTicket } from '../types.ts';
+import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, PendingTicket, RecordOrder } from '../types.ts';
 import { denialReason } from './adcs-errors.ts';
 import type { AdcsRuntime } from './adcs-runtime.ts';
 import { parseAdcsSettings } from './adcs-settings.ts';
@@ -57,9 +57,9 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
   }
 
   const rowChain = (): Uint8Array[] => (ca.certificate_der ? [ca.certificate_der, ...ca.chain.map((x) => new Uint8Array(Buffer.from(x, 'base64')))] : []);
-  const ask = (op: (c: AdcsClient) => Promise<SubmitResult>, only?: string, recorded?: Promise<unknown>) => rt.withFailover(ca, (client) => op(client), only, recorded);
+  const ask = (op: (c: AdcsClient) => Promise<SubmitResult>, only?: string, record?: RecordOrder) => rt.withFailover(ca, (client) => op(client), only, record);
 
-  async function issue(req: IssueRequest, recorded?: Promise<unknown>): Promise<IssueResult> {
+  async function issue(req: IssueRequest, record?: RecordOrder): Promise<IssueResult> {
     if (!req.template) throw new AppError('VALIDATION_FAILED', `the profile names no ADCS certificate template (CA ${ca.name} is an ADCS CA)`);
     if (!req.csrDer) throw new AppError('VALIDATION_FAILED', 'an ADCS request needs a PKCS#10 request');
     const input: SubmitInput = {
@@ -68,7 +68,7 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
       ...(settings.sanAttribute && req.sans.length ? { sans: req.sans.map((s) => ({ type: s.type, value: s.value })) } : {}),
       ...(req.validityRequested ? { validity: { notAfter: req.notAfter } } : {}),
     };
-    const first = await ask((c) => c.submit(input), undefined, recorded);
+    const first = await ask((c) => c.submit(input), undefined, record);
     let result = await toResult(first.value, first.connection, req);
     const delays = req.answerPendingAtOnce ? [] : rt.quickRetryDelaysMs.slice(0, settings.quickRetries);
     for (const delay of delays) {

@@ -4,6 +4,7 @@ import { isAdcsError, type AdcsClient } from '@certbridge/adcs-client';
 import type { Clock } from '../../clock.ts';
 import type { Sealer } from '../../crypto/sealer.ts';
 import type { CaRow, ConnectionRow, Database } from '../../db/schema.ts';
+import type { RecordOrder } from '../types.ts';
 import { CLOSED, createBreakers, DEFAULT_BREAKER, type BreakerOptions, type BreakerRow } from './circuit-breaker.ts';
 import { createClientPool } from './client-pool.ts';
 import { toAppError, type ServerFailure } from './adcs-errors.ts';
@@ -44,7 +45,7 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
   // one database round trip per issuance otherwise. Local changes (connection edited, servers
   // replaced, a circuit this process opened or closed) drop it at once; another instance's
   // changes show within the TTL.
-  const serverLists = new Map<string, { at: number; list: Promise<AdcsServer[]> }>();
+  const serverLists = new Map<string, { at: number; list: Promise<AdcsServer[]>; ready?: AdcsServer[] }>();
   const invalidate = (): void => serverLists.clear();
   const pool = createClientPool(options.sealer, invalidate);
   const breakers = createBreakers(db, clock, options.breaker ?? DEFAULT_BREAKER);
@@ -56,9 +57,33 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
     const hit = serverLists.get(caId);
     if (hit && performance.now() - hit.at < SERVER_LIST_TTL_MS) return hit.list;
     const list = readServers(caId);
-    serverLists.set(caId, { at: performance.now(), list });
-    list.catch(() => { if (serverLists.get(caId)?.list === list) serverLists.delete(caId); });
+    const entry: { at: number; list: Promise<AdcsServer[]>; ready?: AdcsServer[] } = { at: performance.now(), list };
+    serverLists.set(caId, entry);
+    list.then((ready) => { entry.ready = ready; }, () => { if (serverLists.get(caId) === entry) serverLists.delete(caId); });
     return list;
+  }
+
+  /** The cached server list when it has been read already (nothing to wait for), else undefined. */
+  function knownServers(caId: string): AdcsServer[] | undefined {
+    const hit = serverLists.get(caId);
+    return hit && performance.now() - hit.at < SERVER_LIST_TTL_MS ? hit.ready : undefined;
+  }
+
+  /**
+   * Starts the order's write for `withFailover`. When the CA's first server is known at once
+   * (cached list), its circuit is closed and no caller of this process queues for its token, the
+   * token is taken inside that write (one round trip fewer); otherwise the write goes alone and
+   * the token is taken as usual, overlapping it.
+   */
+  function startRecording(caId: string, record: RecordOrder, only: string | undefined): { recorded: Promise<unknown>; token?: { server: string; turn: Promise<void> } } {
+    const head = only === undefined ? knownServers(caId)?.[0] : undefined;
+    if (!head || head.breaker.opened_at !== null || !limiter.idle(head.connection.id)) return { recorded: record() };
+    const server = head.connection.id;
+    const recorded = record(limiter.takeStatement(server, head.maxRequestsPerSecond));
+    const turn = limiter.acquire(server, head.maxRequestsPerSecond, recorded.then((r) => r.alongsideRows > 0));
+    // Awaited when that server is tried; a list changed meanwhile may never try it.
+    turn.catch(() => undefined);
+    return { recorded, token: { server, turn } };
   }
 
   async function readServers(caId: string): Promise<AdcsServer[]> {
@@ -76,9 +101,12 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
    * TLS of that server) moves on to the next server; anything else (bad credentials, a page we
    * cannot read) stops at once. A denial is a result, never an error, so it never fails over.
    * `only` pins the call to one server (a pending request lives on the server that took it).
-   * `recorded`, when given, is awaited before `op` first runs (see CaBackend.issueWhileRecording).
+   * `record`, when given, writes the order: called at once, and awaited before `op` first runs
+   * (see CaBackend.issueWhileRecording).
    */
-  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string, recorded?: Promise<unknown>): Promise<{ value: T; connection: ConnectionRow }> {
+  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string, record?: RecordOrder): Promise<{ value: T; connection: ConnectionRow }> {
+    const recording = record && startRecording(ca.id, record, only);
+    let token = recording?.token;
     let list = await servers(ca.id);
     if (only) {
       list = list.filter((s) => s.connection.id === only);
@@ -96,9 +124,14 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
         failures.push({ server: connection.name, connectionId: id, error: new Error(`${connection.name} is skipped: its circuit is open after repeated failures`) });
         continue;
       }
-      await limiter.acquire(id, server.maxRequestsPerSecond);
+      if (token?.server === id) {
+        await token.turn;
+        token = undefined;
+      } else {
+        await limiter.acquire(id, server.maxRequestsPerSecond);
+      }
       // The server and the token were got while the order was being written; the CA hears of it only after that commit.
-      if (recorded) await recorded;
+      if (recording) await recording.recorded;
       try {
         const value = await op(pool.client(connection), connection);
         if (server.breaker.failures > 0 || server.breaker.opened_at !== null) invalidate();
