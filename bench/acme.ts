@@ -42,6 +42,8 @@ const PG_BASE = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0
 const ORDERS_PER_ACCOUNT = 250;
 const WARMUP = 20;
 const TARGET_PER_SECOND = 150;
+/** Runs of pebble at most, when one ends in pebble's own deadlock (see main). */
+const PEBBLE_ATTEMPTS = 3;
 
 interface Result {
   name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string;
@@ -177,12 +179,25 @@ async function main(): Promise<void> {
   const http01Port = (challenges.address() as AddressInfo).port;
   const results: Result[] = [];
   try {
-    const pebble = await startPebble(dns.address, http01Port);
-    try {
-      results.push(await drive('pebble (in memory)', pebble.directoryUrl, 'pebble', undefined, pebble.pid));
-      if (results[0]!.errors) console.log(`pebble's last log lines:\n${pebble.log().split('\n').slice(-5).join('\n')}`);
-    } finally {
-      await pebble.stop();
+    for (let attempt = 1; ; attempt++) {
+      const pebble = await startPebble(dns.address, http01Port);
+      let result: Result;
+      try {
+        result = await drive('pebble (in memory)', pebble.directoryUrl, 'pebble', undefined, pebble.pid);
+        if (result.errors) console.log(`pebble's last log lines:\n${pebble.log().split('\n').slice(-5).join('\n')}`);
+      } finally {
+        await pebble.stop();
+      }
+      // Debian's pebble now and then deadlocks in its in-memory store (a goroutine dump shows the
+      // validator holding an authorization's lock while waiting for the store's, and newOrder's
+      // FindValidAuthorization the reverse): every request then times out. That run measures
+      // nothing, so pebble is started afresh, at most PEBBLE_ATTEMPTS times.
+      const deadlocked = result.errors > 0 && /no answer within/.test(result.firstError ?? '');
+      if (!deadlocked || attempt === PEBBLE_ATTEMPTS) {
+        results.push(result);
+        break;
+      }
+      console.log(`pebble stopped answering (run ${attempt}: its in-memory store deadlocked); running it again`);
     }
     for (const engine of ENGINES) results.push(await certbridge(engine, dns.address, http01Port));
   } finally {
