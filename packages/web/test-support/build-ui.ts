@@ -23,13 +23,43 @@ function newestMtime(dir: string): number {
  * source file: the browser tests run against exactly what `npm start` serves.
  */
 export async function ensureWebUiBuilt(): Promise<void> {
+  if (upToDate()) return;
+  // Test files run in parallel processes and several need the UI: one builds while the others wait,
+  // then find it built. Two builds at once would each empty dist/ under the other and its server.
+  await withBuildLock(async () => {
+    if (upToDate()) return;
+    try {
+      await promisify(execFile)('npm', ['run', 'build', '-w', 'packages/web'], { cwd: ROOT, timeout: 180_000 });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`building the web UI failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    }
+  });
+}
+
+function upToDate(): boolean {
   const sources = Math.max(newestMtime(path.join(WEB_DIR, 'src')), newestMtime(path.join(WEB_DIR, 'public')), fs.statSync(path.join(WEB_DIR, 'index.html')).mtimeMs, fs.statSync(path.join(WEB_DIR, 'vite.config.ts')).mtimeMs);
   const built = fs.statSync(DIST_INDEX, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  if (built > sources) return;
+  return built > sources;
+}
+
+/** A cross-process lock: creating a directory is atomic. A lock older than a build's timeout is a crashed holder's. */
+async function withBuildLock(build: () => Promise<void>): Promise<void> {
+  const lock = path.join(WEB_DIR, '.build-lock');
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 200_000) fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
   try {
-    await promisify(execFile)('npm', ['run', 'build', '-w', 'packages/web'], { cwd: ROOT, timeout: 180_000 });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`building the web UI failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    await build();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
   }
 }
