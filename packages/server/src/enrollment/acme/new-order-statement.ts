@@ -1,6 +1,5 @@
-import { CompiledQuery } from 'kysely';
-import type { AcmeDb, AcmeOrderRow, AcmeAuthorizationsTable, AcmeChallengesTable } from './acme-tables.ts';
-import type { Insertable } from 'kysely';
+import { CompiledQuery, type Insertable } from 'kysely';
+import type { AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrderRow } from './acme-tables.ts';
 
 /**
  * newOrder's one statement (RFC 8555 section 7.4): the rate-limit counts — new orders of the
