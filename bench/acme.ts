@@ -43,7 +43,7 @@ const ORDERS_PER_ACCOUNT = 250;
 const WARMUP = 20;
 const TARGET_PER_SECOND = 150;
 /** Runs of pebble at most, when one ends in pebble's own deadlock (see main). */
-const PEBBLE_ATTEMPTS = 3;
+const PEBBLE_ATTEMPTS = 5;
 
 interface Result {
   name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string;
