@@ -17,6 +17,7 @@ const envSchema = z.object({
   CERTBRIDGE_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   CERTBRIDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CERTBRIDGE_WORKERS: z.coerce.number().int().min(1).max(256).default(1),
+  CERTBRIDGE_PG_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   CERTBRIDGE_PGLITE_SHARED_BUFFERS: z.string().regex(/^[1-9]\d*(kB|MB|GB)$/, 'must be a size such as 16MB').default('16MB'),
   CERTBRIDGE_ACME_HTTP01_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   CERTBRIDGE_ACME_TLSALPN01_PORT: z.coerce.number().int().min(1).max(65535).default(443),
@@ -45,6 +46,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['CERTBRIDGE_LOG_LEVEL'];
   /** `certbridge serve` processes sharing the listen sockets (cluster.ts); 1 = no cluster. */
   workers: number;
+  /** Hot statements sent to PostgreSQL as named prepared statements (db/prepared-statements.ts); off for poolers that cannot keep them. */
+  pgPreparedStatements: boolean;
   /** shared_buffers of the embedded PGlite (database.ts says why it is small by default). */
   pgliteSharedBuffers: string;
   /** ACME challenge validation (SPEC CERTBRIDGE_ACME_*). */
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapToken: e.CERTBRIDGE_BOOTSTRAP_TOKEN,
     logLevel: e.CERTBRIDGE_LOG_LEVEL,
     workers: e.CERTBRIDGE_WORKERS,
+    pgPreparedStatements: e.CERTBRIDGE_PG_PREPARED_STATEMENTS === 'on',
     pgliteSharedBuffers: e.CERTBRIDGE_PGLITE_SHARED_BUFFERS,
     acme: { http01Port: e.CERTBRIDGE_ACME_HTTP01_PORT, tlsAlpn01Port: e.CERTBRIDGE_ACME_TLSALPN01_PORT, dnsResolver: e.CERTBRIDGE_ACME_DNS_RESOLVER },
     azureOauth: {

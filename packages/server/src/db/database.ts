@@ -8,6 +8,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 import { PgliteDialect, SessionLock } from './pglite-dialect.ts';
+import { PreparedStatementNames, prepareHotStatements } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 import { databaseUnavailable } from '../errors.ts';
 
@@ -43,8 +44,11 @@ async function loadPglite() {
   return { PGlite, extensions: { pg_trgm } };
 }
 
-/** `sharedBuffers` applies to PGlite only (default {@link PGLITE_SHARED_BUFFERS}). */
-export type DatabaseTarget = { url: string } | { dataDir: string; sharedBuffers?: string } | { memory: true; sharedBuffers?: string };
+/**
+ * `preparedStatements` applies to PostgreSQL only (default on: db/prepared-statements.ts);
+ * `sharedBuffers` to PGlite only (default {@link PGLITE_SHARED_BUFFERS}).
+ */
+export type DatabaseTarget = { url: string; preparedStatements?: boolean } | { dataDir: string; sharedBuffers?: string } | { memory: true; sharedBuffers?: string };
 
 /**
  * PGlite's default shared_buffers is PostgreSQL's 128MB, and inside WebAssembly that buffer pool is
@@ -87,7 +91,11 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     // inside a transaction) that gets 57P01 on a PostgreSQL restart emits 'error' with no listener,
     // which killed the process (reliability-pg-restart.test.ts); its next query fails instead, and
     // the pool discards it on release.
-    pool.on('connect', (client) => client.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)));
+    const names = target.preparedStatements === false ? undefined : new PreparedStatementNames();
+    pool.on('connect', (client) => {
+      client.on('error', (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
+      if (names) prepareHotStatements(client, names);
+    });
     // A refused or failed new connection is an outage, not a bug: the API answers 503 with Retry-After.
     const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
     pool.connect = (async () => {
