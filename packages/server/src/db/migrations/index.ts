@@ -14,6 +14,7 @@ import * as acmeMore from './0012-acme-more.ts';
 import * as inventorySearch from './0014-inventory-search.ts';
 import * as connectionKeytab from './0016-connection-keytab.ts';
 import * as syncCacheVersion from './0017-sync-cache-version.ts';
+import * as acmeLookupIndexes from './0018-acme-lookup-indexes.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0014-inventory-search': inventorySearch,
   '0016-connection-keytab': connectionKeytab,
   '0017-sync-cache-version': syncCacheVersion,
+  '0018-acme-lookup-indexes': acmeLookupIndexes,
 };
