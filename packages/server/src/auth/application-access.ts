@@ -9,18 +9,22 @@ import { APPLICATION_ABILITIES, GLOBAL_EQUIVALENT, can, type ApplicationAbility 
  * (its existence is not disclosed); one who may read but not act gets 403.
  */
 export function createApplicationAccess(catalog: CatalogRepository) {
-  async function allows(principal: Principal, applicationId: string, ability: ApplicationAbility): Promise<boolean> {
+  async function allows(principal: Principal, applicationId: string, ability: ApplicationAbility, observedVersion?: string): Promise<boolean> {
     if (can(principal, GLOBAL_EQUIVALENT[ability])) return true;
-    const role = await catalog.memberRole(applicationId, principal.userId);
+    const role = await catalog.memberRole(applicationId, principal.userId, observedVersion);
     return role !== undefined && APPLICATION_ABILITIES[role].has(ability);
   }
 
   return {
     allows,
-    async require(principal: Principal, idOrName: string, ability: ApplicationAbility): Promise<ApplicationRow> {
-      const app = await catalog.findApplication(idOrName);
-      if (!app || !(await allows(principal, app.id, 'read'))) throw notFound('application', idOrName);
-      if (ability !== 'read' && !(await allows(principal, app.id, ability))) throw forbidden(`your role in application ${app.name} does not allow ${ability}`);
+    /**
+     * The application, if `principal` may do `ability` in it. `observedVersion`: the catalogue
+     * counter as the caller's request already read it (CatalogCache.get's `observed`).
+     */
+    async require(principal: Principal, idOrName: string, ability: ApplicationAbility, observedVersion?: string): Promise<ApplicationRow> {
+      const app = await catalog.findApplication(idOrName, observedVersion);
+      if (!app || !(await allows(principal, app.id, 'read', observedVersion))) throw notFound('application', idOrName);
+      if (ability !== 'read' && !(await allows(principal, app.id, ability, observedVersion))) throw forbidden(`your role in application ${app.name} does not allow ${ability}`);
       return app;
     },
     /** Application ids the caller may read, or null for "all" (global readers). */

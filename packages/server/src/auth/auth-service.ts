@@ -42,16 +42,26 @@ export function createAuthService({ db, users, clock }: AuthDeps) {
     userId: row.user_id, username: row.username, role: row.role, via, ...ids,
   });
 
+  /**
+   * Resolves `Authorization: Bearer cbt_…`; null when unknown, revoked, expired or the user is
+   * disabled. `catalogVersion`: the catalogue counter read by the same statement, after the call
+   * began (token-lookup.ts), for the request's catalogue lookups (CatalogCache.get's `observed`).
+   */
+  async function authenticateBearer(secret: string): Promise<{ principal: Principal; catalogVersion: string | undefined } | null> {
+    const row = await tokens.find(hashBearerSecret(secret));
+    const now = clock.now();
+    if (!row || row.revoked_at || row.disabled || (row.expires_at && row.expires_at <= now)) return null;
+    // last_used_at is for people ("is this token still in use?"): minute precision is enough,
+    // and skipping the write keeps a busy token from costing an UPDATE per request.
+    if ((!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOKEN_TOUCH_INTERVAL_MS) && claimTouch(row.token_id, now)) await users.touchToken(row.token_id, now);
+    return { principal: toPrincipal(row, 'token', { tokenId: row.token_id }), catalogVersion: row.catalogVersion };
+  }
+
   return {
-    /** Resolves `Authorization: Bearer cbt_…`; null when unknown, revoked, expired or the user is disabled. */
+    authenticateBearer,
+    /** `authenticateBearer` without the catalogue counter. */
     async authenticateToken(secret: string): Promise<Principal | null> {
-      const row = await tokens.find(hashBearerSecret(secret));
-      const now = clock.now();
-      if (!row || row.revoked_at || row.disabled || (row.expires_at && row.expires_at <= now)) return null;
-      // last_used_at is for people ("is this token still in use?"): minute precision is enough,
-      // and skipping the write keeps a busy token from costing an UPDATE per request.
-      if ((!row.last_used_at || now.getTime() - row.last_used_at.getTime() > TOKEN_TOUCH_INTERVAL_MS) && claimTouch(row.token_id, now)) await users.touchToken(row.token_id, now);
-      return toPrincipal(row, 'token', { tokenId: row.token_id });
+      return (await authenticateBearer(secret))?.principal ?? null;
     },
 
     async authenticateSession(secret: string): Promise<{ principal: Principal; csrfToken: string } | null> {

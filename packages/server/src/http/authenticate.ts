@@ -6,6 +6,12 @@ import { AppError } from '../errors.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /**
+     * The catalogue counter read with the bearer token (auth/token-lookup.ts), after the request
+     * arrived: its catalogue lookups may pass it as CatalogCache.get's `observed`. Unset for
+     * session (UI) requests, whose lookups read the counter themselves.
+     */
+    catalogVersion?: string;
   }
   interface FastifyContextConfig {
     public?: boolean;
@@ -31,9 +37,10 @@ export function installAuthentication(app: FastifyInstance, auth: AuthService): 
     const header = request.headers.authorization;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const principal = match ? await auth.authenticateToken(match[1]!) : null;
-      if (!principal) throw new AppError('UNAUTHENTICATED', 'the bearer token is invalid, expired or revoked');
-      request.principal = principal;
+      const found = match ? await auth.authenticateBearer(match[1]!) : null;
+      if (!found) throw new AppError('UNAUTHENTICATED', 'the bearer token is invalid, expired or revoked');
+      request.principal = found.principal;
+      if (found.catalogVersion !== undefined) request.catalogVersion = found.catalogVersion;
       return;
     }
     const cookie = request.cookies?.[SESSION_COOKIE];

@@ -60,10 +60,11 @@ export function createCatalogService(deps: {
     /**
      * The profile an issuance request names, with the catalogue counter it was read under: given
      * to the issuance core as IssueContext.catalogVersion, it spares the core a version check of
-     * its own (CatalogCache.version). Concurrent lookups of the request share the counter's read.
+     * its own (CatalogCache.version). Concurrent lookups of the request share the counter's read;
+     * `observedVersion` (the counter as the request's bearer-token statement read it) spares it.
      */
-    async requireProfileForIssue(idOrSlug: string): Promise<{ profile: ProfileRow; catalogVersion: string | undefined }> {
-      const catalogVersion = await catalog.catalogVersion();
+    async requireProfileForIssue(idOrSlug: string, observedVersion?: string): Promise<{ profile: ProfileRow; catalogVersion: string | undefined }> {
+      const catalogVersion = observedVersion ?? await catalog.catalogVersion();
       return { profile: await requireProfile(idOrSlug, catalogVersion), catalogVersion };
     },
     listPolicies: (actor: Principal) => (requirePermission(actor, 'policies:read'), catalog.listPolicies()),

@@ -27,7 +27,8 @@ export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCac
     updateProfile: (trx: Kysely<Database>, id: string, patch: Updateable<ProfilesTable>) =>
       trx.updateTable('profiles').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
 
-    findApplication: (idOrName: string) => cachedRow(cache, `application:${idOrName}`, () => db.selectFrom('applications').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst()),
+    findApplication: (idOrName: string, observedVersion?: string) =>
+      cachedRow(cache, `application:${idOrName}`, () => db.selectFrom('applications').selectAll().where(isUuid(idOrName) ? 'id' : 'name', '=', idOrName).executeTakeFirst(), observedVersion),
     listApplications: (memberUserId?: string) => {
       let q = db.selectFrom('applications').selectAll('applications').orderBy('applications.name');
       if (memberUserId) q = q.innerJoin('application_members as m', 'm.application_id', 'applications.id').where('m.user_id', '=', memberUserId);
@@ -69,9 +70,9 @@ export function createCatalogRepository(db: Kysely<Database>, cache?: CatalogCac
     members: (applicationId: string) =>
       db.selectFrom('application_members').innerJoin('users', 'users.id', 'application_members.user_id')
         .select(['users.id as userId', 'users.username', 'application_members.role']).where('application_id', '=', applicationId).orderBy('users.username').execute(),
-    memberRole: async (applicationId: string, userId: string): Promise<ApplicationRole | undefined> => {
+    memberRole: async (applicationId: string, userId: string, observedVersion?: string): Promise<ApplicationRole | undefined> => {
       const load = async () => (await db.selectFrom('application_members').select('role').where('application_id', '=', applicationId).where('user_id', '=', userId).executeTakeFirst())?.role;
-      return cache ? cache.get(`member:${applicationId}:${userId}`, load) : load();
+      return cache ? cache.get(`member:${applicationId}:${userId}`, load, observedVersion) : load();
     },
     memberApplicationIds: async (userId: string) =>
       (await db.selectFrom('application_members').select('application_id').where('user_id', '=', userId).execute()).map((r) => r.application_id),

@@ -4,15 +4,19 @@ import type { Database, UserRow } from '../db/schema.ts';
 interface TokenWithUser {
   token_hash: string; token_id: string; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null;
   user_id: string; username: string; role: UserRow['role']; disabled: boolean;
+  /** The catalogue counter (repositories/catalog-cache.ts) as this statement read it. */
+  catalog_version: string | null;
 }
 
 /**
  * Tokens and their users by hash, for every authenticated request: written out once (one array
  * parameter for any number of hashes) instead of built by the query builder per request
- * (0.08 ms of CPU per call over a process's first 300 requests, 0.03 ms fully warm).
+ * (0.08 ms of CPU per call over a process's first 300 requests, 0.03 ms fully warm). The catalogue
+ * counter comes along, so the request's catalogue lookups need no version query of their own.
  */
 const TOKENS_BY_HASHES = `select api_tokens.token_hash, api_tokens.id as token_id, api_tokens.expires_at, api_tokens.revoked_at, api_tokens.last_used_at,
-    users.id as user_id, users.username, users.role, users.disabled
+    users.id as user_id, users.username, users.role, users.disabled,
+    (select version::text from cache_versions where name = 'catalog') as catalog_version
   from api_tokens inner join users on users.id = api_tokens.user_id
   where api_tokens.token_hash = any($1::text[])`;
 

@@ -42,10 +42,12 @@ export function registerCertificateRoutes(app: FastifyInstance, deps: { certific
   route(app, {
     method: 'POST', url: '/api/v1/applications/:appId/certificates', summary: 'Issue a certificate from a CSR or with a server-generated key', tag: 'certificates',
     body: issueBody, responses: { 201: 'Issued', 202: 'Pending CA approval; follow the order' },
-  }, async ({ principal, params, body, reply }) => {
-    // Looked up together (one catalogue check, repositories/catalog-cache.ts); the application's
-    // verdict still comes first, so a caller without access learns nothing about the profile.
-    const [appLookup, profileLookup] = await Promise.allSettled([access.require(principal, params['appId']!, 'issue'), deps.catalog.requireProfileForIssue(body.profile)]);
+  }, async ({ request, principal, params, body, reply }) => {
+    // Looked up together under one catalogue counter (repositories/catalog-cache.ts): the one the
+    // bearer-token statement read (http/authenticate.ts), else one check they share. The
+    // application's verdict still comes first, so a caller without access learns nothing about the profile.
+    const observed = request.catalogVersion;
+    const [appLookup, profileLookup] = await Promise.allSettled([access.require(principal, params['appId']!, 'issue', observed), deps.catalog.requireProfileForIssue(body.profile, observed)]);
     if (appLookup.status === 'rejected') throw appLookup.reason;
     if (profileLookup.status === 'rejected') throw profileLookup.reason;
     const [application, { profile, catalogVersion }] = [appLookup.value, profileLookup.value];
