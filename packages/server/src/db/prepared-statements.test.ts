@@ -97,6 +97,29 @@ describe.skipIf(!PG)('prepared statements on PostgreSQL', () => {
     });
   });
 
+  it('ok/a wrapper put on pg.Client.prototype.query after the connection opened sees its calls, named ones included', async () => {
+    await withDatabase(async (url) => {
+      const handle = await openDatabase({ url });
+      const original = pg.Client.prototype.query;
+      try {
+        await handle.db.connection().execute(async (conn) => {
+          await sql`select 1`.execute(conn); // the connection is open and set up before the wrapper
+          let seen = 0;
+          pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+            seen++;
+            return (original as (...a: unknown[]) => unknown).apply(this, args);
+          } as typeof original;
+          for (let i = 0; i < 4; i++) await sql`select ${i}::int as n`.execute(conn);
+          expect(seen).toBe(4);
+          expect((await preparedHere.execute(conn)).rows).toHaveLength(1);
+        });
+      } finally {
+        pg.Client.prototype.query = original;
+        await handle.close();
+      }
+    });
+  });
+
   it('ok/switched off, nothing is prepared', async () => {
     await withDatabase(async (url) => {
       const handle = await openDatabase({ url, preparedStatements: false });

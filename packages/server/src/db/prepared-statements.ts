@@ -70,7 +70,9 @@ const isStalePlan = (err: unknown) => (err as { code?: string }).code === '0A000
  * named statements. Other call shapes (config objects, callbacks, cursors) pass through unchanged.
  */
 export function prepareHotStatements(client: pg.PoolClient, names: PreparedStatementNames): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // The class's method, looked up at each call: instrumentation that wraps pg's Client.prototype.query
+  // after this connection opened (tracing, the benches' statement counters) still sees every call.
+  const query = (...args: unknown[]) => (Object.getPrototypeOf(client) as { query: (...a: unknown[]) => unknown }).query.apply(client, args);
   const named = (text: string, values: unknown, ...rest: unknown[]) => {
     const name = rest.length === 0 && (values === undefined || Array.isArray(values)) ? names.nameFor(text) : undefined;
     if (!name) return query(text, values, ...rest);
