@@ -13,7 +13,8 @@ export function withIssuanceEvents(issuance: IssuanceService, hooks: SyncHooks):
     ...issuance,
     async issue(ctx, input) {
       const outcome = await issuance.issue(ctx, input);
-      if (outcome.status === 'issued') await hooks.certificateIssued(outcome.certificate);
+      // The counter the request's own catalogue reads used: the sync lookup sees that catalogue too, without asking again.
+      if (outcome.status === 'issued') await hooks.certificateIssued(outcome.certificate, ctx.catalogVersion);
       return outcome;
     },
     async poll(orderId, actor) {

@@ -41,14 +41,17 @@ export function createSyncStore(base: Kysely<Database>, cache?: CatalogCache) {
     remove: (trx: Kysely<Database>, id: string) => syncDb(trx).deleteFrom('syncs').where('id', '=', id).execute(),
     recordRun: (id: string, at: Date, error: string | null) => db.updateTable('syncs').set({ last_run_at: at, last_run_error: error }).where('id', '=', id).execute(),
 
-    /** Enabled syncs whose applications or profiles include this certificate's. */
-    covering: (applicationId: string | null, profileId: string | null) => {
+    /**
+     * Enabled syncs whose applications or profiles include this certificate's; `observed` as in
+     * CatalogCache.get (a counter read after the asking request began).
+     */
+    covering: (applicationId: string | null, profileId: string | null, observed?: string) => {
       const load = () => db.selectFrom('syncs').selectAll().where('enabled', '=', true)
         .where(sql<boolean>`(application_ids @> ${JSON.stringify(applicationId ? [applicationId] : [])}::jsonb and ${applicationId !== null})
           or (profile_ids @> ${JSON.stringify(profileId ? [profileId] : [])}::jsonb and ${profileId !== null})`)
         .orderBy('name').execute();
       // Asked on every issuance and revocation; migration 0017 makes sync edits bump the catalogue version.
-      return cache ? cache.get(`syncs-covering:${applicationId}:${profileId}`, load).then((rows) => rows.map((r) => ({ ...r }))) : load();
+      return cache ? cache.get(`syncs-covering:${applicationId}:${profileId}`, load, observed).then((rows) => rows.map((r) => ({ ...r }))) : load();
     },
 
     /**

@@ -22,7 +22,13 @@ const VAULT_RETRY = { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30
 
 /** Certificate events the issuance and certificate services report after their transaction commits. */
 export interface SyncHooks {
-  certificateIssued(certificate: Pick<CertificateRow, 'id' | 'application_id' | 'profile_id'>): Promise<void>;
+  /**
+   * `catalogVersion`: the catalogue counter the issuing request read after it began
+   * (IssueContext.catalogVersion); the covering-sync lookup uses it instead of reading the
+   * counter again, so it honours every sync change committed before the request. A change
+   * committed while the request ran may be missed here; the periodic reconcile covers it.
+   */
+  certificateIssued(certificate: Pick<CertificateRow, 'id' | 'application_id' | 'profile_id'>, catalogVersion?: string): Promise<void>;
   certificateRevoked(certificate: Pick<CertificateRow, 'id' | 'application_id' | 'profile_id'>): Promise<void>;
 }
 
@@ -55,15 +61,15 @@ export function createSyncsModule(deps: {
   const service = createSyncService({ db: deps.db, store, catalog: deps.catalog, vaults, enqueue, clock: deps.clock });
 
   // A hook runs after the certificate is committed: its failure must not fail the request.
-  const notify = async (certificate: Pick<CertificateRow, 'id' | 'application_id' | 'profile_id'>) => {
+  const notify = async (certificate: Pick<CertificateRow, 'id' | 'application_id' | 'profile_id'>, catalogVersion?: string) => {
     const job: SyncJob = { kind: 'certificate', certificateId: certificate.id };
     try {
-      if (queue && (await store.covering(certificate.application_id, certificate.profile_id)).length) await queue.send(job);
+      if (queue && (await store.covering(certificate.application_id, certificate.profile_id, catalogVersion)).length) await queue.send(job);
     } catch (err) {
       onHookError(err, job);
     }
   };
-  const hooks: SyncHooks = { certificateIssued: notify, certificateRevoked: notify };
+  const hooks: SyncHooks = { certificateIssued: notify, certificateRevoked: (certificate) => notify(certificate) };
 
   return {
     service, reconciler, store, hooks,
