@@ -299,6 +299,8 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await panel.locator('input[name="edit-vault"]').fill(sim.vaultUrl('kv-web'));
     await panel.getByRole('button', { name: 'Save connection' }).click();
     await panel.getByTestId('azure-edit-form').waitFor({ state: 'detached' });
+    // The form closes when the change is saved; the list shows it once its reload has answered.
+    await panel.locator('dd', { hasText: sim.vaultUrl('kv-web') }).waitFor();
     expect(await panel.locator('dd', { hasText: sim.vaultUrl('kv-web') }).count()).toBe(1);
     await panel.getByRole('button', { name: 'Test connection' }).click();
     await panel.getByTestId('azure-test').locator('li.step-ok').nth(1).waitFor({ timeout: 30_000 });
