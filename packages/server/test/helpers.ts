@@ -21,8 +21,8 @@ export type Engine = 'pglite' | 'postgres';
 export const ENGINES: Engine[] = process.env['TEST_DATABASE_URL'] ? ['pglite', 'postgres'] : ['pglite'];
 if (!process.env['TEST_DATABASE_URL']) console.warn('TEST_DATABASE_URL is not set: medium tests run on PGlite only');
 
-/** A fresh, empty database: in-memory PGlite, or a new PostgreSQL database dropped on close. */
-export async function freshDatabase(engine: Engine): Promise<{ handle: DatabaseHandle; url?: string; drop(): Promise<void> }> {
+/** A fresh, empty database: in-memory PGlite, or a new PostgreSQL database (opened with `pgOptions`) dropped on close. */
+export async function freshDatabase(engine: Engine, pgOptions: { preparedStatements?: boolean } = {}): Promise<{ handle: DatabaseHandle; url?: string; drop(): Promise<void> }> {
   if (engine === 'pglite') {
     const handle = await openDatabase({ memory: true });
     return { handle, drop: () => handle.close() };
@@ -35,7 +35,7 @@ export async function freshDatabase(engine: Engine): Promise<{ handle: DatabaseH
   await admin.end();
   const url = new URL(base.toString());
   url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString() });
+  const handle = await openDatabase({ url: url.toString(), ...pgOptions });
   return {
     handle,
     url: url.toString(),

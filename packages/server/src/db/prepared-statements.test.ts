@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.ts';
-import { openDatabase } from './database.ts';
+import { freshDatabase } from '../../test/helpers.ts';
+import type { DatabaseHandle } from './database.ts';
 import { PreparedStatementNames } from './prepared-statements.ts';
 
 describe('which statements are prepared', () => {
@@ -58,48 +58,37 @@ describe('which statements are prepared', () => {
 const PG = process.env['TEST_DATABASE_URL'];
 
 describe.skipIf(!PG)('prepared statements on PostgreSQL', () => {
-  async function withDatabase(run: (url: string) => Promise<void>) {
-    const name = `certbridge_prep_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(PG!);
-    url.pathname = `/${name}`;
+  /** A fresh PostgreSQL database, open with `options`, dropped afterwards. */
+  async function withDatabase(options: { preparedStatements?: boolean }, run: (handle: DatabaseHandle) => Promise<void>) {
+    const fresh = await freshDatabase('postgres', options);
     try {
-      await run(url.toString());
+      await run(fresh.handle);
     } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
+      await fresh.drop();
     }
   }
 
-  /** Names PostgreSQL holds prepared for the session that runs this, and how often each ran there. */
+  /** Names PostgreSQL holds prepared for the session that runs this. */
   const preparedHere = sql<{ name: string }>`select name from pg_prepared_statements where name like 'cb_%'`;
 
   it('ok/a hot statement runs as a named statement with the right rows each time; a one-off one does not', async () => {
-    await withDatabase(async (url) => {
-      const handle = await openDatabase({ url });
-      try {
-        await sql`create table items (id int primary key, label text)`.execute(handle.db);
-        await sql`insert into items values (1, 'one'), (2, 'two')`.execute(handle.db);
-        // One connection, so the session that prepares is the session asked.
-        await handle.db.connection().execute(async (conn) => {
-          for (const id of [1, 2, 1, 2, 1]) {
-            const row = await conn.selectFrom('items' as never).select(['label' as never]).where('id' as never, '=', id as never).executeTakeFirst();
-            expect(row).toEqual({ label: id === 1 ? 'one' : 'two' });
-          }
-          const prepared = (await preparedHere.execute(conn)).rows;
-          expect(prepared).toHaveLength(1);
-        });
-      } finally {
-        await handle.close();
-      }
+    await withDatabase({}, async (handle) => {
+      await sql`create table items (id int primary key, label text)`.execute(handle.db);
+      await sql`insert into items values (1, 'one'), (2, 'two')`.execute(handle.db);
+      // One connection, so the session that prepares is the session asked.
+      await handle.db.connection().execute(async (conn) => {
+        for (const id of [1, 2, 1, 2, 1]) {
+          const row = await conn.selectFrom('items' as never).select(['label' as never]).where('id' as never, '=', id as never).executeTakeFirst();
+          expect(row).toEqual({ label: id === 1 ? 'one' : 'two' });
+        }
+        const prepared = (await preparedHere.execute(conn)).rows;
+        expect(prepared).toHaveLength(1);
+      });
     });
   });
 
   it('ok/a wrapper put on pg.Client.prototype.query after the connection opened sees its calls, named ones included', async () => {
-    await withDatabase(async (url) => {
-      const handle = await openDatabase({ url });
+    await withDatabase({}, async (handle) => {
       const original = pg.Client.prototype.query;
       try {
         await handle.db.connection().execute(async (conn) => {
@@ -115,41 +104,30 @@ describe.skipIf(!PG)('prepared statements on PostgreSQL', () => {
         });
       } finally {
         pg.Client.prototype.query = original;
-        await handle.close();
       }
     });
   });
 
   it('ok/switched off, nothing is prepared', async () => {
-    await withDatabase(async (url) => {
-      const handle = await openDatabase({ url, preparedStatements: false });
-      try {
-        await handle.db.connection().execute(async (conn) => {
-          for (let i = 0; i < 5; i++) await sql`select ${i}::int as n`.execute(conn);
-          expect((await preparedHere.execute(conn)).rows).toEqual([]);
-        });
-      } finally {
-        await handle.close();
-      }
+    await withDatabase({ preparedStatements: false }, async (handle) => {
+      await handle.db.connection().execute(async (conn) => {
+        for (let i = 0; i < 5; i++) await sql`select ${i}::int as n`.execute(conn);
+        expect((await preparedHere.execute(conn)).rows).toEqual([]);
+      });
     });
   });
 
   it('fail/a table changed under a prepared select fails that call once, then the text runs unnamed', async () => {
-    await withDatabase(async (url) => {
-      const handle = await openDatabase({ url });
-      try {
-        await sql`create table items (id int primary key, label text)`.execute(handle.db);
-        await sql`insert into items values (1, 'one')`.execute(handle.db);
-        await handle.db.connection().execute(async (conn) => {
-          const read = () => sql<Record<string, unknown>>`select * from items where id = ${1}`.execute(conn);
-          for (let i = 0; i < 3; i++) await read();
-          await sql`alter table items add column note text`.execute(conn);
-          await expect(read()).rejects.toThrow(/cached plan must not change result type/);
-          expect((await read()).rows).toEqual([{ id: 1, label: 'one', note: null }]);
-        });
-      } finally {
-        await handle.close();
-      }
+    await withDatabase({}, async (handle) => {
+      await sql`create table items (id int primary key, label text)`.execute(handle.db);
+      await sql`insert into items values (1, 'one')`.execute(handle.db);
+      await handle.db.connection().execute(async (conn) => {
+        const read = () => sql<Record<string, unknown>>`select * from items where id = ${1}`.execute(conn);
+        for (let i = 0; i < 3; i++) await read();
+        await sql`alter table items add column note text`.execute(conn);
+        await expect(read()).rejects.toThrow(/cached plan must not change result type/);
+        expect((await read()).rows).toEqual([{ id: 1, label: 'one', note: null }]);
+      });
     });
   });
 });
