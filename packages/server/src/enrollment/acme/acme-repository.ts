@@ -50,11 +50,12 @@ function challengeOf(r: PrefixedChallenge & { id: string }): ChallengeRow {
  * The statement of every kid-signed request (consumeNoncesAndFindAccounts), written out once: a
  * data-modifying CTE over an unnested batch, which the query builder cannot express; the account
  * columns come back typed exactly as `selectAll()` returns them. $1 nonces, $2 accounts, $3 and $4
- * the kind and id of each entry's resource read (resource-reads.ts), $5 now.
+ * the kind and id of each entry's resource read (resource-reads.ts), $5 now. Every parameter is
+ * read through `(select $n)` so that PostgreSQL plans it once per connection (db/prepared-statements.ts).
  */
 const CONSUME_NONCES_AND_READ = `
-  with req as (select * from unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[]) with ordinality as r(nonce, account_id, kind, rid, i)),
-  consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > $5 returning n.nonce)
+  with req as (select * from unnest((select $1::text[]), (select $2::uuid[]), (select $3::text[]), (select $4::uuid[])) with ordinality as r(nonce, account_id, kind, rid, i)),
+  consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > (select $5::timestamptz) returning n.nonce)
   select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok,
     (select version::text from cache_versions where name = 'catalog') as catalog_version, ${RESOURCE_COLUMN} as resource, a.*
   from req left join acme_accounts a on a.id = req.account_id order by req.i`;

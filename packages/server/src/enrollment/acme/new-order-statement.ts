@@ -11,14 +11,16 @@ import type { AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrderRow
  *
  * Parameters: $1 account, $2 since, $3 profile, $4 identifier values, $5 account limit, $6 identifier
  * limit, $7 order id, $8 identifiers (JSON), $9 expires, $10 created; authorizations $11-$14 (id,
- * type, value, wildcard); challenges $15-$18 (id, authorization id, type, token).
+ * type, value, wildcard); challenges $15-$18 (id, authorization id, type, token). The parameters
+ * that steer the plan are read through `(select $n)` so that PostgreSQL plans it once per
+ * connection (db/prepared-statements.ts).
  */
 const INSERT_ORDER_WITHIN_LIMITS = `
   with counts as (
-    select (select count(*)::int from acme_orders where account_id = $1 and created_at >= $2) as account,
+    select (select count(*)::int from acme_orders where account_id = (select $1::uuid) and created_at >= (select $2::timestamptz)) as account,
       array(select (select count(*)::int from acme_authorizations a join acme_orders o on o.id = a.order_id join acme_accounts ac on ac.id = o.account_id
-          where ac.profile_id = $3 and a.identifier_value = v.value and o.created_at >= $2)
-        from unnest($4::text[]) with ordinality as v(value, n) order by v.n) as identifiers
+          where ac.profile_id = (select $3::uuid) and a.identifier_value = v.value and o.created_at >= (select $2::timestamptz))
+        from unnest((select $4::text[])) with ordinality as v(value, n) order by v.n) as identifiers
   ), allowed as (
     select 1 from counts where account < $5 and $6 > all (identifiers)
   ), new_order as (
@@ -27,11 +29,11 @@ const INSERT_ORDER_WITHIN_LIMITS = `
   ), new_authorizations as (
     insert into acme_authorizations (id, order_id, account_id, identifier_type, identifier_value, wildcard, status, expires_at)
     select x.id, $7, $1, x.type, x.value, x.wildcard, 'pending', $9
-    from unnest($11::uuid[], $12::text[], $13::text[], $14::boolean[]) as x(id, type, value, wildcard), allowed
+    from unnest((select $11::uuid[]), (select $12::text[]), (select $13::text[]), (select $14::boolean[])) as x(id, type, value, wildcard), allowed
   ), new_challenges as (
     insert into acme_challenges (id, authorization_id, type, token, status)
     select y.id, y.authorization_id, y.type, y.token, 'pending'
-    from unnest($15::uuid[], $16::uuid[], $17::text[], $18::text[]) as y(id, authorization_id, type, token), allowed
+    from unnest((select $15::uuid[]), (select $16::uuid[]), (select $17::text[]), (select $18::text[])) as y(id, authorization_id, type, token), allowed
   )
   select counts.account as rate_account, array_to_string(counts.identifiers, ',') as rate_identifiers, new_order.*
   from counts left join new_order on true`;
