@@ -32,7 +32,7 @@ const SEVERAL_STATEMENTS = /;\s*\S/;
  * on every request; each is now planned at most five times per connection.
  * (`plan_cache_mode = force_generic_plan` for the session instead made the inventory search with
  * a common term 9× slower at 1,000,000 certificates: its unnamed statements must see their values.)
- * prepared-statements.test.ts checks that each of these statements reaches a generic plan.
+ * test/generic-plans.test.ts checks that each of these statements reaches a generic plan.
  *
  * The texts come from the query builder, and some vary (an IN list per length), so only texts
  * seen {@link PREPARE_AFTER_USES} times are named, up to {@link MAX_PREPARED}; the rest stay unnamed.
