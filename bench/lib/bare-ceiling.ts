@@ -64,9 +64,10 @@ export function bareCeiling(csrs: string[]): CeilingRun {
 
 /**
  * The ceiling with one process per core, all issuing at once (each its own share of `csrs`):
- * certificates over the wall time from the first start to the last end. Processes, not threads:
- * OpenSSL 3's shared locks let signing threads of one process scale to only 1.1-1.3 cores here,
- * while `openssl speed -multi 2` and separate processes scale to 2 (as CERTBRIDGE_WORKERS does).
+ * certificates over the wall time from the first start to the last end. Processes, as the server
+ * scales (CERTBRIDGE_WORKERS), each with its own heap and garbage collector; worker threads of one
+ * process measured no better on the machine of 2026-11-23 (both 1.1-1.4× one thread, as one Node
+ * thread's garbage collector already keeps the second core partly busy).
  */
 export async function bareCeilingOnAllCores(csrs: string[], processes = os.cpus().length): Promise<CeilingRun> {
   const shares = Array.from({ length: processes }, (_, i) => csrs.filter((_c, j) => j % processes === i));
