@@ -18,7 +18,11 @@ export const CONNECTOR_WS_PATH = '/connector/v1/ws';
 export interface HubOptions {
   /** How often this instance looks for queued jobs of the connectors it holds. */
   dispatchMs?: number;
+  /** How long close() waits for work already started (a message being handled) before it gives up on it. */
+  drainMs?: number;
 }
+
+const DRAIN_MS = 10_000;
 
 interface Held { ws: WebSocket; name: string; serialHex: string }
 
@@ -41,27 +45,40 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
 
   const send = (ws: WebSocket, message: ServerMessage) => ws.send(JSON.stringify(message));
 
+  // Work started by a message, an upgrade or a dispatch is still using the database when the
+  // server stops: close() waits for it, so the database is not closed under it (a message being
+  // handled then failed with "driver has already been destroyed", and its answer was recorded only
+  // when the job was delivered again).
+  const running = new Set<Promise<unknown>>();
+  let closing = false;
+  const track = (work: Promise<unknown>): void => {
+    running.add(work);
+    const done = () => running.delete(work);
+    work.then(done, done);
+  };
+
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (new URL(req.url ?? '/', 'https://x').pathname !== CONNECTOR_WS_PATH) return;
+    if (closing) return void socket.destroy();
     const tls = socket as Partial<TLSSocket>;
     const cert = typeof tls.getPeerCertificate === 'function' ? tls.getPeerCertificate(false) : undefined;
     const der = cert && cert.raw ? new Uint8Array(cert.raw) : undefined;
-    connectors.authenticate(der).then((auth) => {
+    track(connectors.authenticate(der).then((auth) => {
       if (!auth.ok) {
         log.warn({ reason: auth.reason }, 'connector refused');
         socket.end(`HTTP/1.1 ${der ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        accept(ws, auth.connector.id, { ws, name: auth.connector.name, serialHex: auth.serialHex }).catch((err: unknown) => {
+        track(accept(ws, auth.connector.id, { ws, name: auth.connector.name, serialHex: auth.serialHex }).catch((err: unknown) => {
           log.error({ err }, 'connector accept failed');
           ws.terminate();
-        });
+        }));
       });
     }).catch((err: unknown) => {
       log.error({ err }, 'connector upgrade failed');
       socket.destroy();
-    });
+    }));
   }
 
   async function accept(ws: WebSocket, id: string, held: Held): Promise<void> {
@@ -69,20 +86,20 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
       const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       const parsed = isBinary ? { ok: false as const, reason: 'binary frames are not part of the protocol' } : decodeFrame(connectorMessage, frame);
       if (!parsed.ok) return reject(ws, held.name, parsed.reason);
-      onMessage(ws, id, held, parsed.message).catch((err: unknown) => log.error({ err, connector: held.name }, 'handling a connector message failed'));
+      track(onMessage(ws, id, held, parsed.message).catch((err: unknown) => log.error({ err, connector: held.name }, 'handling a connector message failed')));
     });
     ws.on('close', () => {
       if (sockets.get(id)?.ws === ws) {
         sockets.delete(id);
         log.info({ connector: held.name }, 'connector disconnected');
         // Jobs of a pool CA go to another online member; the others wait for this connector.
-        jobs.requeue(id, instance)
+        track(jobs.requeue(id, instance)
           .then(() => jobs.handOver({ id, name: held.name }, async (others) => {
             const picked = await pool.choose(others);
             return picked.online ? picked.chosen?.id : undefined;
           }))
           .then((moved) => moved && log.info({ connector: held.name, moved }, 'jobs handed to another connector of the pool'))
-          .catch((err: unknown) => log.error({ err }, 'requeue failed'));
+          .catch((err: unknown) => log.error({ err }, 'requeue failed')));
       }
     });
     ws.on('error', (err) => log.warn({ err, connector: held.name }, 'connector socket error'));
@@ -91,6 +108,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
     // ran from its journal.
     await connectors.heartbeat(id);
     const again = await jobs.requeue(id);
+    if (closing) return void ws.terminate(); // accepted while the hub closed: not kept
     if (ws.readyState !== ws.OPEN) return;
     sockets.get(id)?.ws.close(4000, 'replaced by a newer connection');
     sockets.set(id, held);
@@ -127,7 +145,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
   let dispatching = false;
   let again = false;
   async function dispatch(): Promise<void> {
-    if (sockets.size === 0) return;
+    if (sockets.size === 0 || closing) return;
     if (dispatching) {
       again = true;
       return;
@@ -172,20 +190,31 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
 
   server.on('upgrade', onUpgrade);
   connectors.onRevoke(drop);
-  jobs.onEnqueued(() => void dispatch());
-  const timer = setInterval(() => void dispatch(), options.dispatchMs ?? 100);
+  jobs.onEnqueued(() => track(dispatch()));
+  const timer = setInterval(() => track(dispatch()), options.dispatchMs ?? 100);
   timer.unref();
 
   return {
     instance,
     online: (): string[] => [...sockets.keys()],
     dispatch,
+    /** Stops taking connectors and messages, then waits (at most drainMs) for the work already started. */
     async close(): Promise<void> {
+      closing = true;
       clearInterval(timer);
       server.off('upgrade', onUpgrade);
       for (const h of sockets.values()) h.ws.terminate();
       sockets.clear();
       wss.close();
+      const deadline = Date.now() + (options.drainMs ?? DRAIN_MS);
+      // Work may start more work (a dispatch after an answer): wait until none is left.
+      while (running.size && Date.now() < deadline) {
+        let timeout: NodeJS.Timeout | undefined;
+        const left = new Promise<void>((resolve) => { timeout = setTimeout(resolve, deadline - Date.now()); });
+        await Promise.race([Promise.allSettled([...running]), left]);
+        clearTimeout(timeout);
+      }
+      if (running.size) log.warn({ running: running.size }, 'connector hub closed with work still running');
     },
   };
 }
