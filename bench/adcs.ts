@@ -13,7 +13,9 @@
  * other's; the emulator runs in this process, so both include its work).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -71,7 +73,8 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: Parameters<typeo
   return pgQuery.apply(this, args);
 } as typeof pgQuery;
 const core = createCore({ db: counted, sealer: createSealer(randomBytes(32)), pkiUrl: 'http://pki.bench.test' });
-const boot = await bootstrap(core, { engine: db.engine, dataDir: `/tmp/certbridge-bench-${process.pid}`, pkiUrl: 'http://pki.bench.test' });
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'certbridge-bench-adcs-'));
+const boot = await bootstrap(core, { engine: db.engine, dataDir, pkiUrl: 'http://pki.bench.test' });
 const app = await buildApp(core, { publicUrl: 'https://certbridge.bench.test' });
 const headers = { authorization: `Bearer ${boot.adminToken}` };
 const call = async (method: 'POST' | 'PATCH' | 'GET', url: string, payload?: object) => {
@@ -181,3 +184,4 @@ await core.adcs.runtime.close();
 await db.handle.close();
 await db.drop();
 await sim.stop();
+await rm(dataDir, { recursive: true, force: true });

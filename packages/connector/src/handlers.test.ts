@@ -51,9 +51,15 @@ describe('connector job handlers against adcs-sim', () => {
   it('ok/enroll-keygen-returns-a-pkcs12-under-the-requester-password', async () => {
     const r = await handlers.handle({ kind: 'enroll-keygen', template: 'WebServer', subject: 'CN=keygen.connector.test', sans: [{ type: 'dns', value: 'keygen.connector.test' }], keyAlgorithm: 'EC-P256', password: 'requester secret' }, adcs);
     const result = r.ok ? (r.result as { status: string; requestId: number; certificatePem: string; pkcs12: string }) : undefined;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'connector-p12-')), 'out.p12');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connector-p12-'));
+    const file = path.join(dir, 'out.p12');
     fs.writeFileSync(file, Buffer.from(result!.pkcs12, 'base64'));
-    const keyPem = execFileSync('openssl', ['pkcs12', '-in', file, '-passin', 'pass:requester secret', '-nocerts', '-nodes'], { encoding: 'utf8' });
+    let keyPem: string;
+    try {
+      keyPem = execFileSync('openssl', ['pkcs12', '-in', file, '-passin', 'pass:requester secret', '-nocerts', '-nodes'], { encoding: 'utf8' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     const cert = new X509Certificate(result!.certificatePem);
     expect({ status: result?.status, requestId: typeof result?.requestId, subject: cert.subject, keyMatches: cert.checkPrivateKey(createPrivate(keyPem)) })
       .toEqual({ status: 'issued', requestId: 'number', subject: 'CN=keygen.connector.test', keyMatches: true });

@@ -79,12 +79,23 @@ export async function registeredConnector(h: ServerHandle, name: string, dirs: s
   return { state, dir, id: String(created.body['id']) };
 }
 
-/** A runner that reconnects fast (tests) and keeps its log lines. */
+/**
+ * A runner that reconnects fast (tests) and keeps its log lines. Without `stateDir` its journal
+ * lives in a temporary directory of its own, removed when the runner stops.
+ */
 export function fastRunner(state: ConnectorState, lines: string[] = [], stateDir?: string, extra: Partial<RunnerOptions> = {}): Runner {
-  return startRunner(state, {
-    stateDir: stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'certbridge-connector-journal-')),
-    heartbeatMs: 200, backoff: { baseMs: 50, maxMs: 400, random: () => 0.5 }, log: (l) => lines.push(l), env: {}, ...extra,
+  const journalDir = stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'certbridge-connector-journal-'));
+  const runner = startRunner(state, {
+    stateDir: journalDir, heartbeatMs: 200, backoff: { baseMs: 50, maxMs: 400, random: () => 0.5 }, log: (l) => lines.push(l), env: {}, ...extra,
   });
+  if (stateDir) return runner;
+  return {
+    ...runner,
+    async stop() {
+      await runner.stop();
+      await fs.rm(journalDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {

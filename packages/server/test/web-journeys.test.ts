@@ -64,6 +64,7 @@ afterAll(async () => {
   await server?.close();
   await sim?.stop();
   await fs.rm(dataDir, { recursive: true, force: true });
+  if (process.env['UPDATE_SCREENSHOTS'] !== '1' && shots) await fs.rm(shots, { recursive: true, force: true });
 });
 
 describe('web UI journeys (chromium)', () => {
