@@ -40,7 +40,7 @@ describe.each(ENGINES)('newOrder rate count (%s)', (engine) => {
         returning id, account_id)
       insert into acme_authorizations (id, order_id, account_id, identifier_type, identifier_value, status, expires_at)
       select gen_random_uuid(), id, account_id, 'dns', 'host-' || row_number() over () || '.example.test', 'valid', now() + interval '7 days' from new_orders`.execute(db);
-    accountId = (await db.selectFrom('acme_accounts').select(['id']).limit(1).executeTakeFirstOrThrow()).id;
+    accountId = (await sql<{ id: string }>`select id from acme_accounts limit 1`.execute(db)).rows[0]!.id;
   });
 
   afterAll(async () => {
