@@ -151,4 +151,53 @@ describe.each(ENGINES)('Azure client-secret rotation on %s', (engine) => {
     const res = await api(env, 'PATCH', `/api/v1/connections/${name}`, { rotation });
     expect({ status: res.statusCode, code: res.json().error.code, message: res.json().error.message }).toEqual({ status: 400, code: 'VALIDATION_FAILED', message });
   });
+  it('ok/"rotate now" rotates at once, outside the schedule, audited as the caller; the schedule counts from it', async () => {
+    const before = (await env.core.azure.repo.find('rot-main'))!;
+    expect(before.next_rotation_at!.getTime()).toBeGreaterThan(now);
+    const res = await api(env, 'POST', '/api/v1/connections/rot-main/rotate-secret');
+    const body = res.json();
+    expect({ status: res.statusCode, ok: body.ok, keys: keyIds(before.client_id), stored: body.connection.rotation.keyId, last: body.connection.rotation.lastRotationAt, next: body.connection.rotation.nextRotationAt })
+      .toEqual({ status: 200, ok: true, keys: [body.keyId], stored: body.keyId, last: new Date(now).toISOString(), next: nextRotationAt(new Date(now), SCHEDULE).toISOString() });
+    expect(body.keyId).not.toBe(before.rotation_key_id);
+    expect(await testOk('rot-main')).toBe(true);
+    const audit = await env.core.db.selectFrom('audit_log').select(['outcome', 'actor_type', 'details']).where('action', '=', 'connection.secret-rotation').where('resource_id', '=', before.id)
+      .orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect({ outcome: audit.outcome, actor: audit.actor_type, keyId: (audit.details as { keyId: string }).keyId }).toEqual({ outcome: 'success', actor: 'token', keyId: body.keyId });
+  });
+
+  it('fail/"rotate now" while another run holds the rotation is refused (409) and changes nothing; its claim holds off the schedule too', async () => {
+    const row = (await env.core.azure.repo.find('rot-main'))!;
+    await env.core.azure.repo.update(undefined, row.id, { rotation_claimed_until: new Date(now + 60_000), next_rotation_at: new Date(now) });
+    const res = await api(env, 'POST', '/api/v1/connections/rot-main/rotate-secret');
+    expect({ status: res.statusCode, code: res.json().error.code, keys: keyIds(row.client_id) }).toEqual({ status: 409, code: 'CONFLICT', keys: [row.rotation_key_id] });
+    expect(await env.core.azure.rotation.runDue()).toEqual({ rotated: 0, failed: 0 });
+    // A claim left by a crashed run lapses: the schedule takes the rotation up after it.
+    now += 61_000;
+    expect(await env.core.azure.rotation.runDue()).toEqual({ rotated: 1, failed: 0 });
+    expect((await env.core.azure.repo.find('rot-main'))!.rotation_claimed_until).toBeNull();
+  });
+
+  it('fail/"rotate now" that Azure refuses answers ok false with the reason, recorded and retried with backoff', async () => {
+    const row = (await env.core.azure.repo.find('rot-403'))!;
+    const res = await api(env, 'POST', `/api/v1/connections/${row.id}/rotate-secret`);
+    const body = res.json();
+    // The first (failed) run's retry is 5 minutes away: "rotate now" does not wait for it.
+    expect({ status: res.statusCode, ok: body.ok, error: body.error, attempts: body.connection.rotation.attempts, next: body.connection.rotation.nextRotationAt, lastError: body.connection.lastError })
+      .toEqual({ status: 200, ok: false, error: expect.stringContaining('Application.ReadWrite.OwnedBy'), attempts: row.rotation_attempts + 1, next: new Date(now + 10 * 60_000).toISOString(), lastError: body.error });
+  });
+
+  it.each([
+    ['fail/"rotate now" with rotation off', 'off', 409, 'CONFLICT'],
+    ['fail/"rotate now" on a Key Vault connection (its secret is not rotated)', 'key-vault', 400, 'VALIDATION_FAILED'],
+    ['fail/"rotate now" on an unknown connection', 'unknown', 404, 'NOT_FOUND'],
+  ])('%s', async (_name, kind, status, code) => {
+    const app = selfManagingApp(world);
+    const name = `rot-now-${kind}-${Math.random().toString(36).slice(2, 8)}`;
+    if (kind !== 'unknown') {
+      const type = kind === 'key-vault' ? 'azure-key-vault' : 'azure-client-secrets';
+      expect((await api(env, 'POST', '/api/v1/connections', { name, type, method: 'client-secret', tenantId: world.tenantId, clientId: app.appId, clientSecret: app.secret, ...cloudOf(world) })).statusCode).toBe(201);
+    }
+    const res = await api(env, 'POST', `/api/v1/connections/${name}/rotate-secret`);
+    expect({ status: res.statusCode, code: res.json().error.code, keys: keyIds(app.appId) }).toEqual({ status, code, keys: [app.keyId] });
+  });
 });

@@ -33,7 +33,7 @@ const AUTHED_200 = s(200, 200, 200, 200, 200, 401);
 const READERS_200 = s(200, 200, 403, 403, 200, 401);
 
 const PASSWORD = 'correct horse battery staple';
-const CODE_BY_STATUS: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+const CODE_BY_STATUS: Record<number, string> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
 
 interface Identity { id: string; username: string; token: string }
 
@@ -271,6 +271,8 @@ const ROWS: Row[] = [
     request: async (f) => ({ url: `/api/v1/connections/${(await f.env.core.connections.create(f.admin, { type: 'adcs', ...connectionBody(`conn-${uniq()}`) })).id}` }),
   },
   { route: 'POST /api/v1/connections/:id/test', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}/test` }) },
+  // Past the permission check an ADCS connection is refused (400: Certbridge rotates only Graph client secrets); azure-rotation.test.ts rotates one
+  { route: 'POST /api/v1/connections/:id/rotate-secret', expect: s(400, 403, 403, 403, 403, 401), request: (f) => ({ url: `/api/v1/connections/${f.connection}/rotate-secret` }) },
   // Azure OAuth sign-in (issue 8): only connection managers start one; the redirect URI is public (the state stands for the admin who started it)
   { route: 'POST /api/v1/connections/azure/oauth/start', expect: s(200, 403, 403, 403, 403, 401), request: (f) => ({ url: '/api/v1/connections/azure/oauth/start', payload: { name: `oauth-${uniq()}`, type: 'azure-key-vault', tenantId: f.azure.tenantId, ...cloudOf(f.azure) } }) },
   {

@@ -220,6 +220,13 @@ describe('web UI: Azure connections and Key Vault syncs (azure-sim)', () => {
     await panel.getByRole('button', { name: 'Test connection' }).click();
     await panel.getByTestId('azure-test').waitFor({ timeout: 30_000 });
     expect(await panel.getByTestId('azure-test').locator('li.step-ok').count()).toBe(2); // signs in with the rotated secret
+    // "Rotate now": another rotation at once, outside the schedule.
+    page.once('dialog', (d) => void d.accept());
+    await panel.getByRole('button', { name: 'Rotate now' }).click();
+    await panel.getByTestId('rotate-now-result').waitFor({ timeout: 60_000 });
+    const rotatedAgain = (await apiCall('GET', '/api/v1/connections/graph-rotating')).body['rotation'] as Rotation;
+    expect([rotatedAgain.keyId !== stored.keyId, sim.admin.app(graphApp.appId)!.passwordCredentials.map((p) => p.keyId)]).toEqual([true, [rotatedAgain.keyId]]);
+    expect(await panel.getByTestId('rotate-now-result').textContent()).toBe(`Rotated: the connection now uses the secret with key id ${rotatedAgain.keyId}; the previous one was removed.`);
     await shot('azure-connections');
   });
 

@@ -21,6 +21,8 @@ export interface LocatedConnection {
   update(actor: Principal, body: unknown, log: FastifyBaseLogger): Promise<object>;
   remove(actor: Principal): Promise<void>;
   test(actor: Principal): Promise<object>;
+  /** Rotates the connection's own secret now (connections whose secret Certbridge rotates). */
+  rotateSecret(actor: Principal): Promise<object>;
 }
 
 /** What each connection type contributes to `/api/v1/connections` (STYLE: a registry, not if-chains). */
@@ -53,6 +55,7 @@ export function createConnectionKinds(deps: { connections: ConnectionService; az
     },
     remove: (actor) => connections.remove(actor, row.id),
     test: (actor) => connections.test(actor, row.id),
+    rotateSecret: () => Promise.reject(new AppError('VALIDATION_FAILED', 'an ADCS connection\'s password is not rotated by Certbridge: change it with PATCH password', { field: 'type' })),
   });
   const adcs: ConnectionKind = {
     list: async (actor) => (await connections.list(actor)).map(adcsLocated),
@@ -75,6 +78,7 @@ export function createConnectionKinds(deps: { connections: ConnectionService; az
     update: async (actor, body) => azureConnectionDto(await azure.connections.update(actor, row.id, parseBody(azureUpdateSchema, body))),
     remove: (actor) => azure.connections.remove(actor, row.id),
     test: (actor) => azure.connections.test(actor, row.id),
+    rotateSecret: (actor) => azure.connections.rotateNow(actor, row.id),
   });
   const azureKind = (type: AzureConnectionType): ConnectionKind => ({
     list: async () => (await azure.repo.list()).filter((r) => r.type === type).map(azureLocated),

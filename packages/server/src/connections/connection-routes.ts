@@ -60,5 +60,9 @@ export function registerConnectionRoutes(app: FastifyInstance, deps: { connectio
     method: 'POST', url: '/api/v1/connections/:id/test',
     summary: 'Test a connection. ADCS: reachable, TLS (or the exact problem), auth, EPA required, CA name, templates, round trip. Azure: token, then one read-only Graph or Key Vault call', tag: 'connections',
   }, async ({ principal, params }) => (await kinds.locate(principal, params['id']!, 'connections:manage')).test(principal));
+  route(app, {
+    method: 'POST', url: '/api/v1/connections/:id/rotate-secret', tag: 'connections',
+    summary: 'Rotate an azure-client-secrets connection\'s client secret now (rotation must be on): answers ok with the new keyId, or ok false with the error, and the connection',
+  }, async ({ principal, params }) => (await kinds.locate(principal, params['id']!, 'connections:manage')).rotateSecret(principal));
   registerAzureOauthRoutes(app, { azure: deps.azure });
 }

@@ -16,6 +16,9 @@ export interface AzureConnection {
   lastError: string | null; lastErrorAt: string | null; createdAt: string; updatedAt: string;
 }
 
+/** `POST /api/v1/connections/{id}/rotate-secret`: one rotation now (azure-connection-service.ts rotateNow). */
+interface RotateNowAnswer { ok: boolean; keyId?: string; error?: string; connection: AzureConnection }
+
 interface AzureTestReport { ok: boolean; method: string; steps: { step: string; ok: boolean; detail: string; status?: number; missingPermission?: string }[] }
 
 const TYPES: Record<AzureType, string> = { 'azure-client-secrets': 'App registration secrets (Microsoft Graph)', 'azure-key-vault': 'Azure Key Vault' };
@@ -215,6 +218,14 @@ export function AzureConnectionsPage() {
   const [rotating, setRotating] = useState<string>();
   const [editing, setEditing] = useState<string>();
   const action = useAction();
+  const [rotatedNow, setRotatedNow] = useState<Record<string, RotateNowAnswer | 'running'>>({});
+  const rotateNow = async (c: AzureConnection) => {
+    if (!confirm(`Rotate the client secret of ${c.name} now? A new secret is added to the app registration, used once Entra accepts it, and the current one is removed.`)) return;
+    setRotatedNow((r) => ({ ...r, [c.id]: 'running' }));
+    const answer = await action.run(() => post<RotateNowAnswer>(`/api/v1/connections/${c.id}/rotate-secret`));
+    setRotatedNow((r) => { const next = { ...r }; if (answer) next[c.id] = answer; else delete next[c.id]; return next; });
+    list.reload();
+  };
   const test = async (c: AzureConnection) => {
     setTests((t) => ({ ...t, [c.id]: 'running' }));
     const report = await action.run(() => post<AzureTestReport>(`/api/v1/connections/${c.id}/test`));
@@ -245,6 +256,7 @@ export function AzureConnectionsPage() {
       <ErrorBox error={list.error ?? action.error} />
       {list.loading && !list.data ? <Loading /> : list.data && list.data.length === 0 ? <Empty title="No Azure connections.">{can.manageConnections ? 'Add one to sync certificates to Key Vault or to rotate app registration secrets.' : 'An administrator adds them.'}</Empty> : list.data?.map((c) => {
         const t = tests[c.id];
+        const rn = rotatedNow[c.id];
         const rotatable = c.type === 'azure-client-secrets' && c.method === 'client-secret';
         return (
           <section key={c.id} className="panel" data-testid={`azure-connection-${c.name}`}>
@@ -254,6 +266,7 @@ export function AzureConnectionsPage() {
                 <button type="button" onClick={() => void test(c)} disabled={t === 'running'}>{t === 'running' ? 'Testing…' : 'Test connection'}</button>
                 <button type="button" className="secondary" onClick={() => setEditing(editing === c.id ? undefined : c.id)}>Edit</button>
                 {rotatable && <button type="button" className="secondary" onClick={() => setRotating(rotating === c.id ? undefined : c.id)}>Rotation</button>}
+                {rotatable && c.rotation.enabled && <button type="button" className="secondary" onClick={() => void rotateNow(c)} disabled={rn === 'running'}>{rn === 'running' ? 'Rotating…' : 'Rotate now'}</button>}
                 <button type="button" className="danger" onClick={() => { if (confirm(`Delete connection ${c.name}?`)) void action.run(() => del(`/api/v1/connections/${c.id}`)).then(list.reload); }}>Delete</button>
               </div>}
             </div>
@@ -269,6 +282,10 @@ export function AzureConnectionsPage() {
             {c.lastError && <div className="notice notice-bad"><Status value="failed" /> {c.lastError} <span className="muted">({fmtDate(c.lastErrorAt)})</span></div>}
             {editing === c.id && <AzureEditForm c={c} onDone={() => { setEditing(undefined); list.reload(); }} />}
             {rotating === c.id && <RotationForm c={c} onDone={() => { setRotating(undefined); list.reload(); }} />}
+            {rn === 'running' && <div className="loading"><span className="spinner" /> Adding a new secret and waiting until Entra accepts it (up to a few minutes)…</div>}
+            {rn && rn !== 'running' && (rn.ok
+              ? <div className="notice notice-ok" role="status" data-testid="rotate-now-result">Rotated: the connection now uses the secret with key id <code>{rn.keyId}</code>; the previous one was removed.</div>
+              : <div className="notice notice-bad" role="alert" data-testid="rotate-now-result">Rotation failed, the current secret stays in use: {rn.error} Certbridge retries {fmtDate(rn.connection.rotation.nextRotationAt)}.</div>)}
             {t === 'running' && <div className="loading"><span className="spinner" /> Asking Entra for a token, then making one read-only call…</div>}
             {t && t !== 'running' && <AzureTestSteps report={t} />}
           </section>

@@ -34,7 +34,7 @@ export function azureConnectionDto(c: AzureConnectionRow) {
 }
 
 function rotationPatch(row: AzureConnectionRow, r: RotationInput, now: Date): Updateable<AzureConnectionsTable> {
-  // next_rotation_at is kept: while a run holds its lease there, re-enabling must not start a second one.
+  // next_rotation_at is kept: a schedule is resumed, not restarted (a run under way keeps its claim, rotation_claimed_until).
   if (!r.enabled) return { rotation_enabled: false };
   if (row.type !== 'azure-client-secrets' || row.method !== 'client-secret') {
     throw new AppError('VALIDATION_FAILED', 'automatic rotation is for azure-client-secrets connections that sign in with a client secret', { field: 'rotation' });
@@ -153,6 +153,24 @@ export function createAzureConnectionService(deps: {
       const row = await require(idOrName);
       credentials.forget(row.id);
       return testAzureConnection(await credentials.credentialFor(row.id));
+    },
+
+    /**
+     * "Rotate now": one rotation at once, outside the schedule (after a failure was fixed, or when
+     * a secret may have leaked), through the same steps and audit as the scheduled ones; the
+     * schedule then counts from it. Answers what happened; an Azure failure is an answer, not an
+     * error (it is recorded on the connection and retried with backoff, as a scheduled run's is).
+     */
+    async rotateNow(actor: Principal, idOrName: string): Promise<{ ok: boolean; keyId?: string; error?: string; connection: ReturnType<typeof azureConnectionDto> }> {
+      requirePermission(actor, 'connections:manage');
+      const row = await require(idOrName);
+      if (row.type !== 'azure-client-secrets' || row.method !== 'client-secret') {
+        throw new AppError('VALIDATION_FAILED', 'only azure-client-secrets connections that sign in with a client secret rotate their secret', { field: 'type' });
+      }
+      if (!row.rotation_enabled) throw conflict('rotation is off for this connection: turn it on first (PATCH rotation with the current secret\'s keyId and a schedule)');
+      const outcome = await rotation.rotate(row.id, actor, { due: false });
+      if (!outcome) throw conflict('a rotation of this connection is already running; its result will show on the connection');
+      return { ...outcome, connection: azureConnectionDto(await require(row.id)) };
     },
   };
 }

@@ -28,13 +28,18 @@ export function createAzureConnectionsRepository(database: Kysely<Database>) {
       db.selectFrom('azure_connections').select(['id', 'name']).where('rotation_enabled', '=', true).where('next_rotation_at', '<=', now).orderBy('next_rotation_at').execute(),
 
     /**
-     * Claims a due rotation: moves its next time to the end of a lease in the same statement that
-     * checks it is due, so two instances (or the API and the job) never rotate one secret at once.
+     * Claims a rotation until `leaseUntil`, in the same statement that checks no other run holds
+     * it, so two instances (or the API and the job) never rotate one secret at once. A scheduled
+     * run (`due`) also needs its time to have come; "rotate now" does not. The next time moves to
+     * the end of the lease too: a run that crashes is taken up again by the schedule after it.
      */
-    claimRotation: (id: string, now: Date, leaseUntil: Date) =>
-      db.updateTable('azure_connections').set({ next_rotation_at: leaseUntil })
-        .where('id', '=', id).where('rotation_enabled', '=', true).where('next_rotation_at', '<=', now)
-        .returningAll().executeTakeFirst(),
+    claimRotation: (id: string, now: Date, leaseUntil: Date, due = true) => {
+      let claim = db.updateTable('azure_connections').set({ next_rotation_at: leaseUntil, rotation_claimed_until: leaseUntil })
+        .where('id', '=', id).where('rotation_enabled', '=', true)
+        .where((eb) => eb.or([eb('rotation_claimed_until', 'is', null), eb('rotation_claimed_until', '<=', now)]));
+      if (due) claim = claim.where('next_rotation_at', '<=', now);
+      return claim.returningAll().executeTakeFirst();
+    },
 
     insertState: (row: Insertable<AzureOauthStatesTable>) => db.insertInto('azure_oauth_states').values(row).execute(),
     /**

@@ -44,6 +44,8 @@ export interface AzureConnectionsTable {
   rotation_attempts: Default<number>;
   last_rotation_at: Default<Date | null>;
   next_rotation_at: Default<Date | null>;
+  /** Set while a run holds the rotation (scheduled or "rotate now"); a crashed run's claim lapses. */
+  rotation_claimed_until: Default<Date | null>;
   last_error: Default<string | null>;
   last_error_at: Default<Date | null>;
   created_at: Default<Date>;

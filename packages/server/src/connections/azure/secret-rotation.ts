@@ -143,20 +143,21 @@ export function createSecretRotation(deps: RotationDeps) {
 
   return {
     /**
-     * Runs one rotation of a connection now (on enabling, or when due). Never throws for Azure
-     * failures: they are recorded on the connection (last error, next attempt with backoff) and
-     * audited. Returns without doing anything if another run holds the claim.
+     * Runs one rotation of a connection now: when due (on enabling, or from the schedule), or
+     * whenever asked with `due: false` ("rotate now"). Never throws for Azure failures: they are
+     * recorded on the connection (last error, next attempt with backoff) and audited. Returns
+     * without doing anything if another run holds the claim (or, when `due`, it is not due).
      */
-    async rotate(connectionId: string, actor: Principal = SYSTEM_PRINCIPAL): Promise<RotationOutcome | undefined> {
+    async rotate(connectionId: string, actor: Principal = SYSTEM_PRINCIPAL, options: { due?: boolean } = {}): Promise<RotationOutcome | undefined> {
       const now = clock.now();
-      const claimed = await repo.claimRotation(connectionId, now, new Date(now.getTime() + CLAIM_LEASE_MS));
+      const claimed = await repo.claimRotation(connectionId, now, new Date(now.getTime() + CLAIM_LEASE_MS), options.due ?? true);
       if (!claimed) return undefined;
       const row = claimed;
       try {
         const keyId = await steps(row);
         const done = clock.now();
         await repo.update(undefined, row.id, {
-          rotation_attempts: 0, last_rotation_at: done, last_error: null, last_error_at: null,
+          rotation_attempts: 0, last_rotation_at: done, last_error: null, last_error_at: null, rotation_claimed_until: null,
           next_rotation_at: nextRotationAt(done, { intervalDays: row.rotation_interval_days!, time: row.rotation_time!, timeZone: row.rotation_time_zone! }),
         });
         await audit(actor, row, 'success', { keyId, retired: row.rotation_key_id });
@@ -165,7 +166,9 @@ export function createSecretRotation(deps: RotationDeps) {
         const error = describeError(err);
         const attempts = row.rotation_attempts + 1;
         const failedAt = clock.now();
-        await repo.update(undefined, row.id, { rotation_attempts: attempts, last_error: error, last_error_at: failedAt, next_rotation_at: new Date(failedAt.getTime() + retryBackoffMs(attempts)) });
+        await repo.update(undefined, row.id, {
+          rotation_attempts: attempts, last_error: error, last_error_at: failedAt, next_rotation_at: new Date(failedAt.getTime() + retryBackoffMs(attempts)), rotation_claimed_until: null,
+        });
         await audit(actor, row, 'failure', { error, attempts });
         return { ok: false, error };
       }

@@ -15,6 +15,7 @@ import * as inventorySearch from './0014-inventory-search.ts';
 import * as connectionKeytab from './0016-connection-keytab.ts';
 import * as syncCacheVersion from './0017-sync-cache-version.ts';
 import * as acmeLookupIndexes from './0018-acme-lookup-indexes.ts';
+import * as azureRotationClaim from './0019-azure-rotation-claim.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0016-connection-keytab': connectionKeytab,
   '0017-sync-cache-version': syncCacheVersion,
   '0018-acme-lookup-indexes': acmeLookupIndexes,
+  '0019-azure-rotation-claim': azureRotationClaim,
 };
