@@ -8,6 +8,7 @@ import { createCore, type Core } from './core.ts';
 import { attachConnectorHub } from './connectors/connector-hub.ts';
 import { createSealer, loadMasterKey } from './crypto/sealer.ts';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from './db/database.ts';
+import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { REDACT_PATHS, buildApp } from './http/app.ts';
 import { LOG_SERIALIZERS } from './http/log-serializers.ts';
 import { startJobs } from './jobs/jobs.ts';
@@ -60,6 +61,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await handle.close();
     throw err;
   }
+  // The embedded engine has no autovacuum of its own (db/pglite-maintenance.ts).
+  const maintenance = handle.engine === 'pglite' ? startPgliteMaintenance(handle.db, log.child({ component: 'database' })) : undefined;
   // Links new audit rows into the hash chain about once a second (see audit/audit-log.ts).
   const chainer = setInterval(() => {
     chainAuditLog(handle.db).catch((err: unknown) => log.error({ err }, 'audit chaining failed'));
@@ -73,6 +76,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     bootstrap: boot,
     close: async () => {
       clearInterval(chainer);
+      await maintenance?.stop();
       await boss?.stop({ graceful: false, wait: true });
       await connectorHub.close();
       await Promise.all([http.close(), https.close()]);
