@@ -8,7 +8,8 @@
  * authorization reuse) in the same run. Both validate through the same challenge server and DNS.
  *
  * Environment: BENCH_N (orders per server, default 600), BENCH_CONCURRENCY (default 16),
- * BENCH_MAX_SECONDS (per server, default 60), BENCH_ENGINES (default "pglite,postgres"),
+ * BENCH_MAX_SECONDS (per server, default 60), BENCH_ENGINES (default "pglite,postgres"; `postgres:N` runs N worker processes,
+ * a `/unprepared` suffix sends every statement unnamed),
  * BENCH_POLL_MS (client poll interval, default 10), BENCH_CPU_PROF (directory for the server's CPU
  * profile), TEST_DATABASE_URL (PostgreSQL server).
  *
@@ -48,6 +49,8 @@ const PEBBLE_ATTEMPTS = 5;
 interface Result {
   name: string; ok: number; errors: number; seconds: number; latenciesMs: number[]; firstError?: string;
   perOrder?: { statements: number; cpuMs: number };
+  /** HTTP requests per order over the timed phase (newNonce and polls included). */
+  requestsPerOrder?: number;
   /** CPU ms per order over the timed phase: this process (clients and challenge server), pebble's process, PostgreSQL, the whole machine. */
   cpu?: ReturnType<typeof cpuPerUnit>;
 }
@@ -74,6 +77,7 @@ async function drive(name: string, directoryUrl: string, prefix: string, timed?:
   let next = WARMUP;
   await timed?.start();
   const cpuBefore = cpuSample(childPid);
+  const sentBefore = request.sent;
   const start = performance.now();
   const deadline = start + MAX_SECONDS * 1000;
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -94,6 +98,7 @@ async function drive(name: string, directoryUrl: string, prefix: string, timed?:
     }
   }));
   result.seconds = (performance.now() - start) / 1000;
+  result.requestsPerOrder = (request.sent - sentBefore) / Math.max(1, result.ok);
   result.cpu = cpuPerUnit(cpuBefore, cpuSample(childPid), result.ok);
   await timed?.stop();
   return result;
@@ -141,22 +146,36 @@ async function startPebble(dnsAddress: string, http01Port: number) {
   };
 }
 
+/**
+ * `engine` is `pglite`, `postgres`, or `postgres:N` for N worker processes (CERTBRIDGE_WORKERS);
+ * a `/unprepared` suffix runs it with CERTBRIDGE_PG_PREPARED_STATEMENTS=off (every statement unnamed).
+ */
 async function certbridge(engine: string, dnsAddress: string, http01Port: number): Promise<Result> {
-  const pgdb = engine === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
+  const [spec, variant] = engine.split('/');
+  const unprepared = variant === 'unprepared';
+  const [kind, workersText] = spec!.split(':');
+  const workers = Number(workersText ?? 1);
+  const label = `${kind}${workers > 1 ? `, ${workers} workers` : ''}${unprepared ? ', unprepared' : ''}`;
+  const pgdb = kind === 'postgres' ? await freshPostgres(PG_BASE) : undefined;
   const port = await freePort();
-  const counter = counterOptions(`acme-${engine}`);
+  const counter = counterOptions(`acme-${kind}-${workers}${unprepared ? '-unprepared' : ''}`);
   const server = await startServerProcess({
     ...(pgdb ? { databaseUrl: pgdb.url } : {}), ...(process.env['BENCH_CPU_PROF'] ? { cpuProfileDir: process.env['BENCH_CPU_PROF'] } : {}),
     preload: counter.preload,
-    env: { ...counter.env, CERTBRIDGE_HTTPS_PORT: String(port), CERTBRIDGE_PUBLIC_URL: `https://127.0.0.1:${port}`, CERTBRIDGE_ACME_HTTP01_PORT: String(http01Port), CERTBRIDGE_ACME_DNS_RESOLVER: dnsAddress },
+    env: {
+      ...counter.env, CERTBRIDGE_WORKERS: String(workers), CERTBRIDGE_PG_PREPARED_STATEMENTS: unprepared ? 'off' : 'on', CERTBRIDGE_HTTPS_PORT: String(port), CERTBRIDGE_PUBLIC_URL: `https://127.0.0.1:${port}`,
+      CERTBRIDGE_ACME_HTTP01_PORT: String(http01Port), CERTBRIDGE_ACME_DNS_RESOLVER: dnsAddress,
+    },
   });
+  // With workers the primary process only supervises; the counter snapshots every process.
+  const processes = workers > 1 ? workers + 1 : 1;
   try {
     // SQL statements and server CPU per order over the timed phase (after the warm-up; it includes registering its few accounts).
     let before: Awaited<ReturnType<typeof snapshot>> | undefined;
     let after: typeof before;
-    const result = await drive(`certbridge (${engine})`, `https://127.0.0.1:${port}/acme/default-tls/directory`, `cb-${engine}`, {
-      start: async () => void (before = await snapshot(server.pid, counter.file)),
-      stop: async () => void (after = await snapshot(server.pid, counter.file)),
+    const result = await drive(`certbridge (${label})`, `https://127.0.0.1:${port}/acme/default-tls/directory`, `cb-${kind}-${workers}${unprepared ? '-u' : ''}`, {
+      start: async () => void (before = await snapshot(server.pid, counter.file, processes)),
+      stop: async () => void (after = await snapshot(server.pid, counter.file, processes)),
     });
     const n = Math.max(1, result.ok);
     if (before && after) result.perOrder = { statements: (after.statements - before.statements) / n, cpuMs: (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / 1000 / n };
@@ -207,9 +226,9 @@ async function main(): Promise<void> {
   const pebbleRate = results[0]!.ok / results[0]!.seconds;
   console.log(`ACME issuance, ${N} orders per server, ${CONCURRENCY} concurrent clients, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const ms = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
-  console.log(table(['server', 'orders', 'orders/s', 'p50 ms', 'p99 ms', 'errors', 'vs pebble', 'SQL/order', 'server CPU ms/order', 'bench CPU ms/order', 'PostgreSQL CPU ms/order', 'machine CPU ms/order'], results.map((r) => {
+  console.log(table(['server', 'orders', 'orders/s', 'p50 ms', 'p99 ms', 'errors', 'vs pebble', 'HTTP/order', 'SQL/order', 'server CPU ms/order', 'bench CPU ms/order', 'PostgreSQL CPU ms/order', 'machine CPU ms/order'], results.map((r) => {
     const rate = r.ok / r.seconds;
-    return [r.name, String(r.ok), rate.toFixed(1), percentile(r.latenciesMs, 50).toFixed(0), percentile(r.latenciesMs, 99).toFixed(0), String(r.errors), `${(rate / pebbleRate).toFixed(2)}x`,
+    return [r.name, String(r.ok), rate.toFixed(1), percentile(r.latenciesMs, 50).toFixed(0), percentile(r.latenciesMs, 99).toFixed(0), String(r.errors), `${(rate / pebbleRate).toFixed(2)}x`, ms(r.requestsPerOrder),
       r.perOrder ? r.perOrder.statements.toFixed(1) : '-', ms(r.perOrder?.cpuMs ?? r.cpu?.childMs), ms(r.cpu?.benchMs), ms(r.cpu?.databaseMs), ms(r.cpu?.machineMs)];
   })));
   console.log('machine CPU: every process (server, this bench, the database, anything else running); on 2 CPUs 2000 ms/s are available');

@@ -37,6 +37,31 @@ wrap(pg.Client.prototype as unknown as Record<string, unknown>, 'query');
 wrap(PGlite.prototype as unknown as Record<string, unknown>, 'query');
 wrap(PGlite.prototype as unknown as Record<string, unknown>, 'exec');
 
+/**
+ * The embedded database's named statements (packages/server/src/db/pglite-statements.ts) do not go
+ * through `query`: each execution is one protocol buffer that starts with a Bind of the statement's
+ * name and carries Describe, Execute and Sync after it. The Parse that prepared the name gave its text.
+ * (PGlite's own `query` sends Bind as a buffer of its own; it is counted at `query`.)
+ */
+const textOfStatement = new Map<string, string>();
+const cString = (buf: Uint8Array, at: number): [string, number] => {
+  const end = buf.indexOf(0, at);
+  return [Buffer.from(buf.subarray(at, end)).toString('utf8'), end + 1];
+};
+const execProtocolStream = PGlite.prototype.execProtocolStream;
+PGlite.prototype.execProtocolStream = function counted(this: PGlite, message: Uint8Array, ...rest: unknown[]) {
+  const first = String.fromCharCode(message[0] ?? 0);
+  const ownLength = 1 + Buffer.from(message.buffer, message.byteOffset, message.byteLength).readInt32BE(1);
+  if (first === 'P') {
+    const [name, at] = cString(message, 5);
+    if (name) textOfStatement.set(name, cString(message, at)[0]);
+  } else if (first === 'B' && message.length > ownLength) {
+    const [, at] = cString(message, 5);
+    count(textOfStatement.get(cString(message, at)[0]) ?? '');
+  }
+  return (execProtocolStream as (...a: unknown[]) => ReturnType<typeof execProtocolStream>).call(this, message, ...rest);
+} as typeof execProtocolStream;
+
 const file = process.env['BENCH_SQL_COUNTER_FILE'];
 if (file) {
   process.on('SIGUSR2', () => {

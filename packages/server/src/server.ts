@@ -25,7 +25,7 @@ export interface RunningServer {
 
 /** Opens the database named by the configuration, migrated, with the sealer ready. */
 export async function openCore(config: Config, log?: Logger): Promise<{ handle: DatabaseHandle; core: Core }> {
-  const handle = await openDatabase(config.databaseUrl ? { url: config.databaseUrl, preparedStatements: config.pgPreparedStatements } : { dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers });
+  const handle = await openDatabase(config.databaseUrl ? { url: config.databaseUrl, preparedStatements: config.pgPreparedStatements } : { dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers, preparedStatements: config.pgPreparedStatements });
   const applied = await migrateToLatest(handle.db);
   if (applied.length) log?.info({ migrations: applied }, 'migrations applied');
   const sealer = createSealer(await loadMasterKey(config.masterKey, config.dataDir));

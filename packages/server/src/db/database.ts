@@ -8,6 +8,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 import { PgliteDialect, SessionLock } from './pglite-dialect.ts';
+import { createPgliteStatements } from './pglite-statements.ts';
 import { PreparedStatementNames, prepareHotStatements } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 import { databaseUnavailable } from '../errors.ts';
@@ -40,15 +41,17 @@ async function loadPglite() {
   // Set before the first WebAssembly compilation; no other module in the process is WebAssembly.
   v8.setFlagsFromString('--liftoff-only');
   v8.setFlagsFromString('--wasm-lazy-compilation');
-  const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
-  return { PGlite, extensions: { pg_trgm } };
+  const [{ PGlite, protocol, parse }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
+  return { PGlite, extensions: { pg_trgm }, lib: { protocol, parse } };
 }
 
 /**
- * `preparedStatements` applies to PostgreSQL only (default on: db/prepared-statements.ts);
- * `sharedBuffers` to PGlite only (default {@link PGLITE_SHARED_BUFFERS}).
+ * `preparedStatements`: hot statements as named prepared statements, on both engines (default on:
+ * db/prepared-statements.ts, db/pglite-statements.ts); `sharedBuffers` applies to PGlite only
+ * (default {@link PGLITE_SHARED_BUFFERS}).
  */
-export type DatabaseTarget = { url: string; preparedStatements?: boolean } | { dataDir: string; sharedBuffers?: string } | { memory: true; sharedBuffers?: string };
+type PgliteOptions = { sharedBuffers?: string; preparedStatements?: boolean };
+export type DatabaseTarget = { url: string; preparedStatements?: boolean } | ({ dataDir: string } & PgliteOptions) | ({ memory: true } & PgliteOptions);
 
 /**
  * PGlite's default shared_buffers is PostgreSQL's 128MB, and inside WebAssembly that buffer pool is
@@ -108,7 +111,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', boss: { connectionString: target.url }, close: () => db.destroy() };
   }
-  const { PGlite, extensions } = await loadPglite();
+  const { PGlite, extensions, lib } = await loadPglite();
   const options = { extensions, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${target.sharedBuffers ?? PGLITE_SHARED_BUFFERS}`] };
   let pglite: PGlite;
   if ('dataDir' in target) {
@@ -120,7 +123,9 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     pglite = await PGlite.create(options);
   }
   const lock = new SessionLock();
-  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite, lock) });
+  // Kysely and pg-boss share the session, and its hot statements are prepared (pglite-statements.ts).
+  const run = createPgliteStatements(pglite, lib, target.preparedStatements === false ? undefined : new PreparedStatementNames());
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(run, lock) });
   let closed = false;
   const CLOSED = Symbol('closed');
   const adapter: BossDbAdapter = {
@@ -135,7 +140,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     executeSql: async (text, values) => {
       const answer = closed ? CLOSED : await lock.run(async () => {
         if (closed) return CLOSED;
-        if (values && values.length > 0) return pglite.query(text, values);
+        if (values && values.length > 0) return run(text, values);
         const results = await pglite.exec(text);
         return { rows: results.at(-1)?.rows ?? [] };
       });

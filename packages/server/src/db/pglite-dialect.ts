@@ -1,4 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite';
+import type { PgliteRun } from './pglite-statements.ts';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -39,10 +39,10 @@ export class SessionLock {
 }
 
 class PgliteConnection implements DatabaseConnection {
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly run: PgliteRun) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pg.query<R>(query.sql, [...query.parameters]);
+    const result = await this.run<R>(query.sql, query.parameters);
     return {
       rows: result.rows,
       ...(result.affectedRows !== undefined ? { numAffectedRows: BigInt(result.affectedRows) } : {}),
@@ -59,8 +59,8 @@ class PgliteDriver implements Driver {
   private readonly releases = new Map<DatabaseConnection, () => void>();
   private readonly connection: PgliteConnection;
 
-  constructor(pg: PGlite, private readonly lock: SessionLock) {
-    this.connection = new PgliteConnection(pg);
+  constructor(run: PgliteRun, private readonly lock: SessionLock) {
+    this.connection = new PgliteConnection(run);
   }
 
   async init(): Promise<void> {}
@@ -95,12 +95,12 @@ class PgliteDriver implements Driver {
 }
 
 export class PgliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite, private readonly lock: SessionLock) {}
+  constructor(private readonly run: PgliteRun, private readonly lock: SessionLock) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver() {
-    return new PgliteDriver(this.pg, this.lock);
+    return new PgliteDriver(this.run, this.lock);
   }
   createQueryCompiler() {
     return new PostgresQueryCompiler();

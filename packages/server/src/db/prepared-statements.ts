@@ -76,7 +76,7 @@ export class PreparedStatementNames {
 }
 
 /** SQLSTATE 0A000 with this message: a prepared statement's result columns changed. */
-const isStalePlan = (err: unknown) => (err as { code?: string }).code === '0A000' && /cached plan must not change result type/.test(String((err as Error).message));
+export const isStalePlan = (err: unknown) => (err as { code?: string }).code === '0A000' && /cached plan must not change result type/.test(String((err as Error).message));
 
 /**
  * Makes `client.query(text, values)` (the call Kysely's PostgreSQL driver makes) send hot texts as
