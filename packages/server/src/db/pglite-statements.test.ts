@@ -54,6 +54,11 @@ describe('prepared statements on PGlite', () => {
     // The duplicate name: 23505 with the constraint, as query reports it.
     await expect(run(INSERT, [...row(20)].map((v, i) => (i === 1 ? 'item 10' : v)))).rejects.toMatchObject({ code: '23505', constraint: 'items_name_key' });
     expect((await run(`select count(*)::int as n from items where n >= $1`, [10])).rows).toEqual([{ n: 3 }]);
+    // A value the parameter's type refuses fails at Bind, before the statement runs: 22P02, and the session goes on.
+    const BY_ID = `select name from items where id = $1`;
+    for (let use = 0; use < 3; use++) await run(BY_ID, [row(10)[0]]);
+    await expect(run(BY_ID, ['not-a-uuid'])).rejects.toMatchObject({ code: '22P02' });
+    expect((await run(BY_ID, [row(10)[0]])).rows).toEqual([{ name: 'item 10' }]);
     await pglite.query('begin');
     await run(INSERT, row(21));
     await expect(run(INSERT, row(21))).rejects.toMatchObject({ code: '23505' });
