@@ -26,13 +26,16 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
   const tokens = new Map<string, string>();
   /** Tokens whose first fetch fails (a challenge server that is not ready yet). */
   const flaky = new Set<string>();
+  /** Called when a token is fetched, before the answer (which waits for it). */
+  const onFetch = new Map<string, () => Promise<void>>();
   let http01Port = 0;
 
   beforeAll(async () => {
     env = await createTestEnv(engine);
     dns = await startTestDnsServer();
-    web = http.createServer((req, res) => {
+    web = http.createServer(async (req, res) => {
       const token = req.url?.split('/').pop() ?? '';
+      await onFetch.get(token)?.();
       if (flaky.delete(token)) return void res.writeHead(503).end('not yet');
       const body = tokens.get(token);
       res.writeHead(body ? 200 : 404).end(body ?? 'no such token');
@@ -221,6 +224,43 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect(answers.map((a) => a.status)).toEqual(urls.map(() => 200));
     for (const authzUrl of order.authorizations) expect((await c.pollUntil(authzUrl, ['pending', 'processing']))['status']).toBe('valid');
     expect((await c.pollUntil(String(res.headers['location']), ['pending']))['status']).toBe('ready');
+  });
+
+  /** The challenge row as stored now. */
+  const storedChallenge = (url: string) => env.core.db.withTables<{ acme_challenges: { id: string; status: string; attempts: number; claimed_at: Date | null } }>()
+    .selectFrom('acme_challenges').select(['status', 'attempts', 'claimed_at']).where('id', '=', url.split('/').pop()!).executeTakeFirstOrThrow();
+
+  it('ok/a challenge that validates at once is validated before anything is written, then settled valid from pending', async () => {
+    const c = await client();
+    await c.register();
+    const order = (await c.newOrder([{ type: 'dns', value: 'at-once.acme.test' }])).json<{ authorizations: string[] }>();
+    const ch = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>().challenges.find((x) => x.type === 'http-01')!;
+    tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+    let duringFetch: Awaited<ReturnType<typeof storedChallenge>> | undefined;
+    onFetch.set(ch.token, async () => void (duringFetch = await storedChallenge(ch.url)));
+    const answer = (await c.post(ch.url, {})).json();
+    expect([duringFetch?.status, duringFetch?.claimed_at, answer['status'], typeof answer['validated']]).toEqual(['pending', null, 'valid', 'string']);
+    expect(await storedChallenge(ch.url)).toMatchObject({ status: 'valid', attempts: 0, claimed_at: expect.any(Date) });
+    expect((await c.post(order.authorizations[0]!, null)).json()['status']).toBe('valid');
+  });
+
+  it('ok/a first attempt slower than the answer wait is claimed when the wait ends: answered processing, then valid', async () => {
+    const c = await client();
+    await c.register();
+    const order = (await c.newOrder([{ type: 'dns', value: 'slow.acme.test' }])).json<{ authorizations: string[] }>();
+    const ch = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>().challenges.find((x) => x.type === 'http-01')!;
+    tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    onFetch.set(ch.token, () => released);
+    const answer = (await c.post(ch.url, {})).json();
+    const whileSlow = await storedChallenge(ch.url);
+    // A second response while the first attempt runs answers the claimed challenge as it stands, and starts nothing.
+    const second = (await c.post(ch.url, {})).json();
+    release();
+    expect([answer['status'], whileSlow.status, whileSlow.claimed_at, second['status']]).toEqual(['processing', 'processing', expect.any(Date), 'processing']);
+    expect((await c.pollUntil(order.authorizations[0]!, ['pending']))['status']).toBe('valid');
+    expect(await storedChallenge(ch.url)).toMatchObject({ status: 'valid', attempts: 0 });
   });
 
   it('ok/a failed validation attempt is retried: the challenge stays processing, then turns valid', async () => {

@@ -68,6 +68,16 @@ describe.each(ENGINES)('ACME resources read with the nonce on %s', (engine) => {
     expect(found?.kind === 'order' && [found.found?.order.status, found.found?.authorizations]).toEqual(['valid', [{ id: ids.authz, status: 'valid' }]]);
   });
 
+  it('ok/a challenge with its authorization equals findChallengeWithAuthorization, a failed one\'s error and dates included', async () => {
+    for (const id of [ids.http, ids.dns]) {
+      const found = await readWithNonce(owner.id, { kind: 'chall', id });
+      expect(found).toEqual({ kind: 'chall', found: await repo.findChallengeWithAuthorization(id) });
+    }
+    const failed = await readWithNonce(owner.id, { kind: 'chall', id: ids.dns });
+    expect(failed?.kind === 'chall' && [failed.found?.challenge.attempts, failed.found?.challenge.claimed_at instanceof Date, failed.found?.authz.id]).toEqual([2, true, ids.authz]);
+    expect(await readWithNonce(owner.id, { kind: 'chall', id: randomUUID() })).toEqual({ kind: 'chall', found: undefined });
+  });
+
   it('ok/a certificate of the account\'s order carries the DER and chain of findAccountCertificate', async () => {
     const own = await repo.findAccountCertificate(ids.certificate, owner.id);
     const found = await readWithNonce(owner.id, { kind: 'cert', id: ids.certificate });

@@ -19,7 +19,7 @@ export type PgliteRun = <R>(text: string, values?: readonly unknown[]) => Promis
  * prepared-statements.ts): Parse and Describe once per text, then Bind, Describe, Execute and Sync
  * in one message buffer per execution, with PGlite's own parameter serializers and result parser.
  * bench/acme.ts (`BENCH_ENGINES=pglite,pglite/unprepared,…`, pairs in one run): 27-30% less server
- * CPU per ACME order, 1.28-1.35× the orders per second; a claim-style CTE alone ran 2.2-2.9× faster.
+ * CPU per ACME order, 1.28-1.44× the orders per second; a claim-style CTE alone ran 2.2-2.9× faster.
  *
  * The caller serialises use of the session (SessionLock); the protocol exchange also runs under
  * PGlite's own query mutex, as `query` does. Without `names` every statement goes through `query`

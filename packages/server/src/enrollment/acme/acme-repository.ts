@@ -183,6 +183,13 @@ export function createAcmeRepository(db: AcmeDb) {
      * change; reading the order repairs that (`readyIfAuthorized`).
      */
     settleValidation: (c: { challengeId: string; authorizationId: string; orderId: string }, outcome: { validatedAt: Date } | { error: string }) => orderPathStatements.settle(db, c, outcome),
+    /**
+     * A validation that passed before anyone claimed the challenge, settled like settleValidation but
+     * only from pending (order-path-statements.ts); undefined when it was no longer pending or no
+     * longer the account's to answer, and then nothing changed.
+     */
+    settleValidFromPending: (c: { challengeId: string; authorizationId: string; orderId: string }, accountId: string, validatedAt: Date) =>
+      orderPathStatements.settleValidFromPending(db, c, accountId, validatedAt),
     /** pending → ready once every authorization is valid (see settleValidation); the order as it now is. */
     readyIfAuthorized: (orderId: string) =>
       db.updateTable('acme_orders').set({ status: 'ready', updated_at: new Date() }).where('id', '=', orderId).where('status', '=', 'pending')

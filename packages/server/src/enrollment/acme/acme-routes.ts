@@ -126,16 +126,17 @@ export function registerAcmeRoutes(app: FastifyInstance, m: AcmeModule): void {
   post('chall/:id', 'Respond to a challenge ({}) or fetch it (POST-as-GET) (7.5.1)', 'kid', async (call, params, reply) => {
     const id = params['id']!;
     const account = accountOf(call);
-    // A response is claimed in the statement that reads the challenge; anything else only reads it.
+    // The challenge as the nonce's statement read it; a response ({}) then starts its validation.
     const responding = call.payload !== null && challengeResponsePayload.safeParse(call.payload).success;
-    const found = !UUID.test(id) ? undefined : responding ? await m.runner.respond(account, id) : await m.repo.findChallengeWithAuthorization(id);
-    if (!found || found.authz.account_id !== account.id) throw new AcmeProblem('notFound', `no challenge ${id} for this account`);
+    const read = UUID.test(id) ? await resourceOf(call, 'chall', () => m.repo.findChallengeWithAuthorization(id)) : undefined;
+    if (!read || read.authz.account_id !== account.id) throw new AcmeProblem('notFound', `no challenge ${id} for this account`);
+    const found = responding ? await m.runner.respond(account, read) : read;
     const u = urls(call.dir.base);
     reply.header('link', `<${u.authz(found.authz.id)}>;rel="up"`);
     // A payload that is neither empty (POST-as-GET) nor an object: malformed, saying why.
     if (call.payload !== null && !responding) payloadOf(call, challengeResponsePayload);
     return challengeView(u, found.challenge);
-  });
+  }, readById('chall'));
   /*
    * No `Link: rel="alternate"` (7.4.2): a certificate has exactly one issuer chain here (the
    * internal intermediate and root, or the chain of the ADCS server that issued it), and no CA

@@ -26,10 +26,11 @@ const DEFAULT_ANSWER_WAIT_MS = 500;
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
- * Runs challenge validations in this process with their state in the database: a challenge is
- * claimed (pending → processing) by exactly one instance, retried a few times (section 8.2),
- * then the challenge, its authorization and — when every authorization is valid — the order
- * move on in one transaction. `drain()` waits for validations still running (shutdown, tests).
+ * Runs challenge validations in this process with their state in the database: a challenge whose
+ * first attempt passes at once is settled from pending; otherwise it is claimed (pending →
+ * processing) by exactly one instance and retried a few times (section 8.2). Either way the
+ * challenge, its authorization and — when every authorization is valid — the order move on in one
+ * statement. `drain()` waits for validations still running (shutdown, tests).
  */
 export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock }, options: ChallengeRunnerOptions) {
   const { repo, clock } = deps;
@@ -39,12 +40,19 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
   const answerWaitMs = options.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
   const running = new Set<Promise<unknown>>();
 
+  /** One validation attempt; its failure as the problem to report (never a rejection). */
+  const once = (challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<AcmeProblem | null> =>
+    Promise.resolve()
+      .then(() => options.validators[challenge.type]({ type: authz.identifier_type, value: authz.identifier_value }, challenge.token, keyAuthorization))
+      .then(() => null, toAcmeProblem);
+
   /**
-   * Validates in the background; any failure still settles the challenge (never left processing).
-   * The promise is the challenge as settled (undefined if even settling failed).
+   * Validates a claimed challenge in the background; any failure still settles the challenge
+   * (never left processing). `first`: the outcome of a first attempt already under way (see
+   * `respond`). The promise is the challenge as settled (undefined if even settling failed).
    */
-  function start(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<ChallengeRow | undefined> {
-    const job = attempt(challenge, authz, keyAuthorization)
+  function start(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string, first?: Promise<AcmeProblem | null>): Promise<ChallengeRow | undefined> {
+    const job = attempt(challenge, authz, keyAuthorization, first)
       .then((problem) => settle(challenge, authz, problem))
       .catch(() => settle(challenge, authz, new AcmeProblem('serverInternal', 'the validation could not be completed')).catch(() => undefined))
       .finally(() => running.delete(job));
@@ -52,18 +60,14 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
     return job;
   }
 
-  async function attempt(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<AcmeProblem | null> {
+  async function attempt(challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string, first?: Promise<AcmeProblem | null>): Promise<AcmeProblem | null> {
     let last: AcmeProblem | null = null;
     let attempts = challenge.attempts;
-    for (const delay of delays) {
+    for (const [i, delay] of delays.entries()) {
       if (delay > 0) await sleep(delay);
-      try {
-        await options.validators[challenge.type]({ type: authz.identifier_type, value: authz.identifier_value }, challenge.token, keyAuthorization);
-        return null;
-      } catch (err) {
-        last = toAcmeProblem(err);
-        await repo.updateChallenge(repo.db, challenge.id, { attempts: ++attempts });
-      }
+      last = await (i === 0 && first ? first : once(challenge, authz, keyAuthorization));
+      if (!last) return null;
+      await repo.updateChallenge(repo.db, challenge.id, { attempts: ++attempts });
     }
     return last;
   }
@@ -78,22 +82,36 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
 
   return {
     /**
-     * A challenge response (section 7.5.1) from `account`: claims the challenge and starts
-     * validating it unless another request already did (or its authorization is not the
-     * account's, or no longer pending), in the statement that reads it. Undefined when no such
-     * challenge exists; the authorization tells the caller whose it is.
+     * A challenge response (section 7.5.1) from `account`, for the challenge and authorization as
+     * the request read them. A challenge that is not the account's to answer (not pending, its
+     * authorization not the account's, settled or expired) is answered as it stands.
+     *
+     * The first attempt runs before anything is written: when it passes within the answer wait
+     * (the usual case) one statement settles the challenge from pending, and the client is
+     * answered `valid`. Otherwise the challenge is claimed (pending → processing, once across
+     * instances) as soon as the attempt fails or the wait ends, the retries go on in the
+     * background, and the client is answered `processing`. A response that finds the challenge
+     * claimed or settled by another answers it as it now stands; its own attempt counts for nothing.
+     * Nothing is written before the claim, so a crash during the first attempt leaves the
+     * challenge pending, as the unanswered client found it.
      */
-    async respond(account: AccountRow, challengeId: string): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow } | undefined> {
-      const found = await repo.claimChallengeForResponse(challengeId, account.id, clock.now());
-      if (!found?.claimed) return found;
+    async respond(account: AccountRow, found: { challenge: ChallengeRow; authz: AuthorizationRow }): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow }> {
       const { challenge, authz } = found;
-      const settled = start(challenge, authz, `${challenge.token}.${account.thumbprint}`);
-      // A validation that ends quickly (the usual case) is answered with its outcome, which
-      // spares the client a round of authorization polls; a slow one is answered as processing.
+      if (challenge.status !== 'pending' || authz.status !== 'pending' || authz.account_id !== account.id || authz.expires_at <= clock.now()) return found;
+      const keyAuthorization = `${challenge.token}.${account.thumbprint}`;
+      const first = once(challenge, authz, keyAuthorization);
       let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([settled, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), answerWaitMs).unref()))]);
+      const early = await Promise.race([first, new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), answerWaitMs).unref()))]);
       clearTimeout(timer);
-      return { challenge: outcome ?? challenge, authz };
+      if (early === null) {
+        const settled = await repo.settleValidFromPending({ challengeId: challenge.id, authorizationId: authz.id, orderId: authz.order_id }, account.id, clock.now());
+        if (settled) return { challenge: settled, authz: { ...authz, status: 'valid' } };
+        return (await repo.findChallengeWithAuthorization(challenge.id)) ?? found;
+      }
+      const claimed = await repo.claimChallengeForResponse(challenge.id, account.id, clock.now());
+      if (!claimed) return found;
+      if (claimed.claimed) void start(claimed.challenge, claimed.authz, keyAuthorization, early === 'waiting' ? first : Promise.resolve(early));
+      return { challenge: claimed.challenge, authz: claimed.authz };
     },
     /**
      * Resumes validations stranded by a process that died: each challenge still `processing`

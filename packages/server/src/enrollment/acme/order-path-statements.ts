@@ -33,6 +33,26 @@ const SETTLE_VALID = `
   )
   update acme_challenges set status = 'valid', validated_at = $5, error = null where id = $1 returning *`;
 
+/**
+ * A validation that passed before the challenge was claimed (challenge-runner.ts `respond`), settled
+ * from pending in one statement: $1 challenge, $2 authorization, $3 order, $4 now, $5 validated at,
+ * $6 account. Nothing changes unless the challenge is still pending and its authorization still the
+ * account's, pending and unexpired; another response or instance that claimed it meanwhile wins.
+ */
+const SETTLE_VALID_FROM_PENDING = `
+  with challenge as (
+    update acme_challenges c set status = 'valid', validated_at = $5, error = null, claimed_at = $4 from acme_authorizations a
+    where c.id = $1 and c.status = 'pending' and a.id = c.authorization_id and a.id = $2 and a.account_id = $6 and a.status = 'pending' and a.expires_at > $4
+    returning c.*
+  ),
+  authz as (update acme_authorizations set status = 'valid' where id = $2 and exists (select 1 from challenge) returning id),
+  ord as (
+    update acme_orders set status = 'ready', updated_at = $4 where id = $3 and status = 'pending' and exists (select 1 from challenge)
+      and not exists (select id from acme_authorizations where order_id = $3 and id != $2 and status != 'valid')
+    returning id
+  )
+  select * from challenge`;
+
 /** $1 challenge, $2 authorization, $3 order, $4 now, $5 the problem (JSON). */
 const SETTLE_INVALID = `
   with authz as (update acme_authorizations set status = 'invalid' where id = $2 returning id),
@@ -65,6 +85,8 @@ export const orderPathStatements = {
     if (!row) throw new Error(`challenge ${c.challengeId} was not found when its validation was settled`);
     return row;
   },
+  settleValidFromPending: (db: AcmeDb, c: { challengeId: string; authorizationId: string; orderId: string }, accountId: string, validatedAt: Date) =>
+    first<ChallengeRow>(db, SETTLE_VALID_FROM_PENDING, [c.challengeId, c.authorizationId, c.orderId, new Date(), validatedAt, accountId]),
   claimForFinalize: (db: AcmeDb, id: string, accountId: string, now: Date) => first<AcmeOrderRow>(db, CLAIM_FOR_FINALIZE, [id, accountId, now]),
   async recordIssued(db: AcmeDb, id: string, issuanceOrderId: string, certificateId: string, now: Date) {
     const row = await first<AcmeOrderRow & { authz_summary: string | null }>(db, RECORD_ISSUED, [id, issuanceOrderId, certificateId, now]);

@@ -2,7 +2,7 @@ import type { CertificateRow } from '../../db/schema.ts';
 import type { AcmeOrderRow, AuthorizationRow, ChallengeRow } from './acme-tables.ts';
 
 /**
- * The resource a POST-as-GET names (authorization, order, certificate), read in the statement
+ * The resource a request names (authorization, order, certificate, challenge), read in the statement
  * that consumes the request's nonce and reads its account (acme-repository.ts
  * `consumeNoncesAndFindAccounts`): a poll then costs one round trip instead of two. The row is
  * handed to the handler only after the JWS, the account and the nonce have been judged, and the
@@ -19,6 +19,7 @@ export interface FoundByKind {
   authz: { authz: AuthorizationRow; challenges: ChallengeRow[] } | undefined;
   order: { order: AcmeOrderRow; authorizations: AuthorizationSummary[] } | undefined;
   cert: Pick<CertificateRow, 'der' | 'chain'> | undefined;
+  chall: { challenge: ChallengeRow; authz: AuthorizationRow } | undefined;
 }
 export type ResourceFound = { [K in keyof FoundByKind]: { kind: K; found: FoundByKind[K] } }[keyof FoundByKind];
 
@@ -26,7 +27,8 @@ export type ResourceFound = { [K in keyof FoundByKind]: { kind: K; found: FoundB
  * The column of the batched statement holding each entry's resource as JSON (`req` is the batch:
  * `kind` text, `rid` uuid, `account_id` uuid): an authorization with its challenges by type, an
  * order with its authorizations' ids and statuses by identifier (as orderAuthorizations sorts
- * them), or the DER and chain of a certificate issued for one of the account's orders.
+ * them), the DER and chain of a certificate issued for one of the account's orders, or a challenge
+ * with its authorization.
  */
 export const RESOURCE_COLUMN = `case req.kind
   when 'authz' then (select json_build_object('authz', to_json(z), 'challenges',
@@ -37,6 +39,8 @@ export const RESOURCE_COLUMN = `case req.kind
     from acme_orders o where o.id = req.rid)
   when 'cert' then (select json_build_object('der', encode(c.der, 'base64'), 'chain', c.chain) from certificates c
     where c.id = req.rid and exists (select 1 from acme_orders o where o.certificate_id = c.id and o.account_id = req.account_id))
+  when 'chall' then (select json_build_object('challenge', to_json(c), 'authz', to_json(z))
+    from acme_challenges c join acme_authorizations z on z.id = c.authorization_id where c.id = req.rid)
   end`;
 
 type Json = Record<string, unknown>;
@@ -61,5 +65,7 @@ export function resourceFound(kind: ResourceRead['kind'], value: unknown): Resou
       return { kind, found: j && { order: orderOf(j['order'] as Json), authorizations: j['authorizations'] as AuthorizationSummary[] } };
     case 'cert':
       return { kind, found: j && { der: Buffer.from(String(j['der']), 'base64'), chain: j['chain'] as string[] } };
+    case 'chall':
+      return { kind, found: j && { challenge: challengeOf(j['challenge'] as Json), authz: authorizationOf(j['authz'] as Json) } };
   }
 }
