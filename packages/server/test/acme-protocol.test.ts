@@ -244,6 +244,21 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect((await c.post(order.authorizations[0]!, null)).json()['status']).toBe('valid');
   });
 
+  it('ok/responses repeated while the first attempt runs share it: one request to the host, every answer valid', async () => {
+    const c = await client();
+    await c.register();
+    const order = (await c.newOrder([{ type: 'dns', value: 'repeated.acme.test' }])).json<{ authorizations: string[] }>();
+    const ch = (await c.post(order.authorizations[0]!, null)).json<{ challenges: { type: string; url: string; token: string }[] }>().challenges.find((x) => x.type === 'http-01')!;
+    tokens.set(ch.token, `${ch.token}.${await c.thumbprint()}`);
+    let fetches = 0;
+    onFetch.set(ch.token, async () => {
+      fetches++;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => c.post(ch.url, {})));
+    expect([fetches, ...answers.map((a) => a.json()['status'])]).toEqual([1, 'valid', 'valid', 'valid', 'valid', 'valid']);
+  });
+
   it('ok/a first attempt slower than the answer wait is claimed when the wait ends: answered processing, then valid', async () => {
     const c = await client();
     await c.register();

@@ -39,6 +39,8 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
   const strandedAfterMs = options.strandedAfterMs ?? DEFAULT_STRANDED_AFTER_MS;
   const answerWaitMs = options.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
   const running = new Set<Promise<unknown>>();
+  /** Challenge responses whose first attempt is under way in this process, by challenge id. */
+  const responding = new Map<string, Promise<{ challenge: ChallengeRow; authz: AuthorizationRow }>>();
 
   /** One validation attempt; its failure as the problem to report (never a rejection). */
   const once = (challenge: ChallengeRow, authz: AuthorizationRow, keyAuthorization: string): Promise<AcmeProblem | null> =>
@@ -80,6 +82,24 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
     return repo.settleValidation(ids, { error });
   }
 
+  /** `respond` from its first attempt on (see there). */
+  async function firstAttempt(account: AccountRow, challenge: ChallengeRow, authz: AuthorizationRow): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow }> {
+    const keyAuthorization = `${challenge.token}.${account.thumbprint}`;
+    const first = once(challenge, authz, keyAuthorization);
+    let timer: NodeJS.Timeout | undefined;
+    const early = await Promise.race([first, new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), answerWaitMs).unref()))]);
+    clearTimeout(timer);
+    if (early === null) {
+      const settled = await repo.settleValidFromPending({ challengeId: challenge.id, authorizationId: authz.id, orderId: authz.order_id }, account.id, clock.now());
+      if (settled) return { challenge: settled, authz: { ...authz, status: 'valid' } };
+      return (await repo.findChallengeWithAuthorization(challenge.id)) ?? { challenge, authz };
+    }
+    const claimed = await repo.claimChallengeForResponse(challenge.id, account.id, clock.now());
+    if (!claimed) return { challenge, authz };
+    if (claimed.claimed) void start(claimed.challenge, claimed.authz, keyAuthorization, early === 'waiting' ? first : Promise.resolve(early));
+    return { challenge: claimed.challenge, authz: claimed.authz };
+  }
+
   return {
     /**
      * A challenge response (section 7.5.1) from `account`, for the challenge and authorization as
@@ -98,20 +118,13 @@ export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock
     async respond(account: AccountRow, found: { challenge: ChallengeRow; authz: AuthorizationRow }): Promise<{ challenge: ChallengeRow; authz: AuthorizationRow }> {
       const { challenge, authz } = found;
       if (challenge.status !== 'pending' || authz.status !== 'pending' || authz.account_id !== account.id || authz.expires_at <= clock.now()) return found;
-      const keyAuthorization = `${challenge.token}.${account.thumbprint}`;
-      const first = once(challenge, authz, keyAuthorization);
-      let timer: NodeJS.Timeout | undefined;
-      const early = await Promise.race([first, new Promise<'waiting'>((resolve) => (timer = setTimeout(() => resolve('waiting'), answerWaitMs).unref()))]);
-      clearTimeout(timer);
-      if (early === null) {
-        const settled = await repo.settleValidFromPending({ challengeId: challenge.id, authorizationId: authz.id, orderId: authz.order_id }, account.id, clock.now());
-        if (settled) return { challenge: settled, authz: { ...authz, status: 'valid' } };
-        return (await repo.findChallengeWithAuthorization(challenge.id)) ?? found;
-      }
-      const claimed = await repo.claimChallengeForResponse(challenge.id, account.id, clock.now());
-      if (!claimed) return found;
-      if (claimed.claimed) void start(claimed.challenge, claimed.authz, keyAuthorization, early === 'waiting' ? first : Promise.resolve(early));
-      return { challenge: claimed.challenge, authz: claimed.authz };
+      // Responses repeated while the first attempt runs share it: no claim guards that window, and
+      // each attempt is a request to the identifier's host, which repeated responses must not multiply.
+      const under = responding.get(challenge.id);
+      if (under) return under;
+      const flow = firstAttempt(account, challenge, authz).finally(() => responding.delete(challenge.id));
+      responding.set(challenge.id, flow);
+      return flow;
     },
     /**
      * Resumes validations stranded by a process that died: each challenge still `processing`
