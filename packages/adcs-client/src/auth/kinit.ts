@@ -94,6 +94,9 @@ export class TicketCache {
         if (!error) return resolve();
         reject(kinitError(this.principal, String(stderr).trim() || error.message, error));
       });
+      // kinit that fails before it reads the password (no KDC, unknown realm) closes its stdin:
+      // the write then fails with EPIPE, which must not become an uncaught error; its exit says why.
+      child.stdin?.on('error', () => {});
       child.stdin?.end(keytab ? '' : `${this.options.password}\n`);
     });
     this.acquiredAt = Date.now();
