@@ -34,7 +34,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export function createChallengeRunner(deps: { repo: AcmeRepository; clock: Clock }, options: ChallengeRunnerOptions) {
   const { repo, clock } = deps;
-  const delays = options.retryDelaysMs ?? [0, 1000, 3000];
+  // At least one attempt: an empty list would settle a challenge valid that nothing validated.
+  const delays = options.retryDelaysMs?.length ? options.retryDelaysMs : [0, 1000, 3000];
   const sleep = options.sleep ?? realSleep;
   const strandedAfterMs = options.strandedAfterMs ?? DEFAULT_STRANDED_AFTER_MS;
   const answerWaitMs = options.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
