@@ -1,13 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/http/app.ts';
-import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
+import { ACME_ORIGIN, startAcmeTestbed, type AcmeTestbed } from './acme-testbed.ts';
 import { TestAcmeClient } from './acme-test-client.ts';
-import { ENGINES, createTestEnv, type TestEnv } from './helpers.ts';
+import { ENGINES, type TestEnv } from './helpers.ts';
 
-const ORIGIN = 'https://certbridge.test';
+const ORIGIN = ACME_ORIGIN;
 
 /**
  * Challenge responses (RFC 8555 section 7.5.1) against a real challenge server: the answer with the
@@ -15,36 +12,19 @@ const ORIGIN = 'https://certbridge.test';
  * fails, retries, and authorizations settled at the same moment.
  */
 describe.each(ENGINES)('ACME challenge responses on %s', (engine) => {
+  let bed: AcmeTestbed;
   let env: TestEnv;
   let app: FastifyInstance;
-  let dns: TestDnsServer;
-  let web: http.Server;
-  const tokens = new Map<string, string>();
-  /** Tokens whose first fetch fails (a challenge server that is not ready yet). */
-  const flaky = new Set<string>();
-  /** Called when a token is fetched, before the answer (which waits for it). */
-  const onFetch = new Map<string, () => Promise<void>>();
-  let http01Port = 0;
+  let tokens: AcmeTestbed['tokens'];
+  let flaky: AcmeTestbed['flaky'];
+  let onFetch: AcmeTestbed['onFetch'];
 
   beforeAll(async () => {
-    env = await createTestEnv(engine);
-    dns = await startTestDnsServer();
-    web = http.createServer(async (req, res) => {
-      const token = req.url?.split('/').pop() ?? '';
-      await onFetch.get(token)?.();
-      if (flaky.delete(token)) return void res.writeHead(503).end('not yet');
-      const body = tokens.get(token);
-      res.writeHead(body ? 200 : 404).end(body ?? 'no such token');
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    http01Port = (web.address() as AddressInfo).port;
-    app = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0], timeoutMs: 2000 } });
+    bed = await startAcmeTestbed(engine);
+    ({ env, app, tokens, flaky, onFetch } = bed);
   });
   afterAll(async () => {
-    await app?.close();
-    await new Promise((r) => web?.close(r));
-    await dns?.close();
-    await env?.close();
+    await bed?.close();
   });
 
   const client = () => TestAcmeClient.create(app, ORIGIN, 'default-tls');
@@ -133,7 +113,7 @@ describe.each(ENGINES)('ACME challenge responses on %s', (engine) => {
 
   it('ok/a failed validation attempt is retried: the challenge stays processing, then turns valid', async () => {
     // The retry waits longer than a challenge response waits for the outcome (500 ms), so the response says processing.
-    const retrying = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0, 800] } });
+    const retrying = await bed.withOptions({ retryDelaysMs: [0, 800], timeoutMs: 10_000 });
     try {
       const { c, order, ch } = await answerableChallenge('retry.acme.test', retrying);
       flaky.add(ch.token);

@@ -1,16 +1,14 @@
-import http from 'node:http';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { CompiledQuery } from 'kysely';
 import { buildCsr, generateKeyPair, parseCertificate, parseDn, pemDecodeAll } from '@certbridge/pki';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApp } from '../src/http/app.ts';
-import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
+import type { TestDnsServer } from './acme-dns-server.ts';
+import { ACME_ORIGIN, startAcmeTestbed, type AcmeTestbed } from './acme-testbed.ts';
 import { TestAcmeClient, type Alg } from './acme-test-client.ts';
-import { ENGINES, createTestEnv, type TestEnv } from './helpers.ts';
+import { ENGINES, type TestEnv } from './helpers.ts';
 
-const ORIGIN = 'https://certbridge.test';
+const ORIGIN = ACME_ORIGIN;
 
 function csrDer(names: string[], cn = names[0]) {
   const pair = generateKeyPair('EC-P256');
@@ -19,30 +17,18 @@ function csrDer(names: string[], cn = names[0]) {
 }
 
 describe.each(ENGINES)('ACME protocol on %s', (engine) => {
+  let bed: AcmeTestbed;
   let env: TestEnv;
   let app: FastifyInstance;
   let dns: TestDnsServer;
-  let web: http.Server;
-  const tokens = new Map<string, string>();
-  let http01Port = 0;
+  let tokens: AcmeTestbed['tokens'];
 
   beforeAll(async () => {
-    env = await createTestEnv(engine);
-    dns = await startTestDnsServer();
-    web = http.createServer((req, res) => {
-      const token = req.url?.split('/').pop() ?? '';
-      const body = tokens.get(token);
-      res.writeHead(body ? 200 : 404).end(body ?? 'no such token');
-    });
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-    http01Port = (web.address() as AddressInfo).port;
-    app = await buildApp(env.core, { publicUrl: ORIGIN, acme: { http01Port, tlsAlpn01Port: 1, dnsResolver: dns.address, retryDelaysMs: [0], timeoutMs: 2000 } });
+    bed = await startAcmeTestbed(engine);
+    ({ env, app, dns, tokens } = bed);
   });
   afterAll(async () => {
-    await app?.close();
-    await new Promise((r) => web?.close(r));
-    await dns?.close();
-    await env?.close();
+    await bed?.close();
   });
 
   const client = (alg: Alg = 'ES256') => TestAcmeClient.create(app, ORIGIN, 'default-tls', alg);
