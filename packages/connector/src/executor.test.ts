@@ -64,6 +64,23 @@ describe('connector job executor (journal, idempotency)', () => {
       .toEqual({ same: first.answers[0]?.outcome, newRequests: 0, logged: true, mode: 0o600 });
   });
 
+  it('ok/closing-waits-for-a-running-job-so-its-answer-is-journaled-and-a-redelivery-submits-nothing', async () => {
+    const id = randomUUID();
+    const job = submitJob('journal.close.test');
+    const before = sim.listRequests().length;
+    const stopping = executorOver(dir);
+    stopping.ex.run(id, job, adcs);
+    // Closed at once (as a connector stopped by SIGTERM): the submission to ADCS is under way.
+    await stopping.ex.close();
+    const journaled = (await createJournal(dir).read(id))?.answer;
+    const restarted = executorOver(dir);
+    restarted.ex.run(id, job, adcs);
+    await restarted.settled(1);
+    await restarted.ex.close();
+    expect({ journaled: journaled?.ok, redelivered: restarted.answers[0]?.outcome, requests: sim.listRequests().length - before })
+      .toEqual({ journaled: true, redelivered: journaled, requests: 1 });
+  });
+
   it('ok/job-interrupted-mid-way-runs-again-and-its-answer-says-so', async () => {
     const id = randomUUID();
     // What a kill -9 during the ADCS round trip leaves: "started", no answer.

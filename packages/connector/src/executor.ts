@@ -58,8 +58,14 @@ export function createJobExecutor(deps: { stateDir: string; log: (line: string) 
         if (!deps.answer(id, answer)) log(`job ${id}: not connected; the answer waits in the journal until the server delivers the job again`);
       });
     },
+    /**
+     * Stops after the jobs still running here end (each is bounded by its ADCS timeout): their
+     * answers reach the journal, so a job the server delivers again after a restart is answered
+     * from it instead of being submitted to ADCS a second time.
+     */
     async close(): Promise<void> {
       clearInterval(pruneTimer);
+      await Promise.allSettled([...running.values()]);
       await handlers.close();
     },
   };
