@@ -2,10 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdcsSim } from '@certbridge/adcs-sim';
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import { buildCsr, generateKeyPair, parseCertificate, parseDn, pemDecodeAll } from '@certbridge/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.ts';
-import { CA_CHECK_SECONDS } from '../src/enrollment/acme/acme-orders.ts';
+import { CA_CHECK_SECONDS, followIssuance } from '../src/enrollment/acme/acme-orders.ts';
+import * as followsIssuance from '../src/db/migrations/0020-acme-order-follows-issuance.ts';
 import { acmeDb } from '../src/enrollment/acme/acme-tables.ts';
 import { addAdcsCa, addAdcsProfile, addConnection, createAdcsEnv, startSim, type AdcsEnv } from './adcs-fixtures.ts';
 import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
@@ -72,6 +74,13 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
       .select('orders.ca_request_id').where('acme_orders.id', '=', orderUrl.split('/').pop()!).executeTakeFirstOrThrow();
     return Number(row.ca_request_id);
   };
+  /** The ACME order as stored (read behind the client's back) and the issuance order it follows. */
+  const stored = async (orderUrl: string) => {
+    const order = await acmeDb(env.core.db).selectFrom('acme_orders').selectAll().where('id', '=', orderUrl.split('/').pop()!).executeTakeFirstOrThrow();
+    const issuance = await env.core.db.selectFrom('orders').selectAll().where('id', '=', order.issuance_order_id!).executeTakeFirstOrThrow();
+    return { order, issuance };
+  };
+  const withoutTimes = <T extends { updated_at: Date }>({ updated_at: _, ...rest }: T) => rest;
 
   it('ok/an auto-issuing template: finalize answers valid and the chain comes from ADCS', async () => {
     const { c, fin } = await finalizeOrder('adcs-web', 'web.corp.acme.test');
@@ -91,8 +100,11 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
     await sim.approve(await caRequestId(orderUrl));
     env.clock.advance(2 * MINUTE);
     await env.core.adcs.pending.runDue();
+    // The background poll's own write made the ACME order valid: no client had to poll for it.
+    const { order: row, issuance } = await stored(orderUrl);
+    expect([row.status, issuance.status, row.certificate_id]).toEqual(['valid', 'issued', issuance.certificate_id]);
     const done = (await c.post(orderUrl, null)).json<{ status: string; certificate: string }>();
-    expect(done.status).toBe('valid');
+    expect([done.status, done.certificate.endsWith(`/cert/${issuance.certificate_id}`)]).toEqual(['valid', true]);
     const pem = await c.post(done.certificate, null);
     expect(parseCertificate(pemDecodeAll(pem.body)[0]!).sans).toEqual([{ type: 'dns', value: 'approve.corp.acme.test' }]);
   });
@@ -116,7 +128,42 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
     sim.deny(await caRequestId(orderUrl));
     env.clock.advance(2 * MINUTE);
     await env.core.adcs.pending.runDue();
-    const done = (await c.post(orderUrl, null)).json<{ status: string; error: { type: string } }>();
-    expect([done.status, done.error.type]).toEqual(['invalid', 'urn:ietf:params:acme:error:unauthorized']);
+    const { order: row, issuance } = await stored(orderUrl);
+    const detail = `the CA denied the request: ${issuance.disposition}`;
+    expect([row.status, row.error]).toEqual(['invalid', { type: 'urn:ietf:params:acme:error:unauthorized', detail, status: 403 }]);
+    const done = (await c.post(orderUrl, null)).json<{ status: string; error: unknown }>();
+    expect([done.status, done.error]).toEqual(['invalid', row.error]);
+  });
+
+  it('ok/the ACME order follows its issuance order to every end, as the order computed in memory says', async () => {
+    // The trigger (migration 0020) and followIssuance (what finalize and polls answer) must agree.
+    const ends: [string, (orderUrl: string) => Promise<void>][] = [
+      ['approved', async (orderUrl) => { await sim.approve(await caRequestId(orderUrl)); env.clock.advance(2 * MINUTE); await env.core.adcs.pending.runDue(); }],
+      ['denied', async (orderUrl) => { sim.deny(await caRequestId(orderUrl)); env.clock.advance(2 * MINUTE); await env.core.adcs.pending.runDue(); }],
+      ['cancelled', async (orderUrl) => { expect((await env.api('DELETE', `/api/v1/orders/${(await stored(orderUrl)).issuance.id}`)).statusCode).toBe(200); }],
+    ];
+    for (const [end, reach] of ends) {
+      const { orderUrl } = await finalizeOrder('adcs-approval', `${end}.follow.corp.acme.test`);
+      const before = await stored(orderUrl);
+      expect([end, before.order.status, before.issuance.status]).toEqual([end, 'processing', 'pending']);
+      await reach(orderUrl);
+      const after = await stored(orderUrl);
+      expect([end, after.order.status]).toEqual([end, end === 'approved' ? 'valid' : 'invalid']);
+      expect(withoutTimes(followIssuance(before.order, after.issuance))).toEqual(withoutTimes(after.order));
+    }
+  });
+
+  it('ok/migration 0020 moves an order whose issuance order was settled before it existed', async () => {
+    const { orderUrl } = await finalizeOrder('adcs-approval', 'upgrade.corp.acme.test');
+    // Before 0020, an approval left the ACME order processing until a client's poll wrote it.
+    await followsIssuance.down(env.core.db as Kysely<unknown>);
+    await sim.approve(await caRequestId(orderUrl));
+    env.clock.advance(2 * MINUTE);
+    await env.core.adcs.pending.runDue();
+    const before = await stored(orderUrl);
+    expect([before.order.status, before.issuance.status]).toEqual(['processing', 'issued']);
+    await followsIssuance.up(env.core.db as Kysely<unknown>);
+    const after = await stored(orderUrl);
+    expect([after.order.status, after.order.certificate_id]).toEqual(['valid', after.issuance.certificate_id]);
   });
 });

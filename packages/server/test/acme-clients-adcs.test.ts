@@ -126,8 +126,8 @@ describe('ACME real clients with ADCS CA-manager approval', () => {
     // lego keeps polling an invalid order until --cert.timeout, then prints the order's error.
     const [run, request] = await Promise.all([lego(domain, 15), decide(domain, 'deny')]);
     const order = await acmeOrderStatus(request.id);
-    expect([run.code !== 0, order.status, order.error?.type, order.error?.detail]).toEqual([true, 'invalid', 'urn:ietf:params:acme:error:unauthorized', `the CA did not issue: ${request.dispositionMessage}`]);
-    expect(run.out).toContain(`the CA did not issue: ${request.dispositionMessage}`);
+    expect([run.code !== 0, order.status, order.error?.type, order.error?.detail]).toEqual([true, 'invalid', 'urn:ietf:params:acme:error:unauthorized', `the CA denied the request: ${request.dispositionMessage}`]);
+    expect(run.out).toContain(`the CA denied the request: ${request.dispositionMessage}`);
   }, 150_000);
 
   it('ok/certbot waits through CA-manager approval and saves the ADCS-issued certificate', async () => {
@@ -145,7 +145,7 @@ describe('ACME real clients with ADCS CA-manager approval', () => {
     expect([run.code !== 0, order.status]).toEqual([true, 'invalid']);
     // certbot prints the exception class; the order it got (JSON, as received) is in its debug log.
     expect(run.out).toContain('acme.errors.IssuanceError');
-    const detail = JSON.stringify(`the CA did not issue: ${request.dispositionMessage}`);
+    const detail = JSON.stringify(`the CA denied the request: ${request.dispositionMessage}`);
     expect(await fs.readFile(path.join(work, 'cbd', 'l', 'letsencrypt.log'), 'utf8')).toContain(`"detail":${detail}`);
   }, 180_000);
 });

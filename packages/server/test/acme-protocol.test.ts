@@ -103,21 +103,27 @@ describe.each(ENGINES)('ACME protocol on %s', (engine) => {
     expect([res.status, res.json()['type']]).toEqual([400, 'urn:ietf:params:acme:error:unsupportedContact']);
   });
 
-  // The nonce statement reads the catalogue counter (request-auth-lookup.ts); the issuance core reuses it (IssueContext.catalogVersion).
-  it('ok/finalize asks for the catalogue counter in no statement of its own', async () => {
+  // The nonce statement reads the catalogue counter (request-auth-lookup.ts); the issuance core reuses
+  // it (IssueContext.catalogVersion). The claim links the ACME order to the issuance order, whose own
+  // write moves it to valid (migration 0020): finalize writes the ACME order once.
+  it('ok/finalize asks for the catalogue counter in no statement of its own and writes the ACME order once, answering it as stored', async () => {
     const c = await client();
-    const { finalize } = await readyOrder(c, ['counter.acme.test']);
+    const { orderUrl, finalize } = await readyOrder(c, ['counter.acme.test']);
     const csr = csrDer(['counter.acme.test']);
-    const spy = vi.spyOn(env.core.db, 'executeQuery');
+    // The executor every Kysely instance of the core shares (acmeDb's included).
+    const spy = vi.spyOn(env.core.db.getExecutor(), 'executeQuery');
     let fin;
-    let counterQueries: number;
+    let sent: string[];
     try {
       fin = await c.post(finalize, { csr: Buffer.from(csr.der).toString('base64url') });
-      counterQueries = spy.mock.calls.filter(([query]) => (query as CompiledQuery).sql?.startsWith('select version::text as version from cache_versions')).length;
+      sent = spy.mock.calls.map(([query]) => (query as CompiledQuery).sql.trim());
     } finally {
       spy.mockRestore();
     }
-    expect([fin.status, fin.json()['status'], counterQueries]).toEqual([200, 'valid', 0]);
+    const counterQueries = sent.filter((text) => text.startsWith('select version::text as version from cache_versions')).length;
+    const orderWrites = sent.filter((text) => /^update acme_orders\b/.test(text)).length;
+    expect([fin.status, fin.json()['status'], counterQueries, orderWrites]).toEqual([200, 'valid', 0, 1]);
+    expect((await c.post(orderUrl, null)).json()).toEqual(fin.json());
   });
 
   it('ok/http-01 validated for real, finalize issues, the PEM chain downloads with the leaf first', async () => {

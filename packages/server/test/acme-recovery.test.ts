@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../src/core.ts';
 import { createSealer } from '../src/crypto/sealer.ts';
 import { createAcmeModule } from '../src/enrollment/acme/acme-module.ts';
+import { STRANDED_FINALIZE_MS } from '../src/enrollment/acme/acme-orders.ts';
 import { acmeDb } from '../src/enrollment/acme/acme-tables.ts';
 import { buildApp } from '../src/http/app.ts';
 import { startTestDnsServer, type TestDnsServer } from './acme-dns-server.ts';
@@ -15,12 +17,13 @@ const ORIGIN = 'https://certbridge.test';
 const HOUR = 3_600_000;
 
 /**
- * Validations stranded by process death: the database holds challenges left `processing` by a
+ * Work stranded by process death. Validations: the database holds challenges left `processing` by a
  * server that died mid-validation. A freshly started server (new core, new app, same database)
  * resumes them, or fails them with a clear error when they can no longer succeed; a claim that
- * is recent (a live instance) is left alone, and two instances never both take one over.
+ * is recent (a live instance) is left alone, and two instances never both take one over. Finalize: an order
+ * left `processing` by a finalize that died before the CA was asked ends `invalid` when polled.
  */
-describe.each(ENGINES)('ACME stranded validations on %s', (engine) => {
+describe.each(ENGINES)('ACME work stranded by process death on %s', (engine) => {
   let env: TestEnv;
   let first: FastifyInstance;
   let dns: TestDnsServer;
@@ -124,5 +127,23 @@ describe.each(ENGINES)('ACME stranded validations on %s', (engine) => {
     const taken = await Promise.all(modules.map((m) => m.runner.recoverStranded()));
     await Promise.all(modules.map((m) => m.runner.drain()));
     expect([taken.reduce((a, b) => a + b, 0), await states(s)]).toEqual([1, { order: 'ready', authz: 'valid', challenge: 'valid', error: null }]);
+  });
+
+  it('fail/an order whose finalize died before the CA was asked ends invalid; one claimed moments ago keeps waiting', async () => {
+    // Claimed (processing, linked to the issuance order id it was to get) by a finalize that never wrote that order.
+    const finalizedAgo = async (name: string, agoMs: number) => {
+      const c = await TestAcmeClient.create(first, ORIGIN, 'default-tls');
+      await c.register();
+      const orderUrl = String((await c.newOrder([{ type: 'dns', value: name }])).headers['location']);
+      await db().updateTable('acme_orders').set({ status: 'processing', issuance_order_id: randomUUID(), updated_at: new Date(Date.now() - agoMs) })
+        .where('id', '=', orderUrl.split('/').pop()!).execute();
+      return c.post(orderUrl, null);
+    };
+    const dead = await finalizedAgo('dead-finalize.acme.test', STRANDED_FINALIZE_MS + 60_000);
+    expect([dead.json()['status'], dead.json()['error']]).toEqual(['invalid', {
+      type: 'urn:ietf:params:acme:error:serverInternal', detail: 'the server stopped while finalizing this order, before the CA was asked; create a new order', status: 500,
+    }]);
+    const live = await finalizedAgo('live-finalize.acme.test', 1_000);
+    expect([live.json()['status'], Number(live.headers['retry-after']) > 0]).toEqual(['processing', true]);
   });
 });

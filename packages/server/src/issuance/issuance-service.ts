@@ -41,6 +41,11 @@ export interface IssueContext {
    * the counter again, so the request sees one catalogue throughout and pays one check.
    */
   catalogVersion?: string;
+  /**
+   * The id the order will have, chosen by the caller so that it can link its own record to the
+   * order before the CA is asked (ACME finalize, migration 0020); a fresh UUID when unset.
+   */
+  orderId?: string;
 }
 
 export type IssueInput =
@@ -244,7 +249,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       }
 
       const now = clock.now();
-      const orderId = randomUUID();
+      const orderId = ctx.orderId ?? randomUUID();
       const newOrder = {
         id: orderId, application_id: application.id, profile_id: profile.id, ca_id: ca.id, requester_id: ctx.actor?.userId ?? null,
         protocol: ctx.protocol, status: 'pending' as const, csr_der: csrDer, subject: formatDn(subject), sans: JSON.stringify(sans),

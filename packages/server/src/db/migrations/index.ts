@@ -16,6 +16,7 @@ import * as connectionKeytab from './0016-connection-keytab.ts';
 import * as syncCacheVersion from './0017-sync-cache-version.ts';
 import * as acmeLookupIndexes from './0018-acme-lookup-indexes.ts';
 import * as azureRotationClaim from './0019-azure-rotation-claim.ts';
+import * as acmeOrderFollowsIssuance from './0020-acme-order-follows-issuance.ts';
 
 /** Versioned migrations, applied in key order at start (names must sort in order). */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0017-sync-cache-version': syncCacheVersion,
   '0018-acme-lookup-indexes': acmeLookupIndexes,
   '0019-azure-rotation-claim': azureRotationClaim,
+  '0020-acme-order-follows-issuance': acmeOrderFollowsIssuance,
 };

@@ -42,6 +42,27 @@ export const DEFAULT_RATE_LIMITS: RateLimits = { ordersPerAccountPerHour: 300, o
 export const CA_CHECK_SECONDS = 5;
 /** The interval grows with the wait (a tenth of it), up to a minute, so a long wait stays cheap. */
 const CA_CHECK_MAX_SECONDS = 60;
+/**
+ * A `processing` order with no issuance order this long after its claim was stranded by a finalize
+ * that died before the CA was asked (every CA path records its order before asking, or within
+ * milliseconds after a local CA signed), so no certificate can come of it.
+ */
+export const STRANDED_FINALIZE_MS = 10 * 60_000;
+
+/**
+ * The ACME order a `processing` order becomes once its issuance order has left `pending`: what the
+ * trigger of migration 0020 writes in the same transaction as the issuance order's change, computed
+ * in memory so that finalize and a client's poll can answer without reading it back.
+ */
+export function followIssuance(order: AcmeOrderRow, issuance: Pick<OrderRow, 'status' | 'certificate_id' | 'disposition' | 'error'>): AcmeOrderRow {
+  if (issuance.status === 'pending') return order;
+  if (issuance.status === 'issued') return { ...order, status: 'valid', certificate_id: issuance.certificate_id, error: null };
+  const message = issuance.error?.['message'];
+  const detail = issuance.status === 'denied'
+    ? `the CA denied the request: ${issuance.disposition ?? 'no reason given'}`
+    : `the CA did not issue: ${issuance.disposition ?? (typeof message === 'string' ? message : issuance.status)}`;
+  return { ...order, status: 'invalid', error: new AcmeProblem('unauthorized', detail).toJSON() };
+}
 
 /** Orders, their authorizations and challenges, finalize through the issuance core (section 7.4). */
 export function createAcmeOrders(deps: {
@@ -73,22 +94,6 @@ export function createAcmeOrders(deps: {
     }
   }
 
-  /** Applies what the issuance core says about a submitted order to the ACME order (and answers with what rendering it needs). */
-  async function record(order: AcmeOrderRow, outcome: IssueOutcome): Promise<FinalizedOrder> {
-    const update = async (patch: Parameters<AcmeRepository['updateOrderWithAuthorizations']>[1]) => {
-      const updated = await repo.updateOrderWithAuthorizations(order.id, patch);
-      return { order: updated.order, authzIds: updated.authorizations.map((a) => a.id) };
-    };
-    if (outcome.status === 'issued') {
-      const issued = await repo.recordIssued(order.id, outcome.order.id, outcome.certificate.id);
-      return { order: issued.order, authzIds: issued.authorizations.map((a) => a.id) };
-    }
-    if (outcome.status === 'pending') return { ...(await update({ status: 'processing', issuance_order_id: outcome.order.id })), retryAfterSeconds: outcome.retryAfterSeconds };
-    const reason = outcome.order.disposition ?? 'no reason given';
-    const error = new AcmeProblem('unauthorized', `the CA denied the request: ${reason}`).toJSON();
-    return update({ status: 'invalid', issuance_order_id: outcome.order.id, error: JSON.stringify(error) });
-  }
-
   return {
     /**
      * The screening (EAB key, profile policy) first, then the rate limits and the insert in one
@@ -118,16 +123,23 @@ export function createAcmeOrders(deps: {
       throw new AcmeProblem('rateLimited', `${identifiers[over]?.value} was ordered ${counts.identifiers[over]} times in the last hour; the limit is ${limits.ordersPerIdentifierPerHour}`);
     },
 
-    /** The order, after asking the issuance core about a pending CA request (ADCS approval). */
+    /**
+     * The order, after asking the issuance core about a pending CA request (ADCS approval). The
+     * stored order already follows its issuance order (migration 0020); this one was read before.
+     */
     async refresh(order: AcmeOrderRow): Promise<{ order: AcmeOrderRow; retryAfterSeconds?: number }> {
       if (order.status === 'pending' && order.expires_at <= clock.now()) return { order: await repo.updateOrder(repo.db, order.id, { status: 'invalid', error: JSON.stringify(new AcmeProblem('malformed', 'the order expired').toJSON()) }) };
       if (order.status !== 'processing' || !order.issuance_order_id) return { order };
       let submitted = await deps.orders.find(order.issuance_order_id);
-      if (submitted?.status === 'pending' && submitted.ca_request_id) submitted = await checkCa(order, submitted);
-      if (!submitted || submitted.status === 'pending') return { order, retryAfterSeconds: submitted ? checkSeconds(submitted) : minCheckSeconds };
-      if (submitted.status === 'issued' && submitted.certificate_id) return { order: await repo.updateOrder(repo.db, order.id, { status: 'valid', certificate_id: submitted.certificate_id }) };
-      const error = new AcmeProblem('unauthorized', `the CA did not issue: ${submitted.disposition ?? submitted.status}`).toJSON();
-      return { order: await repo.updateOrder(repo.db, order.id, { status: 'invalid', error: JSON.stringify(error) }) };
+      if (!submitted) {
+        // Finalize is still on its way to the CA, or died before asking it (then nothing will come).
+        if (clock.now().getTime() - order.updated_at.getTime() < STRANDED_FINALIZE_MS) return { order, retryAfterSeconds: minCheckSeconds };
+        const error = new AcmeProblem('serverInternal', 'the server stopped while finalizing this order, before the CA was asked; create a new order').toJSON();
+        return { order: (await repo.failStrandedFinalize(order.id, order.issuance_order_id, JSON.stringify(error))) ?? order };
+      }
+      if (submitted.status === 'pending' && submitted.ca_request_id) submitted = await checkCa(order, submitted);
+      if (submitted.status === 'pending') return { order, retryAfterSeconds: checkSeconds(submitted) };
+      return { order: followIssuance(order, submitted) };
     },
 
     /**
@@ -136,12 +148,15 @@ export function createAcmeOrders(deps: {
      * reads it; a CSR refused before the CA is asked hands it back as ready.
      */
     async finalize(dir: AcmeDirectory, account: AccountRow, orderId: string, csrDer: Uint8Array): Promise<FinalizedOrder> {
-      const claimed = UUID.test(orderId) ? await repo.claimOwnOrderForFinalize(orderId, account.id) : undefined;
-      if (!claimed) {
+      // The issuance order's id is chosen now, so the claim links the two before the CA is asked.
+      const issuanceOrderId = randomUUID();
+      const claim = UUID.test(orderId) ? await repo.claimOwnOrderForFinalize(orderId, account.id, issuanceOrderId) : undefined;
+      if (!claim) {
         const order = UUID.test(orderId) ? await repo.findOrder(orderId) : undefined;
         if (!order || order.account_id !== account.id) throw new AcmeProblem('notFound', `no order ${orderId} for this account`);
         throw new AcmeProblem('orderNotReady', order.status === 'processing' ? 'the order is already being finalized' : `the order is ${order.status}, not ready`);
       }
+      const claimed = claim.order;
       const release = () => repo.claimOrder(claimed.id, 'processing', 'ready');
       let csr;
       try {
@@ -162,7 +177,7 @@ export function createAcmeOrders(deps: {
       try {
         // The catalogue counter the request's nonce statement read: the core checks it no second time.
         outcome = await deps.issuance.issue({
-          actor: null, protocol: 'acme', application, profile: dir.profile, answerPendingAtOnce: true, ...(dir.catalogVersion ? { catalogVersion: dir.catalogVersion } : {}),
+          actor: null, protocol: 'acme', application, profile: dir.profile, answerPendingAtOnce: true, orderId: issuanceOrderId, ...(dir.catalogVersion ? { catalogVersion: dir.catalogVersion } : {}),
         }, { kind: 'csr', csr: csrDer });
       } catch (err) {
         const problem = toAcmeProblem(err);
@@ -171,9 +186,11 @@ export function createAcmeOrders(deps: {
         await repo.updateOrder(repo.db, claimed.id, caFault ? { status: 'invalid', error: JSON.stringify(problem.toJSON()) } : { status: 'ready' });
         throw err instanceof AppError && !caFault ? new AcmeProblem(problem.type === 'rejectedIdentifier' ? 'rejectedIdentifier' : 'badCSR', problem.message, { cause: err }) : problem;
       }
-      const recorded = await record(claimed, outcome);
+      // The issuance's own write moved the stored order along (migration 0020): this is that row.
+      const order = followIssuance(claimed, outcome.order);
+      const authzIds = claim.authorizations.map((a) => a.id);
       // The client's polls drive the CA checks (refresh), so it is told the check interval.
-      return outcome.status === 'pending' ? { ...recorded, retryAfterSeconds: checkSeconds(outcome.order) } : recorded;
+      return outcome.status === 'pending' ? { order, authzIds, retryAfterSeconds: checkSeconds(outcome.order) } : { order, authzIds };
     },
 
     /** Section 7.5.2: a pending or valid authorization is deactivated, its order turns invalid (7.1.6); audited. */

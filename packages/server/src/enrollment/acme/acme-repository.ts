@@ -137,6 +137,16 @@ export function createAcmeRepository(db: AcmeDb) {
       if (before) q = q.where('created_at', '<', before);
       return q.execute();
     },
+    /**
+     * A `processing` order whose finalize died before the CA was asked (acme-orders.ts
+     * STRANDED_FINALIZE_MS) becomes invalid with `error` (a problem, JSON), unless its issuance
+     * order exists after all; the order as it now stands.
+     */
+    failStrandedFinalize: async (id: string, issuanceOrderId: string, error: string): Promise<AcmeOrderRow | undefined> =>
+      (await db.updateTable('acme_orders').set({ status: 'invalid', error, updated_at: new Date() })
+        .where('id', '=', id).where('status', '=', 'processing').where('issuance_order_id', '=', issuanceOrderId)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('orders').select('id').where('id', '=', issuanceOrderId))))
+        .returningAll().executeTakeFirst()) ?? db.selectFrom('acme_orders').selectAll().where('id', '=', id).executeTakeFirst(),
     findOrderByCertificate: (certificateId: string) => db.selectFrom('acme_orders').selectAll().where('certificate_id', '=', certificateId).executeTakeFirst(),
 
     /** newOrder's rate-limited insert of an order tree, in one statement (new-order-statement.ts). */
@@ -145,12 +155,6 @@ export function createAcmeRepository(db: AcmeDb) {
     async findOrderWithAuthorizations(id: string): Promise<{ order: AcmeOrderRow; authorizations: AuthorizationSummary[] } | undefined> {
       const row = await db.selectFrom('acme_orders').selectAll().select(authorizationSummary).where('id', '=', id).executeTakeFirst();
       return row ? splitSummary(row) : undefined;
-    },
-    /** finalize's outcome when the CA issued: the order valid with its certificate, and the authorization summary rendering needs. */
-    recordIssued: async (id: string, issuanceOrderId: string, certificateId: string) => splitSummary(await orderPathStatements.recordIssued(db, id, issuanceOrderId, certificateId, new Date())),
-    /** updateOrder, answering with the authorization summary too (what rendering the order needs). */
-    async updateOrderWithAuthorizations(id: string, patch: Updateable<AcmeOrdersTable>): Promise<{ order: AcmeOrderRow; authorizations: AuthorizationSummary[] }> {
-      return splitSummary(await db.updateTable('acme_orders').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().returning(authorizationSummary).executeTakeFirstOrThrow());
     },
     /** An authorization and its challenges (by type), in one statement. */
     async findAuthorizationWithChallenges(id: string): Promise<{ authz: AuthorizationRow; challenges: ChallengeRow[] } | undefined> {
@@ -195,8 +199,15 @@ export function createAcmeRepository(db: AcmeDb) {
       db.updateTable('acme_orders').set({ status: 'ready', updated_at: new Date() }).where('id', '=', orderId).where('status', '=', 'pending')
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('acme_authorizations').select('id').where('order_id', '=', orderId).where('status', '!=', 'valid'))))
         .returningAll().executeTakeFirst(),
-    /** ready → processing for the owning account only; undefined when the order is not that (the caller says why). */
-    claimOwnOrderForFinalize: (id: string, accountId: string) => orderPathStatements.claimForFinalize(db, id, accountId, new Date()),
+    /**
+     * ready → processing for the owning account only, linked to the issuance order `issuanceOrderId`
+     * (which it follows from then on, migration 0020), with the authorization summary rendering
+     * needs; undefined when the order is not that (the caller says why).
+     */
+    claimOwnOrderForFinalize: async (id: string, accountId: string, issuanceOrderId: string) => {
+      const row = await orderPathStatements.claimForFinalize(db, id, accountId, issuanceOrderId, new Date());
+      return row && splitSummary(row);
+    },
     /** A certificate issued for one of the account's orders (certificate download). */
     findAccountCertificate: (certificateId: string, accountId: string) =>
       db.selectFrom('certificates').selectAll('certificates').where('certificates.id', '=', certificateId)

@@ -3,7 +3,7 @@ import type { AcmeDb, AcmeOrderRow, AuthorizationRow, ChallengeRow } from './acm
 
 /**
  * The statements every ACME order runs once or more (challenge claim and settlement, finalize's
- * claim and outcome), written out once: building and compiling them with the query builder cost
+ * claim), written out once: building and compiling them with the query builder cost
  * more server CPU per order than any of them costs PostgreSQL. Same SQL as the builder made, same
  * rows back; acme-repository.ts documents what each one means.
  */
@@ -59,12 +59,12 @@ const SETTLE_INVALID = `
   ord as (update acme_orders set status = 'invalid', error = $5::jsonb, updated_at = $4 where id = $3 and status = 'pending' returning id)
   update acme_challenges set status = 'invalid', error = $5::jsonb where id = $1 returning *`;
 
-/** $1 order, $2 account, $3 now. */
-const CLAIM_FOR_FINALIZE = `update acme_orders set status = 'processing', updated_at = $3 where id = $1 and account_id = $2 and status = 'ready' returning *`;
-
-/** $1 order, $2 issuance order, $3 certificate, $4 now; the authorizations' `id:status` by identifier come along. */
-const RECORD_ISSUED = `
-  update acme_orders set status = 'valid', issuance_order_id = $2, certificate_id = $3, updated_at = $4 where id = $1
+/**
+ * $1 order, $2 account, $3 now, $4 the id the issuance order will have (migration 0020: from then on
+ * the ACME order follows it); the authorizations' `id:status` by identifier come along for rendering.
+ */
+const CLAIM_FOR_FINALIZE = `
+  update acme_orders set status = 'processing', issuance_order_id = $4, updated_at = $3 where id = $1 and account_id = $2 and status = 'ready'
   returning acme_orders.*, (select string_agg(a.id::text || ':' || a.status, ',' order by a.identifier_value) from acme_authorizations a where a.order_id = acme_orders.id) as authz_summary`;
 
 type PrefixedChallenge = { [K in keyof ChallengeRow as K extends 'authorization_id' ? never : `c_${K & string}`]: ChallengeRow[K] };
@@ -87,10 +87,6 @@ export const orderPathStatements = {
   },
   settleValidFromPending: (db: AcmeDb, c: { challengeId: string; authorizationId: string; orderId: string }, accountId: string, validatedAt: Date) =>
     first<ChallengeRow>(db, SETTLE_VALID_FROM_PENDING, [c.challengeId, c.authorizationId, c.orderId, new Date(), validatedAt, accountId]),
-  claimForFinalize: (db: AcmeDb, id: string, accountId: string, now: Date) => first<AcmeOrderRow>(db, CLAIM_FOR_FINALIZE, [id, accountId, now]),
-  async recordIssued(db: AcmeDb, id: string, issuanceOrderId: string, certificateId: string, now: Date) {
-    const row = await first<AcmeOrderRow & { authz_summary: string | null }>(db, RECORD_ISSUED, [id, issuanceOrderId, certificateId, now]);
-    if (!row) throw new Error(`order ${id} was not found when its certificate was recorded`);
-    return row;
-  },
+  claimForFinalize: (db: AcmeDb, id: string, accountId: string, issuanceOrderId: string, now: Date) =>
+    first<AcmeOrderRow & { authz_summary: string | null }>(db, CLAIM_FOR_FINALIZE, [id, accountId, now, issuanceOrderId]),
 };
