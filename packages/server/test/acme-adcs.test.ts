@@ -149,6 +149,7 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
       await reach(orderUrl);
       const after = await stored(orderUrl);
       expect([end, after.order.status]).toEqual([end, end === 'approved' ? 'valid' : 'invalid']);
+      if (end === 'cancelled') expect(after.order.error?.detail).toMatch(/^the CA did not issue: cancelled by /);
       expect(withoutTimes(followIssuance(before.order, after.issuance))).toEqual(withoutTimes(after.order));
     }
   });

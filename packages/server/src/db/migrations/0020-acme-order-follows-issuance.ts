@@ -28,7 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         error = case when new.status = 'issued' then null else jsonb_build_object(
           'type', 'urn:ietf:params:acme:error:unauthorized',
           'detail', case when new.status = 'denied' then 'the CA denied the request: ' || coalesce(new.disposition, 'no reason given')
-            else 'the CA did not issue: ' || coalesce(new.disposition, new.error->>'message', new.status) end,
+            else 'the CA did not issue: ' || coalesce(new.error->>'message', new.disposition, new.status) end,
           'status', 403) end,
         updated_at = now()
       where issuance_order_id = new.id and status = 'processing';

@@ -60,7 +60,8 @@ export function followIssuance(order: AcmeOrderRow, issuance: Pick<OrderRow, 'st
   const message = issuance.error?.['message'];
   const detail = issuance.status === 'denied'
     ? `the CA denied the request: ${issuance.disposition ?? 'no reason given'}`
-    : `the CA did not issue: ${issuance.disposition ?? (typeof message === 'string' ? message : issuance.status)}`;
+    // A cancelled or failed order says why in its error; its disposition is the CA's last word ("Taken Under Submission").
+    : `the CA did not issue: ${typeof message === 'string' ? message : issuance.disposition ?? issuance.status}`;
   return { ...order, status: 'invalid', error: new AcmeProblem('unauthorized', detail).toJSON() };
 }
 
