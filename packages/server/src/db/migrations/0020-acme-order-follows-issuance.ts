@@ -14,7 +14,7 @@ import { sql, type Kysely } from 'kysely';
  *   issuance had committed (a crash in between left the ACME order `processing` for good), and an
  *   order approved at ADCS turned `valid` only when a client's poll wrote it.
  * The problem documents are the ones the ACME module renders (acme-orders.ts `followIssuance`,
- * which computes the same row in memory; acme-order-follows-issuance.test.ts holds them equal).
+ * which computes the same row in memory; acme-adcs.test.ts holds them equal).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table acme_orders drop constraint if exists acme_orders_issuance_order_id_fkey`.execute(db);
