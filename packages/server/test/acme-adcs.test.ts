@@ -135,12 +135,14 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
     expect([done.status, done.error]).toEqual(['invalid', row.error]);
   });
 
-  it('ok/the ACME order follows its issuance order to every end, as the order computed in memory says', async () => {
+  it('ok/the ACME order follows its issuance order to every end (approved, denied, cancelled, pending lifetime over), as the order computed in memory says', async () => {
     // The trigger (migration 0020) and followIssuance (what finalize and polls answer) must agree.
     const ends: [string, (orderUrl: string) => Promise<void>][] = [
       ['approved', async (orderUrl) => { await sim.approve(await caRequestId(orderUrl)); env.clock.advance(2 * MINUTE); await env.core.adcs.pending.runDue(); }],
       ['denied', async (orderUrl) => { sim.deny(await caRequestId(orderUrl)); env.clock.advance(2 * MINUTE); await env.core.adcs.pending.runDue(); }],
       ['cancelled', async (orderUrl) => { expect((await env.api('DELETE', `/api/v1/orders/${(await stored(orderUrl)).issuance.id}`)).statusCode).toBe(200); }],
+      // Last: the clock moves past the profile's pending lifetime (30 days), and the order fails.
+      ['expired', async () => { env.clock.advance(31 * 24 * 60 * MINUTE); await env.core.adcs.pending.runDue(); }],
     ];
     for (const [end, reach] of ends) {
       const { orderUrl } = await finalizeOrder('adcs-approval', `${end}.follow.corp.acme.test`);
@@ -150,6 +152,7 @@ describe.each(ENGINES)('ACME with ADCS behind it on %s', (engine) => {
       const after = await stored(orderUrl);
       expect([end, after.order.status]).toEqual([end, end === 'approved' ? 'valid' : 'invalid']);
       if (end === 'cancelled') expect(after.order.error?.detail).toMatch(/^the CA did not issue: cancelled by /);
+      if (end === 'expired') expect(after.order.error?.detail).toMatch(/^the CA did not issue: still pending at the CA after 30 days/);
       expect(withoutTimes(followIssuance(before.order, after.issuance))).toEqual(withoutTimes(after.order));
     }
   });
