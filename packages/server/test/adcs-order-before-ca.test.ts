@@ -1,14 +1,16 @@
 /**
  * Crash safety of ADCS issuance now that the backend gets ready (server list, rate-cap token)
  * while the order is being written (CaBackend.issueWhileRecording): ADCS hears of a request only
- * after its order's write has returned, and never when that write fails.
+ * after its order's write has returned, and never when that write fails. That write commits
+ * without waiting for the WAL flush; the write that settles the order waits for it
+ * (orders-repository's recordBeforeRemoteCa).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { KyselyPlugin, OperationNode, QueryId } from 'kysely';
+import { sql, type Kysely, type KyselyPlugin, type OperationNode, type QueryId } from 'kysely';
 import { X509Certificate } from 'node:crypto';
 import type { AdcsSim } from '@certbridge/adcs-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,5 +123,32 @@ describe.each(ENGINES)('ADCS order recorded before the CA is asked on %s', (engi
     const orders = await db.handle.db.selectFrom('orders').select('id').where('common_name', '=', 'unwritten.corp.example.test').execute();
     expect({ failed: res.statusCode >= 500, orders: orders.length, atCa: subjectsAtCa(sim).includes('CN=unwritten.corp.example.test') })
       .toEqual({ failed: true, orders: 0, atCa: false });
+  });
+
+  it('ok/the-order-commits-without-the-wal-flush-its-outcome-with-it', async () => {
+    // The commit mode of every transaction that writes an order, read inside it by a row trigger.
+    const raw = db.handle.db as unknown as Kysely<unknown>;
+    await sql`create table test_order_commit_modes (seq serial primary key, op text, status text, mode text)`.execute(raw);
+    await sql`create function test_order_commit_mode() returns trigger language plpgsql as $$
+      begin
+        insert into test_order_commit_modes (op, status, mode) values (tg_op, new.status, current_setting('synchronous_commit'));
+        return new;
+      end $$`.execute(raw);
+    await sql`create trigger test_order_commit_mode after insert or update on orders for each row execute function test_order_commit_mode()`.execute(raw);
+    try {
+      const res = await issue('flush.corp.example.test');
+      const modes = await sql<{ op: string; status: string; mode: string }>`select op, status, mode from test_order_commit_modes order by seq`.execute(raw);
+      // The pooled connections keep the server's setting: the change lasted one transaction.
+      const after = await Promise.all(Array.from({ length: 4 }, () => sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(raw)));
+      expect({ status: res.statusCode, modes: modes.rows, after: after.map((r) => r.rows[0]?.synchronous_commit) }).toEqual({
+        status: 201,
+        modes: [{ op: 'INSERT', status: 'pending', mode: 'off' }, { op: 'UPDATE', status: 'issued', mode: 'on' }],
+        after: ['on', 'on', 'on', 'on'],
+      });
+    } finally {
+      await sql`drop trigger test_order_commit_mode on orders`.execute(raw);
+      await sql`drop function test_order_commit_mode()`.execute(raw);
+      await sql`drop table test_order_commit_modes`.execute(raw);
+    }
   });
 });

@@ -34,7 +34,8 @@ export interface KeygenIssueRequest extends Omit<IssueRequest, 'csrDer' | 'spkiD
  * Writes the order of a request (once). `alongside` is a data-modifying statement the backend
  * must run before asking the CA anyway (ADCS: taking a rate-cap token), run inside the order's
  * own statement: same round trip, same transaction, so it must not change the transaction's
- * settings. Resolves once the order is committed, with the number of rows `alongside` returned.
+ * settings (the order's statement sets its commit mode: orders-repository's recordBeforeRemoteCa).
+ * Resolves once the order is committed, with the number of rows `alongside` returned.
  */
 export type RecordOrder = (alongside?: RawBuilder<unknown>) => Promise<{ alongsideRows: number }>;
 

@@ -289,7 +289,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
         let recording: Promise<OrderRow> | undefined;
         const record: RecordOrder = (alongside) => {
           if (recording) throw new Error('an order is recorded once');
-          const written = alongside ? orders.insertAlongside(newOrder, alongside) : orders.insert(newOrder).then((order) => ({ order, alongsideRows: 0 }));
+          const written = orders.recordBeforeRemoteCa(newOrder, alongside);
           recording = written.then((w) => w.order);
           const answer = written.then((w) => ({ alongsideRows: w.alongsideRows }));
           // Handled here at once: the backend may await them only after its own first round trip, or not at all when it fails first.
@@ -308,7 +308,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
         }
         return finalize(await recorded(), finalizeCtx, result);
       }
-      const order = await orders.insert(newOrder);
+      const { order } = await orders.recordBeforeRemoteCa(newOrder);
       let result: IssueResult;
       try {
         result = await (remoteKeygen && backend.issueWithKeygen ? backend.issueWithKeygen({ ...request, ...remoteKeygen }) : input.renewedFromId ? backend.renew(request) : backend.issue(request));
