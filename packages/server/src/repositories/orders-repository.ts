@@ -14,7 +14,8 @@ export function createOrdersRepository(db: Kysely<Database>) {
      *
      * Its commit does not wait for the WAL flush (synchronous_commit off for this transaction
      * only, set from RETURNING because a statement outside a transaction block has no other place
-     * for SET LOCAL). The row is committed and visible to every instance at once; only a crash of
+     * for SET LOCAL; on the pool only: inside an explicit transaction it would relax that whole
+     * transaction's commit). The row is committed and visible to every instance at once; only a crash of
      * PostgreSQL itself in the next fraction of a second could lose it, and then the request fails
      * anyway. Whatever settles the order afterwards (issued, pending, denied, failed) commits
      * synchronously, and PostgreSQL flushes the WAL in order, so nobody is ever told of an order
