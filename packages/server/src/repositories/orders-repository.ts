@@ -25,7 +25,7 @@ export function createOrdersRepository(db: Kysely<Database>) {
     recordBeforeRemoteCa: async (row: NewOrder, alongside?: RawBuilder<unknown>): Promise<{ order: OrderRow; alongsideRows: number }> => {
       const query = alongside ? db.with('alongside', () => sql`(${alongside})`).insertInto('orders') : db.insertInto('orders');
       const { alongside_rows: alongsideRows, commit_mode: _commitMode, ...order } = await query.values(row).returningAll()
-        .returning(sql<number>`${alongside ? sql`(select count(*) from alongside)::int` : sql`0`}`.as('alongside_rows'))
+        .returning((alongside ? sql<number>`(select count(*) from alongside)::int` : sql<number>`0`).as('alongside_rows'))
         .returning(sql<string>`set_config('synchronous_commit', 'off', true)`.as('commit_mode'))
         .executeTakeFirstOrThrow();
       return { order, alongsideRows };
