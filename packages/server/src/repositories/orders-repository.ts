@@ -15,12 +15,13 @@ export function createOrdersRepository(db: Kysely<Database>) {
      * Its commit does not wait for the WAL flush (synchronous_commit off for this transaction
      * only, set from RETURNING because a statement outside a transaction block has no other place
      * for SET LOCAL; on the pool only: inside an explicit transaction it would relax that whole
-     * transaction's commit). The row is committed and visible to every instance at once; only a crash of
-     * PostgreSQL itself in the next fraction of a second could lose it, and then the request fails
-     * anyway. Whatever settles the order afterwards (issued, pending, denied, failed) commits
-     * synchronously, and PostgreSQL flushes the WAL in order, so nobody is ever told of an order
-     * whose record is not on disk. On a loaded 2-core machine the flush was about 1.5 ms of every
-     * ADCS issuance's latency (bench/adcs.ts).
+     * transaction's commit). The row is committed and visible to every instance at once; only a
+     * crash of PostgreSQL itself in the next fraction of a second could lose it, and then the
+     * request fails anyway (the certificate's foreign key refuses the settling write). Whatever
+     * settles the order afterwards (issued, pending, denied, failed) commits synchronously, and
+     * PostgreSQL flushes the WAL in order, so nobody is ever told of an order whose record is not
+     * on disk. A flush cost 0.3 ms on a quiet 2-core machine and up to about 1.5 ms under the
+     * ADCS bench's load (bench/RESULTS.md, "Midday").
      */
     recordBeforeRemoteCa: async (row: NewOrder, alongside?: RawBuilder<unknown>): Promise<{ order: OrderRow; alongsideRows: number }> => {
       const query = alongside ? db.with('alongside', () => sql`(${alongside})`).insertInto('orders') : db.insertInto('orders');
