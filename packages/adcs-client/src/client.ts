@@ -8,7 +8,7 @@
  * - templates: certrqxt.asp.
  * Outcomes are results; a thrown AdcsError means the CA could not be asked or answered nonsense.
  */
-import { AdcsError } from './errors.ts';
+import { AdcsError, isAdcsError } from './errors.ts';
 import { Transport } from './http/transport.ts';
 import type { LaneResponse } from './http/lane.ts';
 import { selectAuth, type SelectOptions } from './auth/select.ts';
@@ -54,7 +54,7 @@ export class AdcsClient {
 
   /** Submits a PKCS#10 request with `CertificateTemplate` (and SAN / validity) attributes. */
   async submit(input: SubmitInput): Promise<SubmitResult> {
-    const res = await this.post('certfnsh.asp', newRequestForm(input), 'submit (certfnsh.asp)');
+    const res = await this.post('certfnsh.asp', newRequestForm(input), 'submit (certfnsh.asp)', { once: true });
     return this.complete(parseSubmitPage(res.body.toString('utf8'), res.status));
   }
 
@@ -130,9 +130,9 @@ export class AdcsClient {
     if (pending) await (await pending.catch(() => undefined))?.close();
   }
 
-  private async post(page: string, body: Buffer, what: string): Promise<LaneResponse> {
+  private async post(page: string, body: Buffer, what: string, options: { once?: boolean } = {}): Promise<LaneResponse> {
     const transport = await this.connection();
-    return expectOk(await transport.request({ method: 'POST', path: this.options.certsrvPath + page, body }), what);
+    return expectOk(await transport.request({ method: 'POST', path: this.options.certsrvPath + page, body, ...options }), what);
   }
 
   private connection(): Promise<Transport> {
@@ -150,7 +150,19 @@ export class AdcsClient {
   /** Turns a page outcome into a result, fetching the certificate of an issued request. */
   private async complete(outcome: PageOutcome, knownId?: number): Promise<SubmitResult> {
     if (outcome.status === 'issued') {
-      const fetched = await this.retrieve(outcome.requestId);
+      let fetched: SubmitResult;
+      try {
+        fetched = await this.retrieve(outcome.requestId);
+      } catch (error) {
+        // The CA has issued and recorded this request: submitting again, here or to another
+        // server, would issue a second certificate. It is answered as waiting, with its request
+        // id, so the caller fetches it later (retrieve) the way it fetches an approved request.
+        if (!isAdcsError(error) || !error.retryable) throw error;
+        return {
+          status: 'pending', requestId: outcome.requestId,
+          dispositionMessage: `Issued, but the certificate could not be fetched yet: ${error.message}. Fetching request ${outcome.requestId} again gets it.`,
+        };
+      }
       if (fetched.status !== 'issued') throw new AdcsError('ADCS_UNEXPECTED_PAGE', `request ${outcome.requestId} was reported issued but certnew.cer says ${fetched.status}`);
       return fetched;
     }

@@ -25,6 +25,12 @@ export interface AdcsErrorDetails {
   /** Node/OpenSSL error code when the failure came from the socket (e.g. `CERT_HAS_EXPIRED`). */
   causeCode?: string;
   retryable?: boolean;
+  /**
+   * A submission (certfnsh.asp) was sent in full and no answer came (the connection was cut, or
+   * the answer timed out): the CA may hold the request, perhaps as an issued certificate, that the
+   * caller never learnt of. Never set for reads, which change nothing at the CA.
+   */
+  answerLost?: boolean;
   cause?: unknown;
 }
 
@@ -53,6 +59,7 @@ export class AdcsError extends Error {
   readonly excerpt?: string;
   readonly causeCode?: string;
   readonly retryable: boolean;
+  readonly answerLost: boolean;
 
   constructor(code: AdcsErrorCode, message: string, details: AdcsErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -62,6 +69,7 @@ export class AdcsError extends Error {
     this.dispositionMessage = details.dispositionMessage;
     this.excerpt = details.excerpt;
     this.causeCode = details.causeCode;
+    this.answerLost = details.answerLost ?? false;
     // 5xx is always worth another server even when the caller classified it otherwise.
     const serverFault = details.httpStatus !== undefined && details.httpStatus >= 500;
     this.retryable = details.retryable ?? (serverFault || RETRYABLE_BY_CODE[code]);

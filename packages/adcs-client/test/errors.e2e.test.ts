@@ -10,6 +10,7 @@ import { AdcsClient } from '../src/client.ts';
 import { isAdcsError, type AdcsError } from '../src/errors.ts';
 import { clientFor, startSim, PASSWORD } from './helpers/sim.ts';
 import { freePort } from './helpers/ports.ts';
+import { makeCsr } from './helpers/csr.ts';
 
 let sim: AdcsSim;
 const clients: AdcsClient[] = [];
@@ -98,5 +99,56 @@ describe('server and network faults', () => {
     const c = new AdcsClient({ baseUrl: `https://127.0.0.1:${port}/certsrv/`, username: 'alice', password: PASSWORD, domain: 'CORP', auth: 'basic' });
     clients.push(c);
     expect(await failure(() => c.templates())).toEqual({ code: 'ADCS_UNAVAILABLE', causeCode: 'ECONNREFUSED', retryable: true, httpStatus: undefined });
+    // Nothing was sent: no answer can have been lost.
+    expect((await c.templates().catch((e: AdcsError) => e)) as AdcsError).toMatchObject({ answerLost: false });
+  });
+});
+
+/**
+ * Answers lost after the request was sent: the emulator handles the request (the CA records it,
+ * and issues) and then cuts the connection. A submission is never sent twice, and a request the
+ * CA issued is never abandoned for a new one.
+ */
+describe('lost answers', () => {
+  const submitFailure = async (c: AdcsClient, csrPem: string) => {
+    const err = await c.submit({ csrPem, template: 'WebServer' }).then(() => undefined, (e: unknown) => e);
+    if (!isAdcsError(err)) throw new Error(`expected an AdcsError, got ${String(err)}`);
+    return { code: err.code, causeCode: err.causeCode, retryable: err.retryable, answerLost: err.answerLost };
+  };
+
+  it.each([
+    ['fail/submit-answer-lost-on-a-fresh-connection', false],
+    ['fail/submit-answer-lost-on-a-reused-connection-is-not-resent', true],
+  ] as const)('%s', async (_name, warm) => {
+    const c = client();
+    if (warm) await c.templates();
+    const before = sim.listRequests().length;
+    await sim.setFaults({ loseAnswer: true, page: 'certfnsh.asp', count: 1 });
+    expect(await submitFailure(c, await makeCsr('lost.corp.example.test'))).toEqual({ code: 'ADCS_UNAVAILABLE', causeCode: 'ECONNRESET', retryable: true, answerLost: true });
+    // The CA took it exactly once (a resend after the cut would have made a second request).
+    const taken = sim.listRequests().slice(before);
+    expect(taken.map((r) => r.disposition)).toEqual(['issued']);
+  });
+
+  it('fail/submit-timed-out-after-sending-is-an-answer-lost', async () => {
+    await sim.setFaults({ latencyMs: 5_000, page: 'certfnsh.asp' });
+    expect(await submitFailure(client({ timeoutMs: 300 }), await makeCsr('slow.corp.example.test'))).toEqual({ code: 'ADCS_TIMEOUT', causeCode: 'ETIMEDOUT', retryable: true, answerLost: true });
+  });
+
+  it('ok/issued-but-certificate-not-fetched-is-answered-pending-with-its-request-id', async () => {
+    const c = client();
+    await c.templates();
+    const before = sim.listRequests().length;
+    // The first fetch and the one retry on a fresh connection (the lane's stale-socket retry) both lose their answer.
+    await sim.setFaults({ loseAnswer: true, page: 'certnew.cer', count: 2 });
+    const result = await c.submit({ csrPem: await makeCsr('unfetched.corp.example.test'), template: 'WebServer' });
+    const taken = sim.listRequests().slice(before);
+    expect(taken.map((r) => [r.id, r.disposition])).toEqual([[result.requestId, 'issued']]);
+    expect(result).toMatchObject({ status: 'pending', requestId: taken[0]!.id });
+    expect(result.status === 'pending' && result.dispositionMessage).toMatch(/^Issued, but the certificate could not be fetched yet: .*Fetching request \d+ again gets it\.$/);
+    // Fetching it later gets the certificate the CA issued, and the CA still holds one request.
+    const fetched = await c.retrieve(taken[0]!.id);
+    expect(fetched.status).toBe('issued');
+    expect(sim.listRequests().length).toBe(before + 1);
   });
 });

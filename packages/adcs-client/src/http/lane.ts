@@ -25,6 +25,11 @@ export interface LaneRequest {
   path: string;
   body?: Buffer;
   contentType?: string;
+  /**
+   * Not to be sent twice (a submission: each one is a new request at the CA). Once written in
+   * full, it is never resent on a fresh connection; see Lane.send.
+   */
+  once?: boolean;
 }
 
 export interface LaneResponse {
@@ -75,13 +80,19 @@ export class Lane {
     });
   }
 
-  /** Sends one request; retries once when a reused keep-alive socket was closed by the server. */
+  /**
+   * Sends one request; retries once when a reused keep-alive socket was closed by the server.
+   * That close usually races an idle timeout (IIS closes idle connections after 120 s) and the
+   * server never read the request. A `once` request that had been written in full is not sent
+   * again: the server may have handled it, so the error says its answer was lost instead.
+   */
   async send(request: LaneRequest, headerFor: HeaderForSocket): Promise<LaneResponse> {
     try {
       return await this.sendOnce(request, headerFor);
     } catch (error) {
-      if (error instanceof StaleSocketError) return this.sendOnce(request, headerFor);
-      throw error;
+      if (!(error instanceof StaleSocketError)) throw error;
+      if (request.once && error.failure.answerLost) throw error.failure;
+      return this.sendOnce(request, headerFor);
     }
   }
 
@@ -104,14 +115,18 @@ export class Lane {
       });
       let settled = false;
       let bound: TLSSocket | undefined;
+      // A submission wholly handed to the socket: from here on a cut connection may have lost its answer.
+      let sent = false;
+      if (request.once) req.once('finish', () => { sent = true; });
       const fail = (error: unknown): void => {
         if (settled) return;
         settled = true;
         const stale = req.reusedSocket && ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || (error as Error).message === 'socket hang up');
-        reject(stale ? new StaleSocketError() : toAdcsError(error, url.origin));
+        const failure = toAdcsError(error, url.origin, sent);
+        reject(stale ? new StaleSocketError(failure) : failure);
       };
       req.setTimeout(this.options.timeoutMs, () => {
-        const err = timeoutError(url.origin + url.pathname, this.options.timeoutMs);
+        const err = timeoutError(url.origin + url.pathname, this.options.timeoutMs, sent);
         fail(err);
         req.destroy(err);
       });
@@ -153,4 +168,8 @@ export class Lane {
   }
 }
 
-class StaleSocketError extends Error {}
+class StaleSocketError extends Error {
+  constructor(readonly failure: AdcsError) {
+    super('a reused keep-alive connection was closed by the server');
+  }
+}

@@ -39,8 +39,17 @@ const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED',
 ]);
 
-/** Converts an error raised by a request or its socket; an `AdcsError` passes through. */
-export function toAdcsError(error: unknown, url: string): AdcsError {
+/**
+ * Failures that can cut a connection after the server read a request. Refused connections, DNS
+ * and unreachable hosts fail before anything is sent; TLS failures end the handshake first.
+ */
+const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
+
+/**
+ * Converts an error raised by a request or its socket; an `AdcsError` passes through. `sent`: a
+ * submission had been written in full, so a cut connection may have lost the CA's answer.
+ */
+export function toAdcsError(error: unknown, url: string, sent = false): AdcsError {
   if (error instanceof AdcsError) return error;
   const err = error instanceof Error ? error : new Error(String(error));
   const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -49,11 +58,15 @@ export function toAdcsError(error: unknown, url: string): AdcsError {
     return new AdcsError('ADCS_TLS', `TLS to ${url} failed: ${code || 'handshake error'}: ${hint}`, { causeCode: code || undefined, cause: err });
   }
   if (NETWORK_CODES.has(code) || err.message === 'socket hang up') {
-    return new AdcsError('ADCS_UNAVAILABLE', `cannot reach ${url}: ${code || err.message}`, { causeCode: code || 'ECONNRESET', cause: err });
+    const causeCode = code || 'ECONNRESET';
+    if (sent && CUT_CODES.has(causeCode)) {
+      return new AdcsError('ADCS_UNAVAILABLE', `${url} cut the connection after the request was sent (${causeCode}): its answer was lost`, { causeCode, answerLost: true, cause: err });
+    }
+    return new AdcsError('ADCS_UNAVAILABLE', `cannot reach ${url}: ${code || err.message}`, { causeCode, cause: err });
   }
   return new AdcsError('ADCS_UNAVAILABLE', `request to ${url} failed: ${err.message}`, { ...(code ? { causeCode: code } : {}), cause: err });
 }
 
-export function timeoutError(url: string, timeoutMs: number): AdcsError {
-  return new AdcsError('ADCS_TIMEOUT', `no answer from ${url} within ${timeoutMs} ms`, { causeCode: 'ETIMEDOUT' });
+export function timeoutError(url: string, timeoutMs: number, sent = false): AdcsError {
+  return new AdcsError('ADCS_TIMEOUT', `no answer from ${url} within ${timeoutMs} ms`, { causeCode: 'ETIMEDOUT', ...(sent ? { answerLost: true } : {}) });
 }

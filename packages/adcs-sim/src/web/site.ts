@@ -1,8 +1,8 @@
 /**
  * The HTTPS site as IIS lays it out: `/sim/` (the emulator's admin API, never faulted),
  * `/CertEnroll/` (anonymous AIA/CDP publication), `/certsrv/` (authenticated web enrollment),
- * and IIS's own 301/404/401/500/503 answers. Faults (latency, status, reset) hit everything but
- * `/sim/`.
+ * and IIS's own 301/404/401/500/503 answers. Faults (latency, status, reset, lost answers) hit
+ * everything but `/sim/`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -84,7 +84,7 @@ export function createSiteHandler(deps: SiteDeps): (req: IncomingMessage, res: S
     const path = url.pathname.toLowerCase();
     if (url.pathname.startsWith('/sim/')) return admin(req, res, url);
     await delay(deps.faults.current.latencyMs);
-    const action = deps.faults.next();
+    const action = deps.faults.next(lastSegment(url.pathname));
     if (action.kind === 'reset') return resetConnection(req.socket);
     if (action.kind === 'status') {
       return sendIis(req, res, session, iisError(action.status, action.status === 503 ? SERVICE_UNAVAILABLE_BODY : SERVER_ERROR_BODY));
@@ -102,6 +102,8 @@ export function createSiteHandler(deps: SiteDeps): (req: IncomingMessage, res: S
       return sendIis(req, res, session, iisError(401, UNAUTHORIZED_BODY, auth.headers));
     }
     const page = await handleCertsrv(deps.certsrv, req, url, auth.user);
+    // Only a request that got past authentication was handled: a 401 leg of a handshake never loses an answer.
+    if (deps.faults.loseAnswer(lastSegment(url.pathname))) return resetConnection(req.socket);
     sendIis(req, res, session, { ...page, headers: [...(page.headers ?? []), ...auth.headers] });
   }
 

@@ -54,8 +54,8 @@ export interface PendingTicket {
  */
 export type IssueResult =
   | { status: 'issued'; certificateDer: Uint8Array; chainDer: Uint8Array[]; requestId?: string; server?: string; warning?: string; disposition?: string }
-  | { status: 'pending'; ticket: PendingTicket; retryAfterSeconds: number; disposition?: string }
-  | { status: 'rejected'; reason: string; disposition?: string; hresult?: string; requestId?: string };
+  | { status: 'pending'; ticket: PendingTicket; retryAfterSeconds: number; disposition?: string; warning?: string }
+  | { status: 'rejected'; reason: string; disposition?: string; hresult?: string; requestId?: string; warning?: string };
 
 export interface RevokeRequest {
   serialHex: string;

@@ -130,7 +130,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
           status: 'issued', certificate_id: certificate.id, server_key_sealed: null, attempts: order.attempts + 1, next_poll_at: null,
           // A waiting text ("Taken Under Submission", "waiting for connector …") must not outlive the wait.
           disposition: result.disposition ?? (order.disposition ? 'Issued' : null),
-          ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server, warning: result.warning ?? null,
+          ca_request_id: result.requestId ?? order.ca_request_id, ca_server: result.server ?? order.ca_server, warning: result.warning ?? order.warning ?? null,
         },
         audit: { actor: ctx.actor, action: 'certificate.issue', resourceType: 'certificate', resourceId: certificate.id, outcome: 'success', details: { orderId: order.id, serial: info.serialHex, subject: info.subjectText, protocol: ctx.protocol } },
       });
@@ -141,6 +141,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
         const row = await orders.update(trx, order.id, {
           ca_request_id: result.ticket.requestId, ca_server: result.ticket.server ?? null, disposition: result.disposition ?? null,
           attempts: order.attempts + 1, next_poll_at: new Date(now.getTime() + result.retryAfterSeconds * 1000),
+          ...(result.warning ? { warning: result.warning } : {}),
         });
         await appendAudit(trx, { actor: ctx.actor, action: 'order.pending', resourceType: 'order', resourceId: order.id, outcome: 'success', details: { requestId: result.ticket.requestId } }, clock);
         return row;
@@ -151,6 +152,7 @@ export function createIssuanceService(deps: IssuanceDeps) {
       const row = await orders.update(trx, order.id, {
         status: 'denied', disposition: result.disposition ?? result.reason, hresult: result.hresult ?? null, server_key_sealed: null, error: JSON.stringify({ message: result.reason }),
         ca_request_id: result.requestId ?? order.ca_request_id, attempts: order.attempts + 1, next_poll_at: null,
+        ...(result.warning ? { warning: result.warning } : {}),
       });
       await appendAudit(trx, { actor: ctx.actor, action: 'order.denied', resourceType: 'order', resourceId: order.id, outcome: 'failure', details: { reason: result.reason, hresult: result.hresult } }, clock);
       return row;

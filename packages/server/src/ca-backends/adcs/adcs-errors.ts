@@ -50,6 +50,23 @@ export interface ServerFailure {
   server: string;
   connectionId: string;
   error: unknown;
+  /** When it failed (failures of the request itself; a skipped server has none). */
+  at?: Date;
+  /** The account the request was sent as (DOMAIN\\user), to look it up at the CA. */
+  account?: string;
+}
+
+/** The server got the request and its answer never came: it may have acted on it (AdcsError.answerLost). */
+export const answerWasLost = (f: ServerFailure): boolean => isAdcsError(f.error) && f.error.answerLost;
+
+/**
+ * What to tell the operator about servers that may hold a request whose answer was lost: web
+ * enrollment cannot look a request up by anything Certbridge knows, so it names the server, the
+ * moment and what to look for in that CA's request lists.
+ */
+export function lostAnswerNote(lost: ServerFailure[]): string {
+  return lost.map((f) => `${f.server} got the request${f.at ? ` at ${f.at.toISOString()}` : ''} and the connection was cut before its answer, so it may hold that request too, `
+    + `perhaps as an issued certificate Certbridge does not know of: look in that CA's Issued and Pending Requests for a request by ${f.account ?? 'the connection account'} at that moment, and revoke or deny it there.`).join(' ');
 }
 
 export function rowFor(e: AdcsError): AdcsErrorRow {
@@ -79,8 +96,10 @@ export function toAppError(caName: string, failures: ServerFailure[]): AppError 
   }
   const row = rowFor(first.error);
   const more = failures.length > 1 ? ` (and ${failures.length - 1} more server${failures.length > 2 ? 's' : ''} failed)` : '';
-  return new AppError(row.code, `CA ${caName}: ${first.server}: ${first.error.message}${more}. What to do: ${row.hint}`, {
-    ...describe(first), hint: row.hint, servers: failures.map(describe),
+  const lost = failures.filter(answerWasLost);
+  const lostNote = lost.length ? ` Before submitting again: ${lostAnswerNote(lost)}` : '';
+  return new AppError(row.code, `CA ${caName}: ${first.server}: ${first.error.message}${more}. What to do: ${row.hint}${lostNote}`, {
+    ...describe(first), hint: row.hint, servers: failures.map(describe), ...(lost.length ? { answerLostAt: lost.map((f) => f.server) } : {}),
   }, { cause: first.error });
 }
 

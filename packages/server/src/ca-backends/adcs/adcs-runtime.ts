@@ -7,7 +7,7 @@ import type { CaRow, ConnectionRow, Database } from '../../db/schema.ts';
 import type { RecordOrder } from '../types.ts';
 import { CLOSED, createBreakers, DEFAULT_BREAKER, type BreakerOptions, type BreakerRow } from './circuit-breaker.ts';
 import { createClientPool } from './client-pool.ts';
-import { toAppError, type ServerFailure } from './adcs-errors.ts';
+import { answerWasLost, toAppError, type ServerFailure } from './adcs-errors.ts';
 import { QUICK_RETRY_DELAYS_MS, realSleep, type Sleep } from './pending-schedule.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
@@ -102,9 +102,10 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
    * cannot read) stops at once. A denial is a result, never an error, so it never fails over.
    * `only` pins the call to one server (a pending request lives on the server that took it).
    * `record`, when given, writes the order: called at once, and awaited before `op` first runs
-   * (see CaBackend.issueWhileRecording).
+   * (see CaBackend.issueWhileRecording). `lostAnswers`: the servers tried before that sent no
+   * answer after getting the request (AdcsError.answerLost), which may hold it all the same.
    */
-  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string, record?: RecordOrder): Promise<{ value: T; connection: ConnectionRow }> {
+  async function withFailover<T>(ca: CaRow, op: (client: AdcsClient, connection: ConnectionRow) => Promise<T>, only?: string, record?: RecordOrder): Promise<{ value: T; connection: ConnectionRow; lostAnswers: ServerFailure[] }> {
     const recording = record && startRecording(ca.id, record, only);
     let token = recording?.token;
     let list = await servers(ca.id);
@@ -136,10 +137,10 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
         const value = await op(pool.client(connection), connection);
         if (server.breaker.failures > 0 || server.breaker.opened_at !== null) invalidate();
         await breakers.success(id, server.breaker);
-        return { value, connection };
+        return { value, connection, lostAnswers: failures.filter(answerWasLost) };
       } catch (error) {
         if (!isAdcsError(error)) throw error;
-        failures.push({ server: connection.name, connectionId: id, error });
+        failures.push({ server: connection.name, connectionId: id, error, at: clock.now(), account: `${connection.domain ? `${connection.domain}\\` : ''}${connection.username}` });
         if (!error.retryable) throw toAppError(ca.name, failures.slice(-1));
         await breakers.failure(id);
         invalidate();
