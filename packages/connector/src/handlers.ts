@@ -3,7 +3,7 @@ import { buildCsr, buildPkcs12, generateKeyPair, parseDn, pemEncode } from '@cer
 import { CertutilError, certutilOptions, revokeWithCertutil, type CertutilOptions } from './certutil.ts';
 import type { AdcsOptionsWire, JobSpec, SubmitOutcome } from './protocol.ts';
 
-export type JobAnswer = { ok: true; result: unknown } | { ok: false; error: { message: string; retryable: boolean } };
+export type JobAnswer = { ok: true; result: unknown } | { ok: false; error: { message: string; retryable: boolean; answerLost?: boolean } };
 
 const derOf = (pem: string): Uint8Array => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
 
@@ -61,7 +61,12 @@ export function createJobHandlers(options: { certutil?: CertutilOptions } = {}) 
         return { ok: true, result: await run(job, adcs) };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        return { ok: false, error: { message: message.slice(0, 4000), retryable: isAdcsError(err) || err instanceof CertutilError ? err.retryable : false } };
+        return {
+          ok: false, error: {
+            message: message.slice(0, 4000), retryable: isAdcsError(err) || err instanceof CertutilError ? err.retryable : false,
+            ...(isAdcsError(err) && err.answerLost ? { answerLost: true } : {}),
+          },
+        };
       }
     },
     async close(): Promise<void> {

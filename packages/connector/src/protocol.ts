@@ -86,7 +86,8 @@ export const connectorMessage = z.discriminatedUnion('type', [
     v: z.literal(1), type: z.literal('result'), id: z.string().uuid(),
     outcome: z.discriminatedUnion('ok', [
       z.object({ ok: z.literal(true), result: z.unknown() }),
-      z.object({ ok: z.literal(false), error: z.object({ message: z.string().max(4000), retryable: z.boolean() }) }),
+      // answerLost (optional: older connectors do not send it): a submission reached ADCS and its answer was lost.
+      z.object({ ok: z.literal(false), error: z.object({ message: z.string().max(4000), retryable: z.boolean(), answerLost: z.boolean().optional() }) }),
     ]),
   }),
 ]);

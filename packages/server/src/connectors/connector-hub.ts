@@ -133,7 +133,7 @@ export function attachConnectorHub(server: Server, deps: { db: Kysely<Database>;
       return send(ws, { v: 1, type: 'renewed', certificatePem: renewed.certificatePem });
     }
     const o = m.outcome;
-    const outcome = o.ok ? { ok: true as const, result: o.result } : { ok: false as const, message: o.error.message, retryable: o.error.retryable };
+    const outcome = o.ok ? { ok: true as const, result: o.result } : { ok: false as const, message: o.error.message, retryable: o.error.retryable, ...(o.error.answerLost ? { answerLost: true } : {}) };
     const row = await jobs.finish(m.id, outcome, id);
     if (row) return;
     const job = await jobs.get(m.id);

@@ -26,7 +26,8 @@ const SUBMITS = new Set(['submit', 'enroll-keygen']);
 const handedOverWarning = (from: string, at: string) =>
   `connector ${from} had received this job when it went offline (${at}) and the job was handed to another connector of the pool; ADCS may hold an earlier request for it`;
 
-export type JobOutcome = { ok: true; result: unknown } | { ok: false; message: string; retryable: boolean };
+/** `answerLost`: a submission's answer from ADCS was lost after it was sent (AdcsError.answerLost). */
+export type JobOutcome = { ok: true; result: unknown } | { ok: false; message: string; retryable: boolean; answerLost?: boolean };
 
 export type Sleep = (ms: number) => Promise<void>;
 const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,7 +129,7 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
     let q = cdb.updateTable('connector_jobs').set({
       status: outcome.ok ? 'done' : 'failed',
       result: outcome.ok ? JSON.stringify(sealResult(id, outcome.result) ?? null) : null,
-      error: outcome.ok ? null : JSON.stringify({ message: outcome.message, retryable: outcome.retryable }),
+      error: outcome.ok ? null : JSON.stringify({ message: outcome.message, retryable: outcome.retryable, ...(outcome.answerLost ? { answerLost: true } : {}) }),
       // A done job no longer needs the requester's password; a failed one may be retried elsewhere.
       ...(outcome.ok ? { payload: sql<string>`payload - 'sealedPassword'` } : {}),
       updated_at: now, finished_at: now,
@@ -232,8 +233,8 @@ export function createConnectorJobs(deps: { db: Kysely<Database>; sealer: Sealer
         const row = await cdb.selectFrom('connector_jobs').select(['status', 'result', 'error']).where('id', '=', id).executeTakeFirstOrThrow();
         if (row.status === 'done') return { ok: true, result: resultOf(id, row.result) };
         if (row.status === 'failed') {
-          const err = JSON.parse(row.error ?? '{}') as { message?: string; retryable?: boolean };
-          return { ok: false, message: err.message ?? 'the connector reported a failure', retryable: err.retryable ?? false };
+          const err = JSON.parse(row.error ?? '{}') as { message?: string; retryable?: boolean; answerLost?: boolean };
+          return { ok: false, message: err.message ?? 'the connector reported a failure', retryable: err.retryable ?? false, ...(err.answerLost ? { answerLost: true } : {}) };
         }
         if (Date.now() >= deadline) return undefined;
         await Promise.race([sleep(pollMs), new Promise<void>((resolve) => answerWaiters.set(id, resolve))]);

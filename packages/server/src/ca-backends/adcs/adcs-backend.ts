@@ -3,7 +3,7 @@ import type { AdcsClient, SubmitInput, SubmitResult } from '@certbridge/adcs-cli
 import type { CaRow, ConnectionRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, PendingTicket, RecordOrder } from '../types.ts';
-import { denialReason, lostAnswerNote } from './adcs-errors.ts';
+import { denialReason, withLostAnswers } from './adcs-errors.ts';
 import type { AdcsRuntime } from './adcs-runtime.ts';
 import { parseAdcsSettings } from './adcs-settings.ts';
 import { pollDelayMs } from './pending-schedule.ts';
@@ -70,8 +70,6 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
     };
     const first = await ask((c) => c.submit(input), undefined, record);
     let result = await toResult(first.value, first.connection, req);
-    // A server tried before may hold this request too: the order says where to look (adcs-errors.ts).
-    const lost = first.lostAnswers.length ? lostAnswerNote(first.lostAnswers) : undefined;
     const delays = req.answerPendingAtOnce ? [] : rt.quickRetryDelaysMs.slice(0, settings.quickRetries);
     for (const delay of delays) {
       if (result.status !== 'pending') break;
@@ -85,7 +83,8 @@ export const createAdcsBackend: CaBackendFactory<AdcsBackendDeps> = (ca: CaRow, 
         break;
       }
     }
-    return lost ? { ...result, warning: result.status === 'issued' && result.warning ? `${result.warning} ${lost}` : lost } : result;
+    // A server tried before may hold this request too: the order says where to look.
+    return withLostAnswers(result, first.lostAnswers);
   }
 
   async function poll(ticket: PendingTicket): Promise<IssueResult> {

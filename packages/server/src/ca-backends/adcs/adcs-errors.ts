@@ -1,5 +1,6 @@
 import { isAdcsError, KNOWN_HRESULTS, type AdcsError } from '@certbridge/adcs-client';
 import { AppError, type ErrorCode } from '../../errors.ts';
+import type { IssueResult } from '../types.ts';
 
 /**
  * One row per troubleshooting case of seed 000: how to recognise the client's AdcsError, the
@@ -56,6 +57,9 @@ export interface ServerFailure {
   account?: string;
 }
 
+/** The account a connection sends requests as, as ADCS lists it as the requester (DOMAIN\\user). */
+export const requesterAccount = (connection: { domain: string; username: string }): string => `${connection.domain ? `${connection.domain}\\` : ''}${connection.username}`;
+
 /** The server got the request and its answer never came: it may have acted on it (AdcsError.answerLost). */
 export const answerWasLost = (f: ServerFailure): boolean => isAdcsError(f.error) && f.error.answerLost;
 
@@ -67,6 +71,13 @@ export const answerWasLost = (f: ServerFailure): boolean => isAdcsError(f.error)
 export function lostAnswerNote(lost: ServerFailure[]): string {
   return lost.map((f) => `${f.server} got the request${f.at ? ` at ${f.at.toISOString()}` : ''} and the connection was cut before its answer, so it may hold that request too, `
     + `perhaps as an issued certificate Certbridge does not know of: look in that CA's Issued and Pending Requests for a request by ${f.account ?? 'the connection account'} at that moment, and revoke or deny it there.`).join(' ');
+}
+
+/** `result` with the lost-answer note added to its warning (both ADCS backends: direct and through a connector). */
+export function withLostAnswers(result: IssueResult, lost: ServerFailure[]): IssueResult {
+  if (lost.length === 0) return result;
+  const note = lostAnswerNote(lost);
+  return { ...result, warning: result.warning ? `${result.warning} ${note}` : note };
 }
 
 export function rowFor(e: AdcsError): AdcsErrorRow {

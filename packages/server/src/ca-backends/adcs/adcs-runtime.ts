@@ -7,7 +7,7 @@ import type { CaRow, ConnectionRow, Database } from '../../db/schema.ts';
 import type { RecordOrder } from '../types.ts';
 import { CLOSED, createBreakers, DEFAULT_BREAKER, type BreakerOptions, type BreakerRow } from './circuit-breaker.ts';
 import { createClientPool } from './client-pool.ts';
-import { answerWasLost, toAppError, type ServerFailure } from './adcs-errors.ts';
+import { requesterAccount, answerWasLost, toAppError, type ServerFailure } from './adcs-errors.ts';
 import { QUICK_RETRY_DELAYS_MS, realSleep, type Sleep } from './pending-schedule.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 
@@ -140,7 +140,7 @@ export function createAdcsRuntime(options: AdcsRuntimeOptions) {
         return { value, connection, lostAnswers: failures.filter(answerWasLost) };
       } catch (error) {
         if (!isAdcsError(error)) throw error;
-        failures.push({ server: connection.name, connectionId: id, error, at: clock.now(), account: `${connection.domain ? `${connection.domain}\\` : ''}${connection.username}` });
+        failures.push({ server: connection.name, connectionId: id, error, at: clock.now(), account: requesterAccount(connection) });
         if (!error.retryable) throw toAppError(ca.name, failures.slice(-1));
         await breakers.failure(id);
         invalidate();

@@ -8,6 +8,7 @@ import type { CaRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { AdcsRuntime } from '../adcs/adcs-runtime.ts';
 import { ADCS_REVOCATION_DEFERRED } from '../adcs/adcs-backend.ts';
+import { requesterAccount, lostAnswerNote, withLostAnswers, type ServerFailure } from '../adcs/adcs-errors.ts';
 import { createConnectorPool } from '../../connectors/connector-pool.ts';
 import { caConfigString, revokeJob } from '../../connectors/connector-revocations.ts';
 import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, KeygenIssueRequest, PendingTicket, RevokeRequest } from '../types.ts';
@@ -22,9 +23,10 @@ export interface ConnectorBackendDeps {
 /** A CA chain fetched through the connector is reused this long (it changes only at a CA renewal). */
 const CHAIN_TTL_MS = 10 * 60_000;
 
+/** `lost`: servers tried before whose connector reported a submission's answer lost (they may hold the request). */
 type Asked =
-  | { answered: true; result: unknown; connectionId: string; jobId: string }
-  | { answered: false; jobId: string; connectionId: string; connector: ConnectorRow };
+  | { answered: true; result: unknown; connectionId: string; jobId: string; lost: ServerFailure[] }
+  | { answered: false; jobId: string; connectionId: string; connector: ConnectorRow; lost: ServerFailure[] };
 
 /**
  * The `connector` CA backend: an ADCS CA the server cannot reach, asked through an on-prem
@@ -67,20 +69,34 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
     if (servers.length === 0) throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} has no ADCS servers`);
     if (!online && !opts.queue) throw new AppError('CA_UNAVAILABLE', `connector ${connector.name} of CA ${ca.name} is offline`, { connector: connector.name });
     const failures: string[] = [];
+    const lost: ServerFailure[] = [];
     for (const connectionId of servers) {
       const id = await jobs.enqueue({ connectorId: connector.id, connectionId, job, pool: active, ...(opts.orderId ? { orderId: opts.orderId, pollAfterMs: waitMs + 60_000 } : {}) });
-      if (!online) return { answered: false, jobId: id, connectionId, connector };
+      if (!online) return { answered: false, jobId: id, connectionId, connector, lost };
       const outcome = await jobs.wait(id, waitMs);
       if (!outcome) {
-        if (opts.queue) return { answered: false, jobId: id, connectionId, connector };
+        if (opts.queue) return { answered: false, jobId: id, connectionId, connector, lost };
         await jobs.finish(id, { ok: false, message: 'timed out', retryable: true });
         throw new AppError('CA_UNAVAILABLE', `waiting for connector ${connector.name}: no answer within ${settings.jobTimeoutSeconds} s`, { connector: connector.name, job: id });
       }
-      if (outcome.ok) return { answered: true, result: outcome.result, connectionId, jobId: id };
+      if (outcome.ok) return { answered: true, result: outcome.result, connectionId, jobId: id, lost };
       failures.push(outcome.message);
+      if (outcome.answerLost) lost.push(await lostAt(connectionId, outcome.message));
       if (!outcome.retryable) break;
     }
-    throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} through connector ${connector.name}: ${failures.join('; ')}`, { connector: connector.name, failures });
+    const lostNote = lost.length ? ` Before submitting again: ${lostAnswerNote(lost)}` : '';
+    throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} through connector ${connector.name}: ${failures.join('; ')}${lostNote}`, {
+      connector: connector.name, failures, ...(lost.length ? { answerLostAt: lost.map((f) => f.server) } : {}),
+    });
+  }
+
+  /** A server whose answer to a submission was lost, named as the direct backend names it (adcs-errors.ts). */
+  async function lostAt(connectionId: string, message: string): Promise<ServerFailure> {
+    const connection = (await deps.adcs.servers(ca.id)).find((s) => s.connection.id === connectionId)?.connection;
+    return {
+      server: connection?.name ?? connectionId, connectionId, error: message, at: new Date(),
+      ...(connection ? { account: requesterAccount(connection) } : {}),
+    };
   }
 
   async function chain(only?: string): Promise<Uint8Array[]> {
@@ -110,8 +126,8 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
 
   async function submit(job: JobSpec, orderId: string, template: string): Promise<IssueResult> {
     const asked = await ask(job, { queue: true, orderId });
-    if (!asked.answered) return waitingResult(asked.connector.name, asked.jobId, asked.connectionId);
-    return settle(asked.result, asked.connectionId, asked.jobId, template);
+    const result = asked.answered ? await settle(asked.result, asked.connectionId, asked.jobId, template) : waitingResult(asked.connector.name, asked.jobId, asked.connectionId);
+    return withLostAnswers(result, asked.lost);
   }
 
   function requireTemplate(req: { template?: string }): string {
