@@ -73,6 +73,12 @@ export function lostAnswerNote(lost: ServerFailure[]): string {
     + `perhaps as an issued certificate Certbridge does not know of: look in that CA's Issued and Pending Requests for a request by ${f.account ?? 'the connection account'} at that moment, and revoke or deny it there.`).join(' ');
 }
 
+/** What an error says when no server answered and some may hold the request (both ADCS backends). */
+export function lostAnswerError(lost: ServerFailure[]): { note: string; details: { answerLostAt?: string[] } } {
+  if (lost.length === 0) return { note: '', details: {} };
+  return { note: ` Before submitting again: ${lostAnswerNote(lost)}`, details: { answerLostAt: lost.map((f) => f.server) } };
+}
+
 /** `result` with the lost-answer note added to its warning (both ADCS backends: direct and through a connector). */
 export function withLostAnswers(result: IssueResult, lost: ServerFailure[]): IssueResult {
   if (lost.length === 0) return result;
@@ -107,10 +113,9 @@ export function toAppError(caName: string, failures: ServerFailure[]): AppError 
   }
   const row = rowFor(first.error);
   const more = failures.length > 1 ? ` (and ${failures.length - 1} more server${failures.length > 2 ? 's' : ''} failed)` : '';
-  const lost = failures.filter(answerWasLost);
-  const lostNote = lost.length ? ` Before submitting again: ${lostAnswerNote(lost)}` : '';
-  return new AppError(row.code, `CA ${caName}: ${first.server}: ${first.error.message}${more}. What to do: ${row.hint}${lostNote}`, {
-    ...describe(first), hint: row.hint, servers: failures.map(describe), ...(lost.length ? { answerLostAt: lost.map((f) => f.server) } : {}),
+  const lost = lostAnswerError(failures.filter(answerWasLost));
+  return new AppError(row.code, `CA ${caName}: ${first.server}: ${first.error.message}${more}. What to do: ${row.hint}${lost.note}`, {
+    ...describe(first), hint: row.hint, servers: failures.map(describe), ...lost.details,
   }, { cause: first.error });
 }
 

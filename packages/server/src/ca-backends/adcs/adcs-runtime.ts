@@ -7,7 +7,7 @@ import type { CaRow, ConnectionRow, Database } from '../../db/schema.ts';
 import type { RecordOrder } from '../types.ts';
 import { CLOSED, createBreakers, DEFAULT_BREAKER, type BreakerOptions, type BreakerRow } from './circuit-breaker.ts';
 import { createClientPool } from './client-pool.ts';
-import { requesterAccount, answerWasLost, toAppError, type ServerFailure } from './adcs-errors.ts';
+import { answerWasLost, requesterAccount, toAppError, type ServerFailure } from './adcs-errors.ts';
 import { QUICK_RETRY_DELAYS_MS, realSleep, type Sleep } from './pending-schedule.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 

@@ -8,7 +8,7 @@ import type { CaRow } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { AdcsRuntime } from '../adcs/adcs-runtime.ts';
 import { ADCS_REVOCATION_DEFERRED } from '../adcs/adcs-backend.ts';
-import { requesterAccount, lostAnswerNote, withLostAnswers, type ServerFailure } from '../adcs/adcs-errors.ts';
+import { lostAnswerError, requesterAccount, withLostAnswers, type ServerFailure } from '../adcs/adcs-errors.ts';
 import { createConnectorPool } from '../../connectors/connector-pool.ts';
 import { caConfigString, revokeJob } from '../../connectors/connector-revocations.ts';
 import type { CaBackend, CaBackendFactory, IssueRequest, IssueResult, KeygenIssueRequest, PendingTicket, RevokeRequest } from '../types.ts';
@@ -84,9 +84,9 @@ export const createConnectorBackend: CaBackendFactory<ConnectorBackendDeps> = (c
       if (outcome.answerLost) lost.push(await lostAt(connectionId, outcome.message));
       if (!outcome.retryable) break;
     }
-    const lostNote = lost.length ? ` Before submitting again: ${lostAnswerNote(lost)}` : '';
-    throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} through connector ${connector.name}: ${failures.join('; ')}${lostNote}`, {
-      connector: connector.name, failures, ...(lost.length ? { answerLostAt: lost.map((f) => f.server) } : {}),
+    const lostError = lostAnswerError(lost);
+    throw new AppError('CA_UNAVAILABLE', `CA ${ca.name} through connector ${connector.name}: ${failures.join('; ')}${lostError.note}`, {
+      connector: connector.name, failures, ...lostError.details,
     });
   }
 
