@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Updateable } from 'kysely';
+import { asyncCommitColumn } from '../db/async-commit.ts';
 import type { Database, NewOrder, OrderRow, OrdersTable } from '../db/schema.ts';
 import { isUuid } from './cas-repository.ts';
 
@@ -27,7 +28,7 @@ export function createOrdersRepository(db: Kysely<Database>) {
       const query = alongside ? db.with('alongside', () => sql`(${alongside})`).insertInto('orders') : db.insertInto('orders');
       const { alongside_rows: alongsideRows, commit_mode: _commitMode, ...order } = await query.values(row).returningAll()
         .returning((alongside ? sql<number>`(select count(*) from alongside)::int` : sql<number>`0`).as('alongside_rows'))
-        .returning(sql<string>`set_config('synchronous_commit', 'off', true)`.as('commit_mode'))
+        .returning(asyncCommitColumn)
         .executeTakeFirstOrThrow();
       return { order, alongsideRows };
     },

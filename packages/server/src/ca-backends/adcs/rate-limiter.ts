@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { ASYNC_COMMIT_FROM } from '../../db/async-commit.ts';
 import type { Database } from '../../db/schema.ts';
 import type { Sleep } from './pending-schedule.ts';
 
@@ -34,7 +35,7 @@ export function createRateLimiter(db: Kysely<Database>, sleep: Sleep) {
     // row is visible to every instance at once as usual, only its WAL flush is not waited for. A
     // token is not worth an fsync on every issuance: a crash can at worst forget the last few
     // takes, leaving the bucket a little fuller for the first second after the restart.
-    const granted = await grant(key, perSecond, sql`from (select set_config('synchronous_commit', 'off', true)) as async_commit`).execute(db);
+    const granted = await grant(key, perSecond, sql`from ${sql.raw(ASYNC_COMMIT_FROM)}`).execute(db);
     if (granted.rows.length > 0) return 0;
     const now = await sql<{ tokens: number }>`select ${refill(perSecond)} as tokens from adcs_server_state s where connection_id = ${key}`.execute(db);
     const tokens = Number(now.rows[0]?.tokens ?? 0);

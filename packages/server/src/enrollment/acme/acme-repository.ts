@@ -3,6 +3,7 @@ import { CompiledQuery, sql, type Insertable, type Updateable } from 'kysely';
 import type {
   AccountRow, AcmeAccountsTable, AcmeOrderRow, AuthorizationRow, ChallengeRow, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeDb, AcmeOrdersTable, AcmeEabKeysTable,
 } from './acme-tables.ts';
+import { ASYNC_COMMIT_FROM, asyncCommitColumn } from '../../db/async-commit.ts';
 import { orderPathStatements } from './order-path-statements.ts';
 import { insertOrderWithinLimits, type NewOrderTree, type RateWindow } from './new-order-statement.ts';
 import { RESOURCE_COLUMN, resourceFound, type AuthorizationSummary, type ResourceFound, type ResourceRead } from './resource-reads.ts';
@@ -52,24 +53,34 @@ function challengeOf(r: PrefixedChallenge & { id: string }): ChallengeRow {
  * columns come back typed exactly as `selectAll()` returns them. $1 nonces, $2 accounts, $3 and $4
  * the kind and id of each entry's resource read (resource-reads.ts), $5 now. Every parameter is
  * read through `(select $n)` so that PostgreSQL plans it once per connection (db/prepared-statements.ts).
+ *
+ * Its commit does not wait for the WAL flush (db/async-commit.ts). Should PostgreSQL crash and lose
+ * it, the nonces are usable once more, but only together with what their requests wrote without
+ * waiting (a new order, a challenge's state), which is lost with them: a replay can do that once
+ * again, never twice. A request whose own write waits for the flush (revocation, key change,
+ * account update) carries the nonce's deletion to disk with it.
  */
 const CONSUME_NONCES_AND_READ = `
   with req as (select * from unnest((select $1::text[]), (select $2::uuid[]), (select $3::text[]), (select $4::uuid[])) with ordinality as r(nonce, account_id, kind, rid, i)),
   consumed as (delete from acme_nonces n where n.nonce in (select nonce from req) and n.expires_at > (select $5::timestamptz) returning n.nonce)
   select req.i::int as i, exists (select 1 from consumed c where c.nonce = req.nonce) as nonce_ok,
     (select version::text from cache_versions where name = 'catalog') as catalog_version, ${RESOURCE_COLUMN} as resource, a.*
-  from req left join acme_accounts a on a.id = req.account_id order by req.i`;
+  from req cross join ${ASYNC_COMMIT_FROM} left join acme_accounts a on a.id = req.account_id order by req.i`;
 
 /** All ACME SQL: nonces, accounts, orders, authorizations, challenges, EAB keys. */
 export function createAcmeRepository(db: AcmeDb) {
   let batch: string[] = [];
   let batchAt = 0;
   let refilling: Promise<void> | null = null;
-  /** One insert of a batch of nonces; concurrent callers share it. */
+  /**
+   * One insert of a batch of nonces; concurrent callers share it. It does not wait for the WAL
+   * flush (db/async-commit.ts): nonces lost in a crash of PostgreSQL are refused as `badNonce`, whose
+   * answer carries a fresh one, and every client retries with it (RFC 8555 section 6.5).
+   */
   const refill = (now: Date) => (refilling ??= (async () => {
     const fresh = Array.from({ length: NONCE_BATCH }, () => randomBytes(16).toString('base64url'));
     const expires = new Date(now.getTime() + NONCE_LIFETIME_MS);
-    await db.insertInto('acme_nonces').values(fresh.map((nonce) => ({ nonce, expires_at: expires }))).execute();
+    await db.insertInto('acme_nonces').values(fresh.map((nonce) => ({ nonce, expires_at: expires }))).returning(asyncCommitColumn).execute();
     [batch, batchAt] = [fresh, now.getTime()];
   })().finally(() => {
     refilling = null;

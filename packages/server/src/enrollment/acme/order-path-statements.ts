@@ -1,4 +1,5 @@
 import { CompiledQuery } from 'kysely';
+import { ASYNC_COMMIT_FROM } from '../../db/async-commit.ts';
 import type { AcmeDb, AcmeOrderRow, AuthorizationRow, ChallengeRow } from './acme-tables.ts';
 
 /**
@@ -6,6 +7,12 @@ import type { AcmeDb, AcmeOrderRow, AuthorizationRow, ChallengeRow } from './acm
  * claim), written out once: building and compiling them with the query builder cost
  * more server CPU per order than any of them costs PostgreSQL. Same SQL as the builder made, same
  * rows back; acme-repository.ts documents what each one means.
+ *
+ * None of them waits for the WAL flush (db/async-commit.ts). Should PostgreSQL itself crash right
+ * after one, the challenge or order is found as it was before: a claim lost is a challenge still
+ * pending, a settlement lost leaves it claimed until the claim goes stale and another validation
+ * takes over, finalize's claim lost leaves the order ready. The issuance that follows a finalize
+ * claim waits for the flush, which carries the claim with it.
  */
 
 /** A challenge's columns next to its authorization's, prefixed so the two do not collide. */
@@ -21,6 +28,7 @@ const CLAIM_CHALLENGE = `
   )
   select a.*, ${CHALLENGE_COLUMNS}, claimed.claimed_id, claimed.claimed_at_now
   from acme_challenges c join acme_authorizations a on a.id = c.authorization_id left join claimed on claimed.claimed_id = c.id
+    cross join ${ASYNC_COMMIT_FROM}
   where c.id = $1`;
 
 /** $1 challenge, $2 authorization, $3 order, $4 now, $5 validated at. */
@@ -31,7 +39,7 @@ const SETTLE_VALID = `
       and not exists (select id from acme_authorizations where order_id = $3 and id != $2 and status != 'valid')
     returning id
   )
-  update acme_challenges set status = 'valid', validated_at = $5, error = null where id = $1 returning *`;
+  update acme_challenges set status = 'valid', validated_at = $5, error = null from ${ASYNC_COMMIT_FROM} where id = $1 returning acme_challenges.*`;
 
 /**
  * A validation that passed before the challenge was claimed (challenge-runner.ts `respond`), settled
@@ -51,20 +59,20 @@ const SETTLE_VALID_FROM_PENDING = `
       and not exists (select id from acme_authorizations where order_id = $3 and id != $2 and status != 'valid')
     returning id
   )
-  select * from challenge`;
+  select challenge.* from challenge cross join ${ASYNC_COMMIT_FROM}`;
 
 /** $1 challenge, $2 authorization, $3 order, $4 now, $5 the problem (JSON). */
 const SETTLE_INVALID = `
   with authz as (update acme_authorizations set status = 'invalid' where id = $2 returning id),
   ord as (update acme_orders set status = 'invalid', error = $5::jsonb, updated_at = $4 where id = $3 and status = 'pending' returning id)
-  update acme_challenges set status = 'invalid', error = $5::jsonb where id = $1 returning *`;
+  update acme_challenges set status = 'invalid', error = $5::jsonb from ${ASYNC_COMMIT_FROM} where id = $1 returning acme_challenges.*`;
 
 /**
  * $1 order, $2 account, $3 now, $4 the id the issuance order will have (migration 0020: from then on
  * the ACME order follows it); the authorizations' `id:status` by identifier come along for rendering.
  */
 const CLAIM_FOR_FINALIZE = `
-  update acme_orders set status = 'processing', issuance_order_id = $4, updated_at = $3 where id = $1 and account_id = $2 and status = 'ready'
+  update acme_orders set status = 'processing', issuance_order_id = $4, updated_at = $3 from ${ASYNC_COMMIT_FROM} where id = $1 and account_id = $2 and status = 'ready'
   returning acme_orders.*, (select string_agg(a.id::text || ':' || a.status, ',' order by a.identifier_value) from acme_authorizations a where a.order_id = acme_orders.id) as authz_summary`;
 
 type PrefixedChallenge = { [K in keyof ChallengeRow as K extends 'authorization_id' ? never : `c_${K & string}`]: ChallengeRow[K] };
