@@ -84,7 +84,7 @@ describe.each(ENGINES)('ACME commit modes on %s', (engine) => {
       'acme_authorizations UPDATE valid', 'acme_challenges UPDATE valid', 'acme_nonces DELETE', 'acme_orders UPDATE ready',
     ]));
 
-    let der = new Uint8Array();
+    let der: Uint8Array = new Uint8Array();
     expect(await modesOf(async () => {
       const pair = generateKeyPair('EC-P256');
       const csr = buildCsr({ subject: parseDn(`CN=${name}`), sans: [{ type: 'dns', value: name }], privateKey: pair.privateKey, publicKey: pair.publicKey });
